@@ -1,0 +1,82 @@
+"""pytest integration: every `Check` in tests/test_<slug>.py becomes a test item.
+
+    pytest tests                      # checks exercises/ (the learner's code)
+    pytest tests --impl solutions     # any folder holding the topic modules
+
+Loaded through `-p grader.pytest_plugin` (pyproject.toml's addopts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from . import checks as C
+from .curriculum import load
+from .fixtures import load_fixture
+from .messages import explain
+from .offline import install
+from .run import judge_topic, probe_topic
+
+_impl_key = pytest.StashKey[Path]()
+_fixture_key = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--impl", default="exercises", metavar="DIR",
+                     help="folder with the topic modules to check (default: exercises)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    install()  # tiktoken.get_encoding("gpt2") works offline in learner code
+    config.stash[_fixture_key] = {}
+    given = Path(config.getoption("impl"))
+    candidates = [given] if given.is_absolute() else [Path.cwd() / given, config.rootpath / given]
+    found = next((c for c in candidates if c.is_dir()), None)
+    if found is None:
+        raise pytest.UsageError(f"--impl {given}: no such folder")
+    config.stash[_impl_key] = found.resolve()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"implementation under test: {config.stash[_impl_key]}"
+
+
+def pytest_pycollect_makeitem(collector, name, obj):
+    if isinstance(obj, C.Check):
+        return CheckItem.from_parent(collector, name=name, check=obj)
+    return None
+
+
+class CheckFailure(Exception):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, check: C.Check, **kwargs):
+        super().__init__(**kwargs)
+        self.check = check
+        self.add_marker(pytest.mark.task(check.task))
+
+    def runtest(self) -> None:
+        topic = load()[self.check.slug]
+        fixtures = self.config.stash[_fixture_key]
+        if topic.slug not in fixtures:
+            fixtures[topic.slug] = load_fixture(topic)
+        fixture = {self.check.name: fixtures[topic.slug].get(self.check.name, [])}
+        inputs = {self.check.name: [case.inputs for case in fixture[self.check.name]]}
+        outcomes = probe_topic(topic, self.config.stash[_impl_key], inputs, [self.check])
+        verdict = judge_topic([self.check], fixture, outcomes)[0]
+        if not verdict.passed:
+            raise CheckFailure(explain(verdict, topic))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CheckFailure):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, None, f"task {self.check.task}: {self.check.name}"

@@ -1,0 +1,127 @@
+"""Run a topic's checks: probe the learner's code (untrusted half), judge the outcomes (trusted).
+
+    probe_topic(...)   imports the learner's topic module and calls every probe; returns data.
+                       In `make grade` this half runs only inside the sandboxed child.
+    judge_topic(...)   compares that data with the expected values and the known mistakes.
+    run_topic(...)     both halves in this process: what pytest, `kata check` and nbgrader use.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import checks as C
+from .curriculum import Topic
+from .fixtures import Case, load_fixture
+from .impl import TopicModule, import_topic, load_package, unload_package
+
+
+def forbidden_use(source: str, forbid: tuple[str, ...]) -> tuple[str, int] | None:
+    """(dotted name, line) of the first use of a forbidden API in `source`, if any."""
+    if not forbid:
+        return None
+    last = {dotted.rsplit(".", 1)[1]: dotted for dotted in forbid}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        name = (node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name)
+                else node.name.rsplit(".", 1)[-1] if isinstance(node, ast.alias) else None)
+        if name in last:
+            return last[name], node.lineno if hasattr(node, "lineno") else 0
+    return None
+
+
+@contextlib.contextmanager
+def forbidden_apis(forbid: tuple[str, ...]) -> Iterator[None]:
+    """While active, calling a forbidden API raises ForbiddenAPI (catches getattr tricks)."""
+    saved = []
+    for dotted in forbid:
+        owner_name, attr = dotted.rsplit(".", 1)
+        owner = importlib.import_module(owner_name)
+        saved.append((owner, attr, getattr(owner, attr)))
+
+        def refuse(*args, _dotted=dotted, **kwargs):
+            raise C.ForbiddenAPI(_dotted)
+        setattr(owner, attr, refuse)
+    try:
+        yield
+    finally:
+        for owner, attr, original in saved:
+            setattr(owner, attr, original)
+
+
+def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
+                checks: list[C.Check]) -> dict[str, list[dict]]:
+    """Outcomes (as data) of every check on every case's inputs. Never raises for learner code."""
+    impl_dir = Path(impl_dir)
+    source_file = impl_dir / topic.module_file
+
+    def everywhere(outcome: C.Outcome) -> dict[str, list[dict]]:
+        return {c.name: [outcome.to_data()] * len(cases.get(c.name, ())) for c in checks}
+
+    if not source_file.is_file():
+        return everywhere(C.Outcome(C.MISSING_NAME, message=f"we cannot find {topic.module_file} in {impl_dir.name}/"))
+    used = forbidden_use(source_file.read_text(encoding="utf-8", errors="replace"), topic.forbid)
+    if used:
+        return everywhere(C.Outcome(C.FORBIDDEN_API, message=(
+            f"{topic.module_file}, line {used[1]}, uses {used[0]}: this kata asks you to write it yourself")))
+    package = load_package(impl_dir)
+    try:
+        with forbidden_apis(topic.forbid):
+            try:
+                module = TopicModule(import_topic(package, topic.slug), topic.slug)
+            except NotImplementedError as err:
+                return everywhere(C.Outcome(C.NOT_IMPLEMENTED, message=f"not implemented yet ({err})"))
+            except C.ForbiddenAPI as err:
+                return everywhere(C.Outcome(C.FORBIDDEN_API, message=str(err)))
+            except BaseException as err:  # SyntaxError, SystemExit, anything at import time
+                if isinstance(err, KeyboardInterrupt):
+                    raise
+                return everywhere(C.Outcome(C.EXCEPTION, message=(
+                    f"{topic.module_file} could not be imported: " + C.describe_exception(err, impl_dir))))
+            results = {}
+            for chk in checks:
+                results[chk.name] = [C.run_probe(chk, module, inputs, impl_dir).to_data()
+                                     for inputs in cases.get(chk.name, ())]
+            return results
+    finally:
+        unload_package(package)
+
+
+def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
+                outcomes: dict[str, list[Any]]) -> list[C.Verdict]:
+    """One verdict per check: its first failing case, or a pass when every case passed."""
+    verdicts = []
+    for chk in checks:
+        cases = fixture.get(chk.name, [])
+        got = outcomes.get(chk.name) if isinstance(outcomes, dict) else None
+        if not cases:
+            verdicts.append(C.Verdict(chk.slug, chk.task, chk.name, C.BAD_OUTPUT, what=chk.what,
+                                      message="this check has no fixture: run `make fixtures`"))
+            continue
+        if not isinstance(got, list) or len(got) != len(cases):
+            verdicts.append(C.Verdict(chk.slug, chk.task, chk.name, C.BAD_OUTPUT, what=chk.what,
+                                      message="no result came back for this check"))
+            continue
+        verdict = None
+        for case, data in zip(cases, got):
+            verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed)
+            if not verdict.passed:
+                break
+        verdicts.append(verdict)
+    return verdicts
+
+
+def run_topic(topic: Topic, impl_dir: Path, checks: list[C.Check] | None = None,
+              fixture: dict[str, list[Case]] | None = None) -> list[C.Verdict]:
+    """Probe and judge in this process (the learner's own machine: no sandbox needed)."""
+    checks = checks if checks is not None else C.load_checks(topic.test_file())
+    fixture = fixture if fixture is not None else load_fixture(topic)
+    inputs = {name: [case.inputs for case in cases] for name, cases in fixture.items()}
+    return judge_topic(checks, fixture, probe_topic(topic, impl_dir, inputs, checks))

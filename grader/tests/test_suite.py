@@ -1,0 +1,134 @@
+"""The suite proves itself: for every topic of the curriculum, the files exist and agree, the
+untouched stub fails every check, every catalogued mistake fails a check that names it, and
+the fixtures on disk are exactly what `make fixtures` regenerates. (`pytest tests --impl
+solutions`, the other half of `make test`, proves the reference passes every check.)"""
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+from grader import checks as C
+from grader.curriculum import ROOT, load
+from grader.fixtures import generate
+from grader.impl import import_topic, load_package
+from grader.mistakes import catalogue, mistaken_tree
+from grader.run import run_topic
+
+CURRICULUM = load()
+TOPICS = [t for t in CURRICULUM.topics if t.test_file().exists()]
+MISTAKES = [(t, p) for t in TOPICS for p in catalogue(t)]
+
+
+def by_slug(topic):
+    return topic.slug
+
+
+def test_every_topic_has_checks():
+    assert [t.slug for t in TOPICS] == CURRICULUM.slugs, "topics without tests/test_<slug>.py"
+
+
+def test_no_file_outside_the_manifest():
+    expected = {
+        "exercises": {t.module_file for t in CURRICULUM.topics},
+        "solutions": {t.module_file for t in CURRICULUM.topics} | {"mistakes"},
+        "solutions/mistakes": {f"{t.slug}.toml" for t in CURRICULUM.topics},
+        "hints": {f"{t.slug}.toml" for t in CURRICULUM.topics},
+        "tests": {t.test_file().name for t in CURRICULUM.topics} | {"fixtures"},
+        "tests/fixtures": {t.fixture_file().name for t in CURRICULUM.topics},
+    }
+    for folder, names in expected.items():
+        present = {p.name for p in (ROOT / folder).iterdir() if p.name != "__pycache__"}
+        assert present == names, f"{folder}/: unexpected {present - names or '-'}, missing {names - present or '-'}"
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_every_task_has_checks_hints_and_points(topic):
+    checks = C.load_checks(topic.test_file())
+    for task in topic.tasks:
+        assert any(c.task == task.id for c in checks), f"task {task.id} has no check"
+        assert len(task.hints) >= 3 and all(h.strip() for h in task.hints), f"task {task.id} needs 3 hints"
+        assert task.points > 0
+    assert {c.task for c in checks} <= {t.id for t in topic.tasks}
+
+
+def _public_api(path: Path, package: str, slug: str) -> dict[str, str]:
+    module = import_topic(package, slug)
+    api = {}
+    for name, obj in vars(module).items():
+        if name.startswith("_") or getattr(obj, "__module__", module.__name__) != module.__name__:
+            continue
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if inspect.isfunction(member) and (not attr.startswith("_") or attr in ("__init__", "forward", "__len__", "__getitem__")):
+                    api[f"{name}.{attr}"] = str(inspect.signature(member))
+            api[name] = "class " + ",".join(b.__name__ for b in obj.__bases__)
+        elif inspect.isfunction(obj):
+            api[name] = str(inspect.signature(obj))
+    return api
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_stub_has_the_reference_api(topic):
+    stub = _public_api(topic.exercise(), load_package(ROOT / "exercises"), topic.slug)
+    reference = _public_api(topic.solution(), load_package(ROOT / "solutions"), topic.slug)
+    missing = {k: v for k, v in reference.items() if k not in stub}
+    assert not missing, f"the stub lacks {missing}"
+    differ = {k: (stub[k], v) for k, v in reference.items() if stub[k] != v}
+    assert not differ, f"signatures differ (stub, reference): {differ}"
+    for task in topic.tasks:
+        for name in task.api:
+            assert name in reference or name.split(".")[0] in reference, f"task {task.id}: {name} is not in the reference"
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_stub_bodies_raise_not_implemented_naming_the_task(topic):
+    tree = ast.parse(topic.exercise().read_text())
+    raises = [n for n in ast.walk(tree) if isinstance(n, ast.Raise)]
+    for task in topic.tasks:
+        for name in task.api:
+            if name.isupper():  # a constant such as GPT_CONFIG_124M
+                continue
+            wanted = f"{topic.slug} task {task.id}: {name}"
+            # A method that serves two tasks raises with the first task's number.
+            assert any(wanted in ast.unparse(r) or f": {name}\"" in ast.unparse(r).replace("'", '"')
+                       for r in raises), f"no `raise NotImplementedError(\"{wanted}\")` in the stub"
+    assert "pass\n" not in topic.exercise().read_text().replace("class ", ""), "a stub body must raise, not pass"
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_untouched_stub_fails_every_check(topic):
+    verdicts = run_topic(topic, ROOT / "exercises")
+    assert verdicts
+    wrong = [(v.check, v.reason, v.message) for v in verdicts if v.reason != C.NOT_IMPLEMENTED]
+    assert not wrong, f"on the stub these checks did not fail as 'not implemented': {wrong}"
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_catalogue_and_hints_agree(topic):
+    ids = [p.id for p in catalogue(topic)]
+    assert len(ids) >= 3, "at least three catalogued mistakes per topic"
+    assert len(set(ids)) == len(ids), "mistake ids must be unique"
+    assert set(ids) == set(topic.mistakes), (
+        f"in the catalogue only: {set(ids) - set(topic.mistakes)}; in the hints only: {set(topic.mistakes) - set(ids)}")
+    for mistake in topic.mistakes.values():
+        task = topic.task(mistake.task)
+        assert 1 <= mistake.hint <= len(task.hints), f"{mistake.id}: no hint {mistake.hint} in task {task.id}"
+        assert mistake.says.strip()
+
+
+@pytest.mark.parametrize("topic,patch", MISTAKES, ids=[f"{t.slug}-{p.id}" for t, p in MISTAKES])
+def test_mistake_fails_a_check_that_names_it(topic, patch):
+    with mistaken_tree(topic, patch) as tree:
+        verdicts = run_topic(topic, tree)
+    failed = [v for v in verdicts if not v.passed]
+    assert failed, "this mistake passes every check: the checks cannot see it"
+    named = [v for v in failed if v.mistake == patch.id]
+    assert named, f"no failing check recognises it: {[(v.check, v.reason, v.mistake) for v in failed]}"
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_fixtures_regenerate_identically(topic, tmp_path):
+    fresh = generate(topic, tmp_path)
+    assert fresh.read_bytes() == topic.fixture_file().read_bytes(), "stale fixture: run `make fixtures`"

@@ -1,0 +1,107 @@
+"""Data in, data out: the one format for fixtures and for results coming back from a sandbox.
+
+A value is a tree of None, bool, int, float, str, bytes, list, tuple, dict and torch tensors.
+`pack` writes it as a single safetensors file: the tensors as tensors, the tree as JSON in the
+file's metadata, each tensor replaced by `{"$tensor": key}`. Reading one back runs no code
+(no pickle), yields only plain `torch.Tensor`s, and refuses anything over `MAX_BYTES`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from typing import Any
+
+import torch
+from safetensors.torch import load as _st_load
+from safetensors.torch import save as _st_save
+
+MAX_BYTES = 64 * 1024 * 1024
+_TAGS = ("$tensor", "$bytes", "$tuple", "$dict", "$float")
+
+
+class WireError(ValueError):
+    """The value cannot be sent, or the bytes received are not a packed value."""
+
+
+def pack(value: Any) -> bytes:
+    tensors: dict[str, torch.Tensor] = {}
+
+    def encode(v: Any) -> Any:
+        if v is None or isinstance(v, (bool, str)):
+            return v
+        if isinstance(v, int):
+            return int(v)
+        if isinstance(v, float):
+            return float(v) if math.isfinite(v) else {"$float": repr(float(v))}
+        if isinstance(v, torch.Tensor):
+            key = f"t{len(tensors)}"
+            # A plain, contiguous copy: drops subclasses, autograd history and shared storage.
+            tensors[key] = torch.Tensor._make_subclass(torch.Tensor, v.detach()).cpu().contiguous().clone()
+            return {"$tensor": key}
+        if isinstance(v, (bytes, bytearray)):
+            return {"$bytes": base64.b64encode(bytes(v)).decode()}
+        if isinstance(v, tuple) or type(v).__name__ == "Size":
+            return {"$tuple": [encode(x) for x in v]}
+        if isinstance(v, list):
+            return [encode(x) for x in v]
+        if isinstance(v, dict):
+            if all(isinstance(k, str) and not k.startswith("$") for k in v):
+                return {k: encode(x) for k, x in v.items()}
+            return {"$dict": [[encode(k), encode(x)] for k, x in v.items()]}
+        if hasattr(v, "item") and hasattr(v, "dtype") and getattr(v, "shape", None) == ():
+            return encode(v.item())  # a numpy scalar
+        raise WireError(f"cannot send a value of type {type(v).__name__}")
+
+    skeleton = json.dumps(encode(value), separators=(",", ":"))
+    return _st_save(tensors, metadata={"skeleton": skeleton})
+
+
+def unpack(data: bytes) -> Any:
+    if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_BYTES:
+        raise WireError(f"not a packed value, or larger than {MAX_BYTES} bytes")
+    try:
+        tensors = _st_load(bytes(data))
+        header_len = int.from_bytes(data[:8], "little")
+        metadata = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
+        skeleton = json.loads(metadata["skeleton"])
+    except Exception as err:  # any malformed input is the same failure for the caller
+        raise WireError(f"not a packed value ({type(err).__name__}: {err})") from None
+
+    def decode(v: Any) -> Any:
+        if isinstance(v, list):
+            return [decode(x) for x in v]
+        if not isinstance(v, dict):
+            return v
+        tag = next((t for t in _TAGS if t in v), None)
+        if tag is None:
+            return {k: decode(x) for k, x in v.items()}
+        if len(v) != 1:
+            raise WireError(f"malformed {tag} entry")
+        body = v[tag]
+        if tag == "$tensor":
+            if body not in tensors:
+                raise WireError(f"missing tensor {body!r}")
+            return tensors[body]
+        if tag == "$bytes":
+            return base64.b64decode(body, validate=True)
+        if tag == "$tuple":
+            return tuple(decode(x) for x in body)
+        if tag == "$float":
+            return float(body)
+        pairs = [(decode(k), decode(x)) for k, x in body]
+        return {_hashable(k): x for k, x in pairs}
+
+    try:
+        return decode(skeleton)
+    except WireError:
+        raise
+    except Exception as err:
+        raise WireError(f"malformed value ({type(err).__name__}: {err})") from None
+
+
+def _hashable(key: Any) -> Any:
+    if isinstance(key, (list, dict, torch.Tensor)):
+        raise WireError("a dict key must be a str, int, float, bytes, bool or tuple")
+    return key
