@@ -164,9 +164,13 @@ def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None 
         return Outcome(FORBIDDEN_API, message=str(err))
     except wire.WireError as err:
         return Outcome(BAD_OUTPUT, message=f"your code returned something we cannot compare: {err}")
+    except MemoryError:
+        return Outcome(MEMORY, message="MemoryError: your code asked for more memory than allowed")
     except RecursionError:
         return Outcome(EXCEPTION, message="RecursionError: a function calls itself without end")
     except Exception as err:
+        if isinstance(err, RuntimeError) and "allocate" in str(err):
+            return Outcome(MEMORY, message=f"out of memory: {str(err).splitlines()[0][:200]}")
         return Outcome(EXCEPTION, message=describe_exception(err, learner_dir))
     return Outcome("ok", value)
 

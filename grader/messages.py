@@ -30,7 +30,7 @@ def mistake_note(verdict: C.Verdict, topic: Topic) -> str:
     mistake = topic.mistakes.get(verdict.mistake) if verdict.mistake else None
     if mistake is None:
         return ""
-    return (f"This looks like a known mistake: {mistake.says}.\n"
+    return (f"This looks like a known mistake: {mistake.says.rstrip('.')}.\n"
             f"Hint {mistake.hint} of task {mistake.task} explains it: kata hint {topic.slug} {mistake.task}")
 
 

@@ -1,0 +1,294 @@
+"""Grading a class (trusted process: it never imports submitted code).
+
+For every student and topic, one job runs on a warm sandboxed worker (grader.sandbox) with the
+public inputs (the fixtures) and hidden inputs (other seeds, so other values and sizes, whose
+expected values the reference computes here once per class). The outcomes come back as data
+and are judged here. A topic that fails while one of the topics it builds on also fails is
+graded again with the reference for those, and keeps the better result, so one mistake is
+not charged twice. Re-running grades only submissions whose files or whose checks changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import threading
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import checks as C
+from .curriculum import ROOT, Curriculum, Topic, load
+from .fixtures import Case, build_cases, load_fixture
+from .run import judge_topic
+from .sandbox import Isolation, Worker
+from .submissions import Submission
+
+TOPIC_TIMEOUT = 30.0
+FAILURE_WORDS = {
+    "timeout": (C.TIMEOUT, "stopped after {timeout:g} s: an endless loop, or far too slow?"),
+    "memory": (C.MEMORY, "your code ran out of the memory allowed for a check"),
+    "crash": (C.CRASH, "the process running your code died ({how})"),
+    "bad_output": (C.BAD_OUTPUT, "what came back from your code could not be read"),
+}
+
+
+def hidden_seeds(root: Path = ROOT) -> tuple[int, ...]:
+    path = root / "solutions" / "hidden.toml"
+    return tuple(tomllib.loads(path.read_text())["seeds"]) if path.exists() else ()
+
+
+@dataclass
+class TopicGrade:
+    slug: str
+    verdicts: list[C.Verdict]
+    hidden: list[C.Verdict]
+    points: float
+    max_points: int
+    note: str = ""
+    output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def all_verdicts(self) -> list[C.Verdict]:
+        return self.verdicts + self.hidden
+
+
+@dataclass
+class StudentGrade:
+    student: str
+    topics: dict[str, TopicGrade] = field(default_factory=dict)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return round(sum(t.points for t in self.topics.values()), 2)
+
+
+@dataclass
+class Prepared:
+    """What every job of a class shares: the checks, the public and the hidden cases."""
+    curriculum: Curriculum
+    checks: dict[str, list[C.Check]]
+    public: dict[str, dict[str, list[Case]]]
+    hidden: dict[str, dict[str, list[Case]]]
+    fingerprint: str
+
+
+def prepare(curriculum: Curriculum | None = None) -> Prepared:
+    curriculum = curriculum or load()
+    # Only topics with checks can be graded (all of them, once the suite is complete).
+    curriculum = Curriculum(tuple(t for t in curriculum.topics if t.test_file().exists()), curriculum.root)
+    seeds = hidden_seeds(curriculum.root)
+    checks, public, hidden = {}, {}, {}
+    for topic in curriculum.topics:
+        checks[topic.slug] = C.load_checks(topic.test_file())
+        public[topic.slug] = load_fixture(topic)
+        hidden[topic.slug] = (build_cases(topic, checks[topic.slug], {c.name: seeds for c in checks[topic.slug]},
+                                          with_mistakes=False) if seeds else {})
+    return Prepared(curriculum, checks, public, hidden, fingerprint(curriculum.root))
+
+
+def fingerprint(root: Path) -> str:
+    """Changes whenever anything that decides a grade changes."""
+    h = hashlib.sha256()
+    for pattern in ("curriculum.toml", "grader/*.py", "tests/*.py", "tests/fixtures/*", "solutions/*.py",
+                    "solutions/hidden.toml", "hints/*.toml"):
+        for path in sorted(root.glob(pattern)):
+            h.update(str(path.relative_to(root)).encode() + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def score(topic: Topic, verdicts: list[C.Verdict]) -> float:
+    """A task's points, shared equally by its checks (public and hidden)."""
+    total = 0.0
+    for task in topic.tasks:
+        mine = [v for v in verdicts if v.task == task.id]
+        if mine:
+            total += task.points * sum(v.passed for v in mine) / len(mine)
+    return round(total, 2)
+
+
+def _split(outcomes: dict, n_public: dict[str, int]) -> tuple[dict, dict]:
+    public, hidden = {}, {}
+    for name, items in outcomes.items():
+        if isinstance(items, list):
+            public[name], hidden[name] = items[:n_public.get(name, 0)], items[n_public.get(name, 0):]
+    return public, hidden
+
+
+def grade_topics(worker: Worker, prep: Prepared, slugs: list[str], files: dict[str, bytes],
+                 timeout: float = TOPIC_TIMEOUT) -> dict[str, TopicGrade]:
+    """One job on one worker: the submission's files on each topic, public and hidden cases."""
+    cases = {}
+    for slug in slugs:
+        public, hidden = prep.public[slug], prep.hidden[slug]
+        cases[slug] = {c.name: [k.inputs for k in public.get(c.name, [])] + [k.inputs for k in hidden.get(c.name, [])]
+                       for c in prep.checks[slug]}
+    reply = worker.run(slugs, files, cases, timeout)
+    output = str(reply.get("output", ""))[:4096]
+    replies = reply.get("topics", {})
+    return {slug: _judge_reply(prep, prep.curriculum[slug], cases[slug], replies.get(slug), timeout, output)
+            for slug in slugs}
+
+
+def _judge_reply(prep: Prepared, topic: Topic, cases: dict, reply, timeout: float, output: str) -> TopicGrade:
+    checks, public, hidden = prep.checks[topic.slug], prep.public[topic.slug], prep.hidden[topic.slug]
+    reply = reply if isinstance(reply, dict) else {"status": "crash", "how": "no reply"}
+    if reply.get("status") != "ok":
+        reason, words = FAILURE_WORDS.get(reply.get("status"), FAILURE_WORDS["crash"])
+        failed = C.Outcome(reason, message=words.format(timeout=timeout, how=reply.get("how", "unknown"))).to_data()
+        outcomes = {c.name: [failed] * len(cases[c.name]) for c in checks}
+    else:
+        outcomes = reply.get("outcomes") if isinstance(reply.get("outcomes"), dict) else {}
+    mine_public, mine_hidden = _split(outcomes, {c.name: len(public.get(c.name, [])) for c in checks})
+    verdicts = judge_topic(checks, public, mine_public)
+    hidden_verdicts = judge_topic(checks, hidden, mine_hidden) if hidden else []
+    seconds = reply.get("seconds", 0.0)
+    return TopicGrade(topic.slug, verdicts, hidden_verdicts, score(topic, verdicts + hidden_verdicts),
+                      topic.max_points, output=output,
+                      seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0)
+
+
+def _passes(grade: TopicGrade | None) -> bool:
+    return grade is not None and all(v.passed for v in grade.all_verdicts)
+
+
+class Pool:
+    """One warm worker per thread; jobs are (key, function(worker) -> result)."""
+
+    def __init__(self, isolation: Isolation, size: int):
+        self.isolation, self.size = isolation, size
+        self.workers: list[Worker] = []
+
+    def __enter__(self) -> "Pool":
+        # Launched from this thread (see Worker.launch), then warmed up in parallel.
+        self.workers = [Worker(self.isolation, ready=False) for _ in range(self.size)]
+        for worker in self.workers:
+            worker.wait_ready()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for w in self.workers:
+            w.close()
+
+    def run(self, jobs: list, work: Callable, done: Callable) -> None:
+        """work(worker, job) -> result on the workers; done(job, result, submit) here, one at a
+        time; `submit(job)` adds a job while the pool runs."""
+        todo: queue.Queue = queue.Queue()
+        lock = threading.Lock()
+        pending = [len(jobs)]
+        failure: list[BaseException] = []
+        for job in jobs:
+            todo.put(job)
+
+        def submit(job) -> None:
+            pending[0] += 1
+            todo.put(job)
+
+        def serve(worker: Worker) -> None:
+            while not failure:
+                try:
+                    job = todo.get(timeout=0.05)
+                except queue.Empty:
+                    with lock:
+                        if pending[0] == 0:
+                            return
+                    continue
+                try:
+                    result = work(worker, job)
+                    with lock:
+                        done(job, result, submit)
+                        pending[0] -= 1
+                except BaseException as err:  # a bug here must not hang the other threads
+                    failure.append(err)
+                    return
+
+        threads = [threading.Thread(target=serve, args=(w,), daemon=True) for w in self.workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)  # stays responsive to Ctrl-C
+        if failure:
+            raise failure[0]
+
+
+def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
+                      on_done: Callable[[StudentGrade], None] = lambda g: None,
+                      progress: Callable[[int], None] = lambda n: None,
+                      timeout: float = TOPIC_TIMEOUT) -> list[StudentGrade]:
+    """Grade every submission; `on_done` gets each student as soon as they are complete.
+
+    Jobs are (student, topics, failing dependencies): first every topic with the student's own
+    files, then, for a failing topic that uses a failing topic, that topic with the reference
+    for those dependencies."""
+    curriculum = prep.curriculum
+    grades = {s.student: StudentGrade(s.student, ignored=s.ignored, error=s.error) for s in submissions}
+    files = {s.student: s.files for s in submissions}
+    waiting = {s.student: 1 for s in submissions}
+    started = {s.student: time.monotonic() for s in submissions}
+
+    def work(worker: Worker, job) -> dict[str, TopicGrade]:
+        student, slugs, failing = job
+        mine = dict(files[student])
+        for dep in failing:  # the reference for the topics this one builds on
+            mine[curriculum[dep].module_file] = curriculum[dep].solution().read_bytes()
+        return grade_topics(worker, prep, list(slugs), mine, timeout)
+
+    def done(job, results: dict[str, TopicGrade], submit) -> None:
+        student, slugs, failing = job
+        grade = grades[student]
+        waiting[student] -= 1
+        if not failing:
+            grade.topics.update(results)
+            progress(1)
+            for slug, deps in regrades_needed(curriculum, grade, files[student]):
+                waiting[student] += 1
+                submit((student, (slug,), deps))
+        else:
+            keep_better(grade, slugs[0], failing, results[slugs[0]])
+        if waiting[student] == 0:
+            grade.topics = {t.slug: grade.topics[t.slug] for t in curriculum.topics}
+            grade.seconds = round(time.monotonic() - started[student], 3)
+            on_done(grade)
+
+    pool.run([(s.student, tuple(curriculum.slugs), ()) for s in submissions], work, done)
+    return [grades[s.student] for s in submissions]
+
+
+def regrades_needed(curriculum: Curriculum, grade: StudentGrade, files: dict[str, bytes]):
+    """(topic, failing dependencies) for each failing topic whose module uses a failing topic."""
+    for topic in curriculum.topics:
+        if _passes(grade.topics.get(topic.slug)):
+            continue
+        failing = tuple(d for d in curriculum.requires(topic.slug) if not _passes(grade.topics.get(d)))
+        source = files.get(topic.module_file, b"").decode("utf-8", "replace")
+        if failing and any(d in source for d in failing):
+            yield topic.slug, failing
+
+
+def keep_better(grade: StudentGrade, slug: str, failing: tuple[str, ...], result: TopicGrade) -> None:
+    own, names = grade.topics[slug], ", ".join(failing)
+    if result.points > own.points:
+        result.note = (f"Your {names} has failing checks, so this topic was graded again with the "
+                       f"reference {names}; that result counts ({result.points:g} instead of {own.points:g}).")
+        grade.topics[slug] = result
+    else:
+        own.note = f"Graded again with the reference {names}: not better, so your own result counts."
+
+
+def dump_json(path: Path, data: dict) -> None:
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

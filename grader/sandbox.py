@@ -1,0 +1,210 @@
+"""Starting and talking to sandboxed workers (trusted side).
+
+A worker is `python -m grader.worker SLOT` inside bubblewrap: new user, PID, network, IPC and
+UTS namespaces; uid 65534; the Python runtime, grader/, the checks (tests/*.py, without the
+fixtures) and the offline tiktoken cache bound read-only; a private /tmp of 256 MiB; and one
+read-only slot folder, /submission, into which this process copies one submission at a time.
+Solutions, hidden cases, the class folder and the output folder are not there at all.
+
+Where bubblewrap cannot start (not installed, user namespaces disabled), the worker runs
+directly: the child still gets resource limits, a seccomp filter, a timeout and a non-root uid
+when it can, but it can read what the grading user can. `Isolation.degraded` says so, with why,
+and every report repeats it.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import wire
+from .curriculum import ROOT
+
+SLOT_IN_SANDBOX = "/submission"
+START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Isolation:
+    sandbox: str          # "bubblewrap" or "none"
+    reason: str = ""      # why there is no sandbox
+
+    @property
+    def degraded(self) -> bool:
+        return self.sandbox != "bubblewrap"
+
+    def describe(self) -> str:
+        if not self.degraded:
+            return "bubblewrap sandbox (no network, private PID namespace, read-only runtime, uid 65534)"
+        return f"isolation degraded: {self.reason}; resource limits, seccomp and time limits still apply"
+
+
+def _runtime_paths() -> list[Path]:
+    """Folders the Python runtime needs, outside the repository, deduplicated."""
+    wanted = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent}
+    wanted |= {Path(p) for p in sys.path if p and Path(p).is_dir() and not Path(p).resolve().is_relative_to(ROOT)}
+    paths = sorted({p.resolve() for p in wanted if p.exists()})
+    return [p for p in paths if not any(p != q and p.is_relative_to(q) for q in paths)
+            and not p.is_relative_to(Path("/usr"))]
+
+
+def bwrap_command(slot: Path) -> list[str]:
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--uid", "65534", "--gid", "65534", "--hostname", "kata", "--clearenv",
+            "--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        host = Path("/") / name
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), str(host)]
+        elif host.is_dir():
+            args += ["--ro-bind", str(host), str(host)]
+    for path in _runtime_paths():
+        args += ["--ro-bind", str(path), str(path)]
+    for part in ("grader", "tests", "curriculum.toml", "data/tiktoken-cache"):
+        args += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
+    args += ["--tmpfs", str(ROOT / "tests" / "fixtures"),  # the public answers stay outside
+             "--ro-bind", str(slot), SLOT_IN_SANDBOX,
+             "--size", str(256 << 20), "--tmpfs", "/tmp",
+             "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+    for key, value in _environment("bwrap").items():
+        args += ["--setenv", key, value]
+    return args + ["--", sys.executable, "-m", "grader.worker", SLOT_IN_SANDBOX]
+
+
+def _environment(sandbox: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT),
+            "TIKTOKEN_CACHE_DIR": str(ROOT / "data" / "tiktoken-cache"), "KATA_SANDBOX": sandbox}
+
+
+def probe_isolation(force_degraded: bool = False) -> Isolation:
+    """Can bubblewrap start here, with everything the workers need? Say why not."""
+    if force_degraded:
+        return Isolation("none", "sandbox turned off (--no-sandbox)")
+    if shutil.which("bwrap") is None:
+        return Isolation("none", "bubblewrap (bwrap) is not installed")
+    with tempfile.TemporaryDirectory() as slot:
+        command = bwrap_command(Path(slot))
+        command = command[:command.index("--")] + ["--", sys.executable, "-c", "import torch"]
+        try:
+            result = subprocess.run(command, capture_output=True, timeout=60, text=True)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return Isolation("none", f"bubblewrap could not start ({err})")
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return Isolation("none", f"bubblewrap could not start here ({last})")
+    return Isolation("bubblewrap")
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+class Worker:
+    """One warm sandboxed process; `run` grades one (submission, topic) job on it."""
+
+    def __init__(self, isolation: Isolation, ready: bool = True):
+        self.isolation = isolation
+        self.slot = Path(tempfile.mkdtemp(prefix="kata-slot-"))
+        self.slot.chmod(0o755)
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile()
+        self.launch()
+        if ready:
+            self.wait_ready()
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process. bwrap's --die-with-parent follows the launching *thread*: launch
+        from a thread that lives as long as the worker is used."""
+        if self.isolation.degraded:
+            command = [sys.executable, "-m", "grader.worker", str(self.slot)]
+            env = _environment("none")
+        else:
+            command, env = bwrap_command(self.slot), None
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.log, env=env, cwd=str(ROOT))
+
+    def wait_ready(self) -> None:
+        hello = self._read(time.monotonic() + START_TIMEOUT)
+        if not isinstance(hello, dict) or not hello.get("ready"):
+            raise WorkerDied(f"the grading worker did not start: {self._log_tail()}")
+
+    def run(self, topics: list[str], files: dict[str, bytes], cases: dict, timeout: float) -> dict:
+        """Grade `files` on `topics` (cases per topic); a reply per topic, whatever happens."""
+        self._stage(files)
+        try:
+            self._write(wire.pack({"topics": topics, "cases": cases, "timeout": timeout}))
+            reply = self._read(time.monotonic() + timeout * len(topics) + 30)
+        except (WorkerDied, OSError, wire.WireError) as err:
+            reply, why = None, str(err)
+        if not isinstance(reply, dict) or not isinstance(reply.get("topics"), dict):
+            why = locals().get("why", "malformed reply")
+            self.restart()  # the worker itself died: a child killed it, or worse
+            died = {"status": "crash", "how": f"the grading worker was killed: {why}", "seconds": 0.0}
+            return {"topics": {slug: died for slug in topics}, "output": ""}
+        return reply
+
+    def _stage(self, files: dict[str, bytes]) -> None:
+        for old in self.slot.iterdir():
+            old.unlink()
+        for name, content in files.items():
+            path = self.slot / name
+            path.write_bytes(content)
+            path.chmod(0o644)
+
+    def _write(self, data: bytes) -> None:
+        assert self.process and self.process.stdin
+        self.process.stdin.write(struct.pack("<Q", len(data)) + data)
+        self.process.stdin.flush()
+
+    def _read(self, deadline: float):
+        assert self.process and self.process.stdout
+        fd = self.process.stdout.fileno()
+        header = self._read_exact(fd, 8, deadline)
+        (size,) = struct.unpack("<Q", header)
+        if size > wire.MAX_BYTES + 1024:
+            raise WorkerDied("oversized reply")
+        return wire.unpack(self._read_exact(fd, size, deadline))
+
+    def _read_exact(self, fd: int, size: int, deadline: float) -> bytes:
+        chunks, left = [], size
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise WorkerDied("no reply in time")
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                raise WorkerDied(f"the worker exited: {self._log_tail()}")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _log_tail(self) -> str:
+        self.log.seek(0)
+        lines = self.log.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else "no message"
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.slot, ignore_errors=True)

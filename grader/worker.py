@@ -1,0 +1,311 @@
+"""The warm worker: runs inside the sandbox, forks one child per (submission, topic).
+
+Started by grader.sandbox as `python -m grader.worker SLOT` (inside bubblewrap when it can
+start). It imports torch and every topic's checks once, then answers jobs on stdin/stdout:
+
+    job    {"topics": [slug, ...], "cases": {slug: {check: [inputs, ...]}}, "timeout": seconds}
+    reply  {"topics": {slug: {"status": "ok" | "timeout" | "memory" | "crash" | "bad_output",
+                              "outcomes": {check: [outcome, ...]}, "seconds": float}},
+            "output": str}
+
+The child, not the worker, touches submitted code: it sets resource limits, installs a seccomp
+filter (no new processes, no IPv4/IPv6 sockets), then for each topic in turn imports the topic
+module from SLOT, calls the probes and sends the outcomes as one frame of data (grader.wire)
+through a pipe only it and the worker hold. The worker gives each topic its own deadline; when
+a topic times out or the child dies, it forks a fresh child for the topics left, so a loop or a
+crash costs only its own topic and an honest submission costs one fork.
+Whatever comes back is judged by the trusted grader against values the child never sees.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import select
+import signal
+import struct
+import sys
+import time
+from pathlib import Path
+
+OUTPUT_CAP = 4096          # bytes of the child's printed output kept for the feedback
+FILE_CAP = 1 << 20         # RLIMIT_FSIZE: no file written may exceed 1 MiB
+MEMORY_BUDGET = 3 << 30    # address space a child may add on top of the warm worker's
+OPEN_FILES = 256
+EXIT_MEMORY = 71
+IN_SANDBOX = os.environ.get("KATA_SANDBOX") == "bwrap"
+
+
+def read_frame(stream) -> bytes | None:
+    header = stream.read(8)
+    if len(header) < 8:
+        return None
+    (size,) = struct.unpack("<Q", header)
+    return stream.read(size)
+
+
+def write_frame(stream, data: bytes) -> None:
+    stream.write(struct.pack("<Q", len(data)) + data)
+    stream.flush()
+
+
+def install_seccomp() -> bool:
+    """No process creation (threads allowed) and no IPv4/IPv6 sockets, for the rest of this process."""
+    try:
+        import socket
+
+        import pyseccomp as sc
+        rules = sc.SyscallFilter(sc.ALLOW)
+        clone_thread = 0x00010000
+        rules.add_rule(sc.ERRNO(1), "clone", sc.Arg(0, sc.MASKED_EQ, clone_thread, 0))
+        rules.add_rule(sc.ERRNO(38), "clone3")  # ENOSYS: libc falls back to clone, filtered above
+        for call in ("fork", "vfork"):
+            rules.add_rule(sc.ERRNO(1), call)
+        for family in (socket.AF_INET, socket.AF_INET6):
+            rules.add_rule(sc.ERRNO(1), "socket", sc.Arg(0, sc.EQ, family))
+        rules.load()
+        return True
+    except Exception:
+        return False
+
+
+def _limit(which: int, soft: int) -> None:
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(which, (soft, hard if hard != resource.RLIM_INFINITY else soft))
+
+
+def child(job: dict, topics: list[str], slot: Path, result_fd: int, output_path: str,
+          checks_by_topic: dict) -> None:
+    """Never returns. Everything after the limits runs with submitted code loaded."""
+    code = 70
+    try:
+        os.setsid()
+        out = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        for fd in range(3, 1024):
+            if fd != result_fd:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge write fails instead of killing
+        with open("/proc/self/statm") as statm:
+            virtual = int(statm.read().split()[0]) * resource.getpagesize()
+        _limit(resource.RLIMIT_AS, virtual + MEMORY_BUDGET)
+        _limit(resource.RLIMIT_CPU, int(job["timeout"] * len(topics)) + 1)
+        _limit(resource.RLIMIT_FSIZE, FILE_CAP)
+        _limit(resource.RLIMIT_NOFILE, OPEN_FILES)
+        _limit(resource.RLIMIT_CORE, 0)
+        if os.getuid() == 0 and _world_readable(Path(sys.base_prefix)):  # never run it as root
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+        install_seccomp()
+        os.chdir("/tmp" if IN_SANDBOX else str(slot))
+
+        from grader import wire
+        from grader.curriculum import load
+        from grader.run import probe_topic
+
+        curriculum = load()
+        for slug in topics:
+            outcomes = probe_topic(curriculum[slug], slot, job["cases"][slug], checks_by_topic[slug])
+            data = wire.pack(outcomes)
+            view = memoryview(struct.pack("<Q", len(data)) + data)
+            while view:
+                view = view[os.write(result_fd, view):]
+        code = 0
+    except MemoryError:
+        code = EXIT_MEMORY
+    except BaseException:
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _world_readable(path: Path) -> bool:
+    """Can uid 65534 still import from the runtime once we drop to it?"""
+    return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
+
+
+class _Frames:
+    """Reads length-prefixed frames from the child's pipe, each with its own deadline."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buffer, self.eof, self.total = fd, b"", False, 0
+
+    def next(self, deadline: float) -> tuple[str, bytes]:
+        from grader import wire
+        while True:
+            if len(self.buffer) >= 8:
+                (size,) = struct.unpack("<Q", self.buffer[:8])
+                if size > wire.MAX_BYTES:
+                    return "bad_output", b""
+                if len(self.buffer) >= 8 + size:
+                    frame, self.buffer = self.buffer[8:8 + size], self.buffer[8 + size:]
+                    return "ok", frame
+            if self.eof:
+                return "eof", b""
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return "timeout", b""
+            chunk = os.read(self.fd, 1 << 20)
+            self.total += len(chunk)
+            if self.total > 4 * wire.MAX_BYTES:
+                return "bad_output", b""
+            self.eof = not chunk
+            self.buffer += chunk
+
+
+def run_job(job: dict, slot: Path, checks_by_topic: dict) -> dict:
+    from grader import wire
+
+    output_path = f"/tmp/kata-output-{os.getpid()}"
+    remaining, results = list(job["topics"]), {}
+    while remaining:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            child(job, remaining, slot, write_end, output_path, checks_by_topic)
+        os.close(write_end)
+        frames, failed = _Frames(read_end), None
+        for slug in list(remaining):
+            started = time.monotonic()
+            kind, frame = frames.next(started + float(job["timeout"]))
+            entry = {"seconds": round(time.monotonic() - started, 4)}
+            if kind == "ok":
+                try:
+                    results[slug] = entry | {"status": "ok", "outcomes": wire.unpack(frame)}
+                except wire.WireError:
+                    results[slug] = entry | {"status": "bad_output"}
+                remaining.remove(slug)
+                continue
+            failed = (slug, entry, kind)
+            break
+        os.close(read_end)
+        status = _reap(pid, time.monotonic() + (float(job["timeout"]) if failed is None else 0.0))
+        clean_up_after(pid)
+        if failed is not None:
+            slug, entry, kind = failed
+            results[slug] = entry | _why_it_stopped(kind, status)
+            remaining.remove(slug)
+    return {"topics": results, "output": _printed(output_path)}
+
+
+def _why_it_stopped(kind: str, status: int) -> dict:
+    if kind == "timeout":
+        return {"status": "timeout"}
+    if kind == "bad_output":
+        return {"status": "bad_output"}
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_MEMORY:
+        return {"status": "memory"}
+    if os.WIFSIGNALED(status):
+        if os.WTERMSIG(status) == signal.SIGXCPU:
+            return {"status": "timeout"}
+        return {"status": "crash", "how": f"killed by signal {signal.Signals(os.WTERMSIG(status)).name}"}
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        return {"status": "crash", "how": "your code ended the process (sys.exit or os._exit?)"}
+    return {"status": "crash", "how": f"exit status {os.WEXITSTATUS(status)}"}
+
+
+def _reap(pid: int, deadline: float) -> int:
+    """Wait for the child until the deadline, then kill its whole session."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() >= deadline:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _, status = os.waitpid(pid, 0)
+            return status
+        time.sleep(0.002)
+
+
+def clean_up_after(pid: int) -> None:
+    """Nothing a child started may outlive its job: kill leftovers, empty the private /tmp."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if not IN_SANDBOX:
+        return
+    me = os.getpid()
+    for entry in os.listdir("/proc"):  # our own PID namespace: everything here is the sandbox's
+        if entry.isdigit() and int(entry) not in (1, me):
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass
+    for entry in os.scandir("/tmp"):
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                import shutil
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _printed(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            text = f.read(OUTPUT_CAP + 1)
+        os.unlink(path)
+    except OSError:
+        return ""
+    suffix = "\n[... output cut ...]" if len(text) > OUTPUT_CAP else ""
+    return text[:OUTPUT_CAP].decode("utf-8", "replace") + suffix
+
+
+def main() -> None:
+    slot = Path(sys.argv[1])
+    # The protocol owns the real stdout; anything printed by mistake goes to stderr instead.
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    protocol_in = os.fdopen(os.dup(0), "rb")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+    torch.set_num_threads(1)
+    from grader import wire
+    from grader.checks import load_checks
+    from grader.curriculum import load
+    from grader.offline import install
+    import grader.run  # noqa: F401  (imported before forking, not by the child)
+    seccomp = _seccomp_available()  # loads libseccomp while the runtime is still readable
+
+    install()
+    checks_by_topic = {t.slug: load_checks(t.test_file()) for t in load().topics if t.test_file().exists()}
+    import gc
+    gc.freeze()  # fewer copy-on-write page faults in each forked child
+    write_frame(protocol_out, wire.pack({"ready": True, "seccomp": seccomp}))
+    while (frame := read_frame(protocol_in)) is not None:
+        job = wire.unpack(frame)
+        write_frame(protocol_out, wire.pack(run_job(job, slot, checks_by_topic)))
+
+
+def _seccomp_available() -> bool:
+    try:
+        import pyseccomp
+        pyseccomp.SyscallFilter(pyseccomp.ALLOW)  # raises when libseccomp cannot be loaded
+        return True
+    except Exception:
+        return False
+
+
+if __name__ == "__main__":
+    main()
