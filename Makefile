@@ -5,10 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOPIC  ?=
 
-.PHONY: help setup test check fixtures check-fixtures grade clean
+.PHONY: help setup test check fixtures grade bench clean
 
 help:
 	@echo "make grade      grade the demo class in examples/submissions into grades/"
+	@echo "                (SUBMISSIONS=DIR OUT=DIR for a real class; ARGS=--force to re-grade all)"
 	@echo "make test       prove the suite: reference passes, stubs and mistakes fail, fixtures fresh"
 	@echo "make check      check your exercises/ (TOPIC=causal_attention for one topic)"
 	@echo "make fixtures   regenerate tests/fixtures from solutions/"
@@ -32,8 +33,11 @@ check: setup
 fixtures: setup
 	$(BIN)/python -m grader.fixtures $(TOPIC)
 
+SUBMISSIONS ?= examples/submissions
+OUT         ?= grades
 grade: setup
-	@echo "Grading arrives with the grader (issue 4); nothing to grade yet."
+	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.demo examples/class.toml examples/submissions; fi
+	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(ARGS)
 
 clean:
 	rm -rf $(VENV) data/tiktoken-cache grades dist

@@ -43,8 +43,10 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
     isolation = probe_isolation(args.no_sandbox)
     style = "yellow" if isolation.degraded else "green"
     console.print(f"[{style}]{isolation.describe()}[/{style}]")
+    t0 = time.monotonic()
     prep = prepare(curriculum)
     curriculum = prep.curriculum
+    console.print(f"Hidden cases computed by the reference in {time.monotonic() - t0:.1f} s.")
 
     previous = {s.student: _previous(out_dir / s.student / "results.json") for s in submissions}
     digests = {s.student: f"{s.digest()}:{prep.fingerprint}" for s in submissions}
@@ -90,12 +92,12 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
 
 
 def show_summary(console: Console, curriculum, rows: dict[str, dict], isolation) -> None:
+    """Students down, topics across by number (the legend below keeps it within 80 columns)."""
     table = Table(title="Gradebook" + (" (isolation degraded)" if isolation.degraded else ""))
-    table.add_column("student")
-    short = {t.slug: t.slug.replace("_attention", "_att").replace("input_target_pairs", "pairs") for t in curriculum.topics}
-    for topic in curriculum.topics:
-        table.add_column(short[topic.slug], justify="right")
-    table.add_column("total", justify="right", style="bold")
+    table.add_column("student", no_wrap=True)
+    for number, topic in enumerate(curriculum.topics, 1):
+        table.add_column(str(number), justify="right")
+    table.add_column("total", justify="right", style="bold", no_wrap=True)
     max_total = sum(t.max_points for t in curriculum.topics)
     for student in sorted(rows):
         extra = rows[student].get("extra_data", {})
@@ -108,6 +110,7 @@ def show_summary(console: Console, curriculum, rows: dict[str, dict], isolation)
         name = student + (" [red](error)[/red]" if extra.get("error") else "")
         table.add_row(name, *cells, f"{rows[student].get('score', 0):g}/{max_total}")
     console.print(table)
+    console.print("  ".join(f"{n} {t.slug}" for n, t in enumerate(curriculum.topics, 1)), style="dim")
 
 
 def main(argv: list[str] | None = None) -> int:
