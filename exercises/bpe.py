@@ -66,8 +66,10 @@ class BPETokenizer:
         order (merges[0] has rank 0, the first to apply); special_tokens: list of str or None,
         each of them in vocab as its UTF-8 bytes.
         Attributes: self.vocab and self.merges as given, self.special_tokens as a list ([] for
-        None). Worth building once here too: the reverse map bytes -> id, the rank of each
-        merge, and an empty cache dict pre-token -> ids (encode fills it).
+        None). Take ids from vocab only: vocab[i] == bytes([i]) holds after train_bpe, but not in
+        GPT-2's vocab (there id 0 is b"!"). Worth building once here too: the reverse map
+        bytes -> id, the rank of each merge, and an empty cache dict pre-token -> ids (encode
+        fills it).
         """
         raise NotImplementedError("bpe task 2: BPETokenizer.__init__")
 
@@ -111,7 +113,9 @@ class BPETokenizer:
         """Task 3. GPT-2's tokenizer, built from its ranks in tiktoken's file format.
 
         A relative `path` is resolved against ROOT (the repository root), so any cwd works.
-        Each line of the file is `base64(token bytes) rank`, ranks 0..50255. Ranks 0..255 are
+        Each line of the file is `base64(token bytes) rank`, ranks 0, 1, 2, ... in order: 0..50255
+        in GPT-2's file, but the checks give you a file with only its first few thousand lines (a
+        smaller BPE of its own), so take as many ranks as the file holds. Ranks 0..255 are
         single bytes (not in byte order); they are the ids. The token of rank r >= 256 is one
         merge: run your BPE on its bytes using only the merges of rank < r; it stops at exactly
         two parts, and that pair is merges[r - 256]. Add "<|endoftext|>" as id 50256.

@@ -313,9 +313,19 @@ def _few(items: list) -> str:
 
 def _first_difference(got, expected) -> str:
     for i, (g, e) in enumerate(zip(got, expected)):
-        if g != e:
+        if not _same(g, e):
             return f"; first difference at position {i}: expected {e!r:.60}, got {g!r:.60}"
     return ""
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        compare(a, b, rtol=0.0, atol=0.0)
+    except Failed:
+        return False
+    except Exception:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def _byte_to_unicode() -> dict[int, str]:
     return table
 
 
-def _merge_of(token: bytes, rank: int, ranks: dict[bytes, int]) -> tuple[bytes, bytes]:
+def merge_of(token: bytes, rank: int, ranks: dict[bytes, int]) -> tuple[bytes, bytes]:
     """The two tokens whose merge made `token`: run BPE on it with only the lower ranks."""
     parts = [bytes([b]) for b in token]
     while len(parts) > 2:
@@ -81,7 +81,7 @@ def data_gym_files(ranks: dict[bytes, int]) -> dict[str, bytes]:
     text = lambda token: "".join(show[b] for b in token)  # noqa: E731
     by_rank = sorted(ranks, key=ranks.get)
     merges = ["#version: 0.2"]
-    merges += [" ".join(map(text, _merge_of(t, ranks[t], ranks))) for t in by_rank if len(t) > 1]
+    merges += [" ".join(map(text, merge_of(t, ranks[t], ranks))) for t in by_rank if len(t) > 1]
     encoder = {text(t): ranks[t] for t in by_rank}
     encoder[END_OF_TEXT[0]] = END_OF_TEXT[1]
     return {"vocab.bpe": ("\n".join(merges) + "\n").encode(),

@@ -1,0 +1,176 @@
+"""Checks for topic 9, multi-head attention (book section 3.6)."""
+
+import torch
+
+from grader.checks import Failed, check, compare, generator, load_weights, seeded_construction, sizes
+
+DIMS = ("batch", "num_tokens", "d_out")
+NAMES = ("W_query", "W_key", "W_value")
+
+
+# Task 1 ---------------------------------------------------------------------------------------
+
+def wrapper_inputs(seed: int, num_heads: int | None = None) -> dict:
+    """A batch and every head's weights; the heads' outputs side by side are (batch, num_tokens, 18)."""
+    n = sizes(seed, batch=2, num_tokens=5, d_in=4, d_out=6, num_heads=3)
+    num_heads = num_heads or n["num_heads"]
+    g = generator(seed)
+    weights = {f"heads.{h}.{name}.weight": torch.randn(n["d_out"], n["d_in"], generator=g)
+               for h in range(num_heads) for name in NAMES}
+    return {"x": torch.randn(n["batch"], n["num_tokens"], n["d_in"], generator=g), "weights": weights,
+            "context_length": n["num_tokens"] + 1, "num_heads": num_heads}
+
+
+def build_wrapper(m, x, weights, context_length, num_heads):
+    d_out, d_in = weights["heads.0.W_query.weight"].shape
+    return load_weights(m.MultiHeadAttentionWrapper(d_in, d_out, context_length, 0.0, num_heads), weights)
+
+
+@check(task=1, inputs=lambda seed: {"seed": 123}, judge=seeded_construction)
+def wrapper_parameters_created_in_book_order(m, seed):
+    """torch.manual_seed(123); MultiHeadAttentionWrapper(3, 2, 6, 0.0, num_heads=2).named_parameters()"""
+    torch.manual_seed(seed)
+    return dict(m.MultiHeadAttentionWrapper(3, 2, 6, 0.0, num_heads=2).named_parameters())
+
+
+@check(task=1, inputs=wrapper_inputs, dims=("batch", "num_tokens", "num_heads * d_out"))
+def wrapper_puts_heads_side_by_side(m, x, weights, context_length, num_heads):
+    """MultiHeadAttentionWrapper(d_in=4, d_out=6, context_length=6, dropout=0.0, num_heads=3) with given weights, on x of shape (batch=2, num_tokens=5, d_in=4)"""
+    return build_wrapper(m, x, weights, context_length, num_heads)(x)
+
+
+def _same_as_causal_attention(got, expected):
+    wrapper, single = got
+    if isinstance(wrapper, torch.Tensor) and isinstance(single, torch.Tensor) and wrapper.shape == single.shape:
+        gap = (wrapper - single).abs().amax().item()
+        if gap > 1e-6:
+            raise Failed("wrong_values", f"with one head, MultiHeadAttentionWrapper must give exactly what that head, a "
+                         f"CausalAttention with the same weights, gives; yours differs by up to {gap:.3g}. Run "
+                         f"each head on x and concatenate the outputs, changing nothing else.")
+    compare(got, expected, dims=DIMS)
+
+
+@check(task=1, inputs=lambda seed: wrapper_inputs(seed, num_heads=1), judge=_same_as_causal_attention, dims=DIMS)
+def one_head_wrapper_equals_causal_attention(m, x, weights, context_length, num_heads):
+    """MultiHeadAttentionWrapper(..., num_heads=1) and CausalAttention with the same weights, both on x: the same output"""
+    wrapper = build_wrapper(m, x, weights, context_length, num_heads)
+    d_out, d_in = weights["heads.0.W_query.weight"].shape
+    single = load_weights(m.CausalAttention(d_in, d_out, context_length, 0.0),
+                          {name.removeprefix("heads.0."): w for name, w in weights.items()})
+    return wrapper(x), single(x)
+
+
+# Task 2 ---------------------------------------------------------------------------------------
+
+def attention_inputs(seed: int, dropout: float = 0.0) -> dict:
+    """A batch and a set of weights: batch 2, num_tokens 5, d_in 7, 4 heads of head_dim 3, d_out 12."""
+    n = sizes(seed, batch=2, num_tokens=5, d_in=7, num_heads=4, head_dim=3)
+    d_out = n["num_heads"] * n["head_dim"]  # larger than every other size, so still distinct
+    g = generator(seed)
+    # Scaled like a trained layer (variance 1/fan_in), so that softmax does not saturate to one-hot.
+    weights = {f"{name}.weight": torch.randn(d_out, n["d_in"], generator=g) / n["d_in"] ** 0.5 for name in NAMES}
+    weights |= {"out_proj.weight": torch.randn(d_out, d_out, generator=g) / d_out**0.5,
+                "out_proj.bias": torch.randn(d_out, generator=g)}
+    return {"x": torch.randn(n["batch"], n["num_tokens"], n["d_in"], generator=g), "weights": weights,
+            "context_length": n["num_tokens"] + 1, "dropout": dropout, "num_heads": n["num_heads"]}
+
+
+def build(m, x, weights, context_length, dropout, num_heads, qkv_bias=False):
+    d_out, d_in = weights["W_query.weight"].shape
+    return load_weights(m.MultiHeadAttention(d_in, d_out, context_length, dropout, num_heads, qkv_bias=qkv_bias),
+                        weights)
+
+
+@check(task=2, inputs=lambda seed: {"seed": 123}, judge=seeded_construction)
+def parameters_created_in_book_order(m, seed):
+    """torch.manual_seed(123); MultiHeadAttention(3, 2, 6, 0.0, num_heads=2).named_parameters()"""
+    torch.manual_seed(seed)
+    return dict(m.MultiHeadAttention(3, 2, 6, 0.0, num_heads=2).named_parameters())
+
+
+@check(task=2, inputs=lambda seed: {"context_length": 6 + seed % 4})
+def mask_is_a_registered_buffer(m, context_length):
+    """MultiHeadAttention(3, 4, context_length, 0.0, num_heads=2).named_buffers(): a buffer called mask, (context_length, context_length)"""
+    module = m.MultiHeadAttention(3, 4, context_length, 0.0, num_heads=2)
+    return {name: tuple(buffer.shape) for name, buffer in module.named_buffers()}
+
+
+def _refused(got, expected):
+    if got != expected:
+        raise Failed("wrong_values", "MultiHeadAttention(3, 10, 6, 0.0, num_heads=4) was accepted, but 10 features "
+                     "cannot be split into 4 equal heads. Start __init__ with "
+                     "`assert d_out % num_heads == 0, ...`, giving both numbers in the message.")
+
+
+@check(task=2, judge=_refused)
+def d_out_not_divisible_by_num_heads_is_refused(m):
+    """MultiHeadAttention(3, 10, 6, 0.0, num_heads=4) raises an AssertionError"""
+    try:
+        m.MultiHeadAttention(3, 10, 6, 0.0, num_heads=4)
+    except AssertionError:
+        return "refused"
+    return "accepted"
+
+
+@check(task=2, inputs=attention_inputs, dims=DIMS)
+def context_vectors_match(m, x, weights, context_length, dropout, num_heads):
+    """MultiHeadAttention(d_in=7, d_out=12, context_length=6, dropout=0.0, num_heads=4) with given weights, on x of shape (batch=2, num_tokens=5, d_in=7)"""
+    return build(m, x, weights, context_length, dropout, num_heads)(x)
+
+
+def _rows_sum_to_one(got, expected):
+    # Values are all ones and out_proj is the identity, so each output is the sum of a row of attention weights.
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
+        gap = (got - 1).abs()
+        if gap.amax().item() > 1e-5:
+            b, t, f = (int(i) for i in torch.unravel_index(gap.argmax(), gap.shape))
+            raise Failed("wrong_values", f"the attention weights of batch {b}, query {t} (feature {f}) sum to "
+                         f"{got[b, t, f].item():.4g}, not 1. Softmax over the last dim (the keys) makes each "
+                         f"query's weights sum to 1; masked scores must be -inf before softmax.")
+    compare(got, expected, dims=DIMS)
+
+
+@check(task=2, inputs=attention_inputs, judge=_rows_sum_to_one, dims=DIMS)
+def attention_weights_sum_to_one(m, x, weights, context_length, dropout, num_heads):
+    """MultiHeadAttention(..., qkv_bias=True) whose values are all 1 and whose out_proj is the identity, so each output is the sum of its attention weights"""
+    d_out = weights["W_query.weight"].shape[0]
+    weights = dict(weights, **{"W_value.weight": torch.zeros_like(weights["W_value.weight"]),
+                               "W_query.bias": torch.zeros(d_out), "W_key.bias": torch.zeros(d_out),
+                               "W_value.bias": torch.ones(d_out),
+                               "out_proj.weight": torch.eye(d_out), "out_proj.bias": torch.zeros(d_out)})
+    return build(m, x, weights, context_length, dropout, num_heads, qkv_bias=True)(x)
+
+
+def _causal(got, expected):
+    before, after = got
+    if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor) and before.shape == after.shape:
+        same = (before[:, :-1] - after[:, :-1]).abs().amax().item()
+        if same > 1e-6:
+            raise Failed("wrong_values", f"changing only the last token changed the outputs of earlier tokens "
+                         f"(by up to {same:.3g}): earlier queries can still see later keys, or tokens got mixed "
+                         f"when splitting into heads. Mask every key after the query with -inf before softmax, "
+                         f"and split with view(b, num_tokens, num_heads, head_dim) then transpose(1, 2).")
+    compare(got, expected, dims=DIMS)
+
+
+@check(task=2, inputs=attention_inputs, judge=_causal, dims=DIMS)
+def later_tokens_do_not_change_earlier_outputs(m, x, weights, context_length, dropout, num_heads):
+    """MultiHeadAttention on x, then on x with its last token changed: earlier outputs must stay the same"""
+    attention = build(m, x, weights, context_length, dropout, num_heads)
+    changed = x.clone()
+    changed[:, -1] += 10.0
+    return attention(x), attention(changed)
+
+
+@check(task=2, inputs=lambda seed: attention_inputs(seed, dropout=0.5), dims=DIMS)
+def dropout_on_attention_weights_in_train_mode(m, x, weights, context_length, dropout, num_heads):
+    """MultiHeadAttention(..., dropout=0.5) in train mode, after torch.manual_seed(123): dropout applied once, to the attention weights"""
+    attention = build(m, x, weights, context_length, dropout, num_heads).train()
+    torch.manual_seed(123)
+    return attention(x)
+
+
+@check(task=2, inputs=lambda seed: attention_inputs(seed, dropout=0.5), dims=DIMS)
+def no_dropout_in_eval_mode(m, x, weights, context_length, dropout, num_heads):
+    """MultiHeadAttention(..., dropout=0.5).eval(): dropout is off, outputs equal the dropout-free ones"""
+    return build(m, x, weights, context_length, dropout, num_heads).eval()(x)

@@ -1,0 +1,128 @@
+"""Checks for topic 6, attention without trainable weights (book section 3.3)."""
+
+import torch
+
+from grader.checks import Failed, check, compare, generator, sizes
+
+# The book's embeddings of "Your journey starts with one step" (num_tokens=6, d=3).
+BOOK_INPUTS = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],
+               [0.22, 0.58, 0.33], [0.77, 0.25, 0.10], [0.05, 0.80, 0.55]]
+# The book's attention scores of "journey" against every token, the input of its softmax_naive.
+BOOK_SCORES_2 = [0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865]
+
+DIMS = ("num_tokens", "d")
+SCORE_DIMS = ("query", "key")
+
+
+def embeddings(seed: int) -> dict:
+    """The book's sentence for seed 0; random embeddings of other sizes for hidden cases."""
+    if seed == 0:
+        return {"inputs": torch.tensor(BOOK_INPUTS)}
+    n = sizes(seed, num_tokens=6, d=3)
+    return {"inputs": torch.rand(n["num_tokens"], n["d"], generator=generator(seed))}
+
+
+# Task 1 ---------------------------------------------------------------------------------------
+
+@check(task=1, inputs=embeddings, dims=SCORE_DIMS)
+def scores_are_all_dot_products(m, inputs):
+    """attention_scores(inputs) with inputs of shape (num_tokens=6, d=3): entry [i, j] is inputs[i] . inputs[j]"""
+    return m.attention_scores(inputs)
+
+
+# Task 2 ---------------------------------------------------------------------------------------
+
+def book_scores(seed: int) -> dict:
+    if seed == 0:
+        return {"x": torch.tensor(BOOK_SCORES_2)}
+    n = sizes(seed, n=6)
+    return {"x": torch.rand(n["n"], generator=generator(seed)) * 2}
+
+
+def spread_values(seed: int) -> dict:
+    """Positive and negative values, so 'divide by the sum' cannot pass for softmax."""
+    n = sizes(seed, n=7)
+    return {"x": torch.randn(n["n"], generator=generator(seed + 1000)) * 3}
+
+
+@check(task=2, inputs=book_scores, dims=("n",))
+def naive_softmax_matches_the_formula(m, x):
+    """softmax_naive(x) with the book's scores of "journey", x of shape (6,): exp(x_i) / sum_j exp(x_j)"""
+    return m.softmax_naive(x)
+
+
+def _a_distribution(got, expected):
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
+        if (got <= 0).any():
+            i = int(got.argmin())
+            raise Failed("wrong_values", f"softmax outputs must all be positive, but yours has {got[i].item():.4g} "
+                         f"at position {i}. Exponentiate every value before dividing: exp(x) > 0 always.")
+        total = got.sum().item()
+        if abs(total - 1) > 1e-5:
+            raise Failed("wrong_values", f"your outputs sum to {total:.6g}, not 1. Divide every exp(x_i) by "
+                         f"the sum of all the exponentials.")
+    compare(got, expected, dims=("n",))
+
+
+@check(task=2, inputs=spread_values, judge=_a_distribution, dims=("n",))
+def naive_softmax_is_positive_and_sums_to_one(m, x):
+    """softmax_naive(x) with x of shape (7,) holding negative and positive values: all outputs > 0, summing to 1"""
+    return m.softmax_naive(x)
+
+
+# Task 3 ---------------------------------------------------------------------------------------
+
+def random_scores(seed: int) -> dict:
+    """Scores that are not symmetric, so a softmax over the wrong dim cannot hide."""
+    n = sizes(seed, num_tokens=6)
+    return {"scores": torch.randn(n["num_tokens"], n["num_tokens"], generator=generator(seed)) * 2}
+
+
+def _rows_sum_to_one(got, expected):
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
+        rows = got.sum(dim=-1)
+        worst = int((rows - 1).abs().argmax())
+        if abs(rows[worst].item() - 1) > 1e-5:
+            columns = got.sum(dim=0)
+            why = (" Each column sums to 1 instead: softmax ran over dim 0 (the queries), not over the last "
+                   "dim (the keys)." if torch.allclose(columns, torch.ones_like(columns), atol=1e-5) else "")
+            raise Failed("wrong_values", f"the attention weights of query {worst} sum to {rows[worst].item():.4g}, "
+                         f"not 1.{why}")
+    compare(got, expected, dims=SCORE_DIMS)
+
+
+@check(task=3, inputs=random_scores, judge=_rows_sum_to_one, dims=SCORE_DIMS)
+def each_query_row_is_a_softmax(m, scores):
+    """attention_weights(scores) with scores of shape (query=6, key=6): softmax along each row, so every row sums to 1"""
+    return m.attention_weights(scores)
+
+
+# Task 4 ---------------------------------------------------------------------------------------
+
+@check(task=4, inputs=embeddings, dims=DIMS)
+def context_vectors_match(m, inputs):
+    """context_vectors(inputs) with inputs of shape (num_tokens=6, d=3)"""
+    return m.context_vectors(inputs)
+
+
+def same_token_everywhere(seed: int) -> dict:
+    n = sizes(seed, num_tokens=5, d=4)
+    token = torch.rand(n["d"], generator=generator(seed)) + 0.5
+    return {"inputs": token.repeat(n["num_tokens"], 1)}
+
+
+def _weighted_average(got, expected):
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
+        gap = (got - expected).abs().amax().item()
+        if gap > 1e-5:
+            raise Failed("wrong_values", f"every token here is the same embedding v, so every context vector, "
+                         f"a weighted average of the embeddings with weights summing to 1, must be v. Yours differ "
+                         f"from v by up to {gap:.4g}: are the inputs multiplied by the softmax weights (rows summing to 1), "
+                         f"or by the raw scores?")
+    compare(got, expected, dims=DIMS)
+
+
+@check(task=4, inputs=same_token_everywhere, judge=_weighted_average, dims=DIMS)
+def context_vectors_are_weighted_averages(m, inputs):
+    """context_vectors(inputs) where all num_tokens=5 rows are the same embedding v (d=4): every output row is v"""
+    return m.context_vectors(inputs)
