@@ -422,3 +422,34 @@ def seeded_construction(got: Any, expected: Any) -> None:
         raise Failed(failed.reason, failed.message + "\nThis check is about seeding: with the same "
                      "torch.manual_seed, your module should create the same parameters as the book's. "
                      "Create the layers in the book's order, with the book's shapes.") from None
+
+
+def sums_to_one(dims, advice: str, sums: Callable[[torch.Tensor], torch.Tensor] = lambda t: t.sum(-1)):
+    """Judge: each row of attention weights sums to 1 (`sums` reads the row sums off the output),
+    then the output equals the reference."""
+    def judge(got: Any, expected: Any) -> None:
+        if isinstance(got, torch.Tensor) and got.is_floating_point() and got.numel():
+            rows = sums(got.double())
+            off = (rows - 1).abs().nan_to_num(nan=float("inf"))
+            if off.max() > 1e-5:
+                at = tuple(int(i) for i in torch.unravel_index(off.argmax(), off.shape))
+                names = dims[:len(at)] if dims else None
+                raise Failed(WRONG_VALUES, f"the attention weights at {_index(at, names)} sum to "
+                                           f"{rows[at].item():.4g}, not 1. {advice}")
+        compare(got, expected, dims=dims)
+    return judge
+
+
+def causal(dims, advice: str):
+    """Judge for (output, output with the last token changed): earlier positions must not move."""
+    def judge(got: Any, expected: Any) -> None:
+        if isinstance(got, (list, tuple)) and len(got) == 2 and all(isinstance(t, torch.Tensor) for t in got):
+            before, after = got
+            if before.shape == after.shape and before.dim() >= 2:
+                moved = (before[:, :-1] - after[:, :-1]).abs().nan_to_num(nan=float("inf")).amax().item()
+                if moved > 1e-6:
+                    raise Failed(WRONG_VALUES, f"changing only the last token changed the outputs of earlier "
+                                               f"tokens (by up to {moved:.3g}): earlier queries can still see "
+                                               f"later keys. {advice}")
+        compare(got, expected, dims=dims)
+    return judge

@@ -2,9 +2,14 @@
 
 import torch
 
-from grader.checks import Failed, check, compare, generator, load_weights, seeded_construction, sizes
+from grader.checks import causal, check, generator, load_weights, seeded_construction, sizes, sums_to_one
 
 DIMS = ("batch", "num_tokens", "d_out")
+# With every value vector all ones, each context vector is the sum of its row of attention weights.
+VALUES_ARE_ONES = lambda t: t[..., 0]  # noqa: E731
+SUM_ADVICE = ("Softmax over the last dim (the keys) makes each query's weights sum to 1; "
+              "masked scores must be -inf before softmax.")
+CAUSAL_ADVICE = "The mask must hide every key after the query, and be applied before softmax."
 
 
 def attention_inputs(seed: int, dropout: float = 0.0) -> dict:
@@ -46,19 +51,7 @@ def context_vectors_match(m, x, weights, context_length, dropout):
     return build(m, x, weights, context_length, dropout)(x)
 
 
-def _rows_sum_to_one(got, expected):
-    # Values are all ones, so each context vector is the sum of its row of attention weights.
-    rows = got[..., 0]
-    worst = (rows - 1).abs().argmax()
-    b, t = divmod(int(worst), rows.shape[1])
-    if not torch.allclose(rows, torch.ones_like(rows), atol=1e-5):
-        raise Failed("wrong_values", f"the attention weights of batch {b}, query {t} sum to "
-                     f"{rows[b, t].item():.4g}, not 1. Softmax over the last dim (the keys) makes "
-                     f"each query's weights sum to 1; masked scores must be -inf before softmax.")
-    compare(got, expected, dims=DIMS)
-
-
-@check(task=2, inputs=attention_inputs, judge=_rows_sum_to_one, dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=sums_to_one(DIMS, SUM_ADVICE, sums=VALUES_ARE_ONES), dims=DIMS)
 def attention_weights_sum_to_one(m, x, weights, context_length, dropout):
     """CausalAttention(..., qkv_bias=True) whose values are all 1, so each output is the sum of its attention weights"""
     weights = dict(weights, **{"W_value.weight": torch.zeros_like(weights["W_value.weight"])})
@@ -68,17 +61,7 @@ def attention_weights_sum_to_one(m, x, weights, context_length, dropout):
     return build(m, x, weights, context_length, dropout, qkv_bias=True)(x)
 
 
-def _causal(got, expected):
-    before, after = got
-    same = (before[:, :-1] - after[:, :-1]).abs().amax().item()
-    if same > 1e-6:
-        raise Failed("wrong_values", f"changing only the last token changed the outputs of earlier tokens "
-                     f"(by up to {same:.3g}): earlier queries can still see later keys. The mask must hide "
-                     f"every key after the query, and be applied before softmax.")
-    compare(got, expected, dims=DIMS)
-
-
-@check(task=2, inputs=attention_inputs, judge=_causal, dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=causal(DIMS, CAUSAL_ADVICE), dims=DIMS)
 def later_tokens_do_not_change_earlier_outputs(m, x, weights, context_length, dropout):
     """CausalAttention on x, then on x with its last token changed: earlier outputs must stay the same"""
     attention = build(m, x, weights, context_length, dropout)

@@ -2,9 +2,13 @@
 
 import torch
 
-from grader.checks import Failed, check, compare, generator, load_weights, seeded_construction, sizes
+from grader.checks import Failed, causal, check, compare, generator, load_weights, seeded_construction, sizes, sums_to_one
 
 DIMS = ("batch", "num_tokens", "d_out")
+SUM_ADVICE = ("Softmax over the last dim (the keys) makes each query's weights sum to 1; masked scores must "
+              "be -inf before softmax.")
+CAUSAL_ADVICE = ("Or tokens got mixed when splitting into heads: mask every key after the query with -inf "
+                 "before softmax, and split with view(b, num_tokens, num_heads, head_dim) then transpose(1, 2).")
 NAMES = ("W_query", "W_key", "W_value")
 
 
@@ -118,19 +122,7 @@ def context_vectors_match(m, x, weights, context_length, dropout, num_heads):
     return build(m, x, weights, context_length, dropout, num_heads)(x)
 
 
-def _rows_sum_to_one(got, expected):
-    # Values are all ones and out_proj is the identity, so each output is the sum of a row of attention weights.
-    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
-        gap = (got - 1).abs()
-        if gap.amax().item() > 1e-5:
-            b, t, f = (int(i) for i in torch.unravel_index(gap.argmax(), gap.shape))
-            raise Failed("wrong_values", f"the attention weights of batch {b}, query {t} (feature {f}) sum to "
-                         f"{got[b, t, f].item():.4g}, not 1. Softmax over the last dim (the keys) makes each "
-                         f"query's weights sum to 1; masked scores must be -inf before softmax.")
-    compare(got, expected, dims=DIMS)
-
-
-@check(task=2, inputs=attention_inputs, judge=_rows_sum_to_one, dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=sums_to_one(DIMS, SUM_ADVICE, sums=lambda t: t), dims=DIMS)
 def attention_weights_sum_to_one(m, x, weights, context_length, dropout, num_heads):
     """MultiHeadAttention(..., qkv_bias=True) whose values are all 1 and whose out_proj is the identity, so each output is the sum of its attention weights"""
     d_out = weights["W_query.weight"].shape[0]
@@ -141,19 +133,7 @@ def attention_weights_sum_to_one(m, x, weights, context_length, dropout, num_hea
     return build(m, x, weights, context_length, dropout, num_heads, qkv_bias=True)(x)
 
 
-def _causal(got, expected):
-    before, after = got
-    if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor) and before.shape == after.shape:
-        same = (before[:, :-1] - after[:, :-1]).abs().amax().item()
-        if same > 1e-6:
-            raise Failed("wrong_values", f"changing only the last token changed the outputs of earlier tokens "
-                         f"(by up to {same:.3g}): earlier queries can still see later keys, or tokens got mixed "
-                         f"when splitting into heads. Mask every key after the query with -inf before softmax, "
-                         f"and split with view(b, num_tokens, num_heads, head_dim) then transpose(1, 2).")
-    compare(got, expected, dims=DIMS)
-
-
-@check(task=2, inputs=attention_inputs, judge=_causal, dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=causal(DIMS, CAUSAL_ADVICE), dims=DIMS)
 def later_tokens_do_not_change_earlier_outputs(m, x, weights, context_length, dropout, num_heads):
     """MultiHeadAttention on x, then on x with its last token changed: earlier outputs must stay the same"""
     attention = build(m, x, weights, context_length, dropout, num_heads)

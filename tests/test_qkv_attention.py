@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.checks import Failed, check, compare, generator, load_weights, seeded_construction, sizes
+from grader.checks import Failed, check, generator, load_weights, seeded_construction, sizes, sums_to_one
 
 # The book's embeddings of "Your journey starts with one step" (num_tokens=6, d_in=3).
 BOOK_INPUTS = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],
@@ -60,18 +60,7 @@ def v2_context_vectors_match(m, x, weights):
     return build_v2(m, weights)(x)
 
 
-def _rows_sum_to_one(got, expected):
-    # Values are all ones, so each context vector is the sum of its row of attention weights.
-    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
-        rows = got[:, 0]
-        worst = int((rows - 1).abs().argmax())
-        if abs(rows[worst].item() - 1) > 1e-5:
-            raise Failed("wrong_values", f"the attention weights of query {worst} sum to {rows[worst].item():.4g}, "
-                         f"not 1. Softmax over the last dim (the keys) makes each query's weights sum to 1.")
-    compare(got, expected, dims=DIMS)
-
-
-@check(task=2, inputs=attention_inputs, judge=_rows_sum_to_one, dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=sums_to_one(DIMS, "Softmax over the last dim (the keys) makes each query's weights sum to 1.", sums=lambda t: t[..., 0]), dims=DIMS)
 def v2_attention_weights_sum_to_one(m, x, weights):
     """SelfAttention_v2(..., qkv_bias=True) whose values are all 1, so each output is the sum of its attention weights"""
     d_out = weights["W_query.weight"].shape[0]
