@@ -67,7 +67,7 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
             with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=not console.is_terminal) as progress:
                 bar = progress.add_task("grading", total=len(todo))
-                with Pool(isolation, args.workers) as pool:
+                with Pool(isolation, args.workers, prep.packed_cases()) as pool:
                     def done(grade):
                         rows[grade.student] = write_student(out_dir, curriculum, grade, isolation,
                                                             digests[grade.student], prep.fingerprint)

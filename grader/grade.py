@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import checks as C
+from . import wire
 from .curriculum import ROOT, Curriculum, Topic, load
 from .fixtures import Case, build_cases, load_fixture
 from .run import judge_topic
@@ -78,6 +79,13 @@ class Prepared:
     hidden: dict[str, dict[str, list[Case]]]
     fingerprint: str
 
+    def packed_cases(self) -> bytes:
+        """Every topic's inputs, public then hidden, packed once for all workers."""
+        return wire.pack({"cases": {
+            slug: {c.name: [k.inputs for k in self.public[slug].get(c.name, [])]
+                   + [k.inputs for k in self.hidden[slug].get(c.name, [])] for c in checks}
+            for slug, checks in self.checks.items()}})
+
 
 def prepare(curriculum: Curriculum | None = None) -> Prepared:
     curriculum = curriculum or load()
@@ -124,27 +132,22 @@ def _split(outcomes: dict, n_public: dict[str, int]) -> tuple[dict, dict]:
 def grade_topics(worker: Worker, prep: Prepared, slugs: list[str], files: dict[str, bytes],
                  timeout: float = TOPIC_TIMEOUT) -> dict[str, TopicGrade]:
     """One job on one worker: the submission's files on each topic, public and hidden cases."""
-    cases = {}
-    for slug in slugs:
-        public, hidden = prep.public[slug], prep.hidden[slug]
-        cases[slug] = {c.name: [k.inputs for k in public.get(c.name, [])] + [k.inputs for k in hidden.get(c.name, [])]
-                       for c in prep.checks[slug]}
-    reply = worker.run(slugs, files, cases, timeout)
+    reply = worker.run(slugs, files, timeout)
     output = str(reply.get("output", ""))[:4096]
-    replies = reply.get("topics", {})
-    return {slug: _judge_reply(prep, prep.curriculum[slug], cases[slug], replies.get(slug), timeout, output)
+    return {slug: _judge_reply(prep, prep.curriculum[slug], reply["topics"].get(slug),
+                               reply["outcomes"].get(slug), timeout, output)
             for slug in slugs}
 
 
-def _judge_reply(prep: Prepared, topic: Topic, cases: dict, reply, timeout: float, output: str) -> TopicGrade:
+def _judge_reply(prep: Prepared, topic: Topic, reply, outcomes, timeout: float, output: str) -> TopicGrade:
     checks, public, hidden = prep.checks[topic.slug], prep.public[topic.slug], prep.hidden[topic.slug]
     reply = reply if isinstance(reply, dict) else {"status": "crash", "how": "no reply"}
     if reply.get("status") != "ok":
         reason, words = FAILURE_WORDS.get(reply.get("status"), FAILURE_WORDS["crash"])
         failed = C.Outcome(reason, message=words.format(timeout=timeout, how=reply.get("how", "unknown"))).to_data()
-        outcomes = {c.name: [failed] * len(cases[c.name]) for c in checks}
-    else:
-        outcomes = reply.get("outcomes") if isinstance(reply.get("outcomes"), dict) else {}
+        outcomes = {c.name: [failed] * (len(public.get(c.name, [])) + len(hidden.get(c.name, []))) for c in checks}
+    elif not isinstance(outcomes, dict):
+        outcomes = {}
     mine_public, mine_hidden = _split(outcomes, {c.name: len(public.get(c.name, [])) for c in checks})
     verdicts = judge_topic(checks, public, mine_public)
     hidden_verdicts = judge_topic(checks, hidden, mine_hidden) if hidden else []
@@ -161,13 +164,13 @@ def _passes(grade: TopicGrade | None) -> bool:
 class Pool:
     """One warm worker per thread; jobs are (key, function(worker) -> result)."""
 
-    def __init__(self, isolation: Isolation, size: int):
-        self.isolation, self.size = isolation, size
+    def __init__(self, isolation: Isolation, size: int, cases: bytes):
+        self.isolation, self.size, self.cases = isolation, size, cases
         self.workers: list[Worker] = []
 
     def __enter__(self) -> "Pool":
         # Launched from this thread (see Worker.launch), then warmed up in parallel.
-        self.workers = [Worker(self.isolation, ready=False) for _ in range(self.size)]
+        self.workers = [Worker(self.isolation, self.cases, ready=False) for _ in range(self.size)]
         for worker in self.workers:
             worker.wait_ready()
         return self

@@ -111,8 +111,9 @@ class WorkerDied(RuntimeError):
 class Worker:
     """One warm sandboxed process; `run` grades one (submission, topic) job on it."""
 
-    def __init__(self, isolation: Isolation, ready: bool = True):
-        self.isolation = isolation
+    def __init__(self, isolation: Isolation, cases: bytes, ready: bool = True):
+        """`cases`: the class's inputs, packed once ({"cases": {slug: {check: [inputs]}}})."""
+        self.isolation, self.cases = isolation, cases
         self.slot = Path(tempfile.mkdtemp(prefix="kata-slot-"))
         self.slot.chmod(0o755)
         self.process: subprocess.Popen | None = None
@@ -140,21 +141,31 @@ class Worker:
         hello = self._read(time.monotonic() + START_TIMEOUT)
         if not isinstance(hello, dict) or not hello.get("ready"):
             raise WorkerDied(f"the grading worker did not start: {self._log_tail()}")
+        self._write(self.cases)
 
-    def run(self, topics: list[str], files: dict[str, bytes], cases: dict, timeout: float) -> dict:
-        """Grade `files` on `topics` (cases per topic); a reply per topic, whatever happens."""
+    def run(self, topics: list[str], files: dict[str, bytes], timeout: float) -> dict:
+        """Grade `files` on `topics`: {"topics": {slug: status...}, "output": str, "outcomes":
+        {slug: data}}, with a status for every topic whatever happens."""
         self._stage(files)
+        why = "malformed reply"
         try:
-            self._write(wire.pack({"topics": topics, "cases": cases, "timeout": timeout}))
-            reply = self._read(time.monotonic() + timeout * len(topics) + 30)
+            deadline = time.monotonic() + timeout * len(topics) + 30
+            self._write(wire.pack({"topics": topics, "timeout": timeout}))
+            reply = self._read(deadline)
+            if isinstance(reply, dict) and isinstance(reply.get("topics"), dict):
+                reply["outcomes"] = {}
+                for slug, entry in reply["topics"].items():
+                    if isinstance(entry, dict) and entry.get("status") == "ok":
+                        try:
+                            reply["outcomes"][slug] = self._read(deadline)
+                        except wire.WireError:
+                            entry["status"] = "bad_output"
+                return reply
         except (WorkerDied, OSError, wire.WireError) as err:
-            reply, why = None, str(err)
-        if not isinstance(reply, dict) or not isinstance(reply.get("topics"), dict):
-            why = locals().get("why", "malformed reply")
-            self.restart()  # the worker itself died: a child killed it, or worse
-            died = {"status": "crash", "how": f"the grading worker was killed: {why}", "seconds": 0.0}
-            return {"topics": {slug: died for slug in topics}, "output": ""}
-        return reply
+            why = str(err)
+        self.restart()  # the worker itself died: a child killed it, or worse
+        died = {"status": "crash", "how": f"the grading worker was killed: {why}", "seconds": 0.0}
+        return {"topics": {slug: died for slug in topics}, "output": "", "outcomes": {}}
 
     def _stage(self, files: dict[str, bytes]) -> None:
         for old in self.slot.iterdir():

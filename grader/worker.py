@@ -3,10 +3,12 @@
 Started by grader.sandbox as `python -m grader.worker SLOT` (inside bubblewrap when it can
 start). It imports torch and every topic's checks once, then answers jobs on stdin/stdout:
 
-    job    {"topics": [slug, ...], "cases": {slug: {check: [inputs, ...]}}, "timeout": seconds}
+    setup  {"cases": {slug: {check: [inputs, ...]}}}          once: the class's inputs
+    job    {"topics": [slug, ...], "timeout": seconds}
     reply  {"topics": {slug: {"status": "ok" | "timeout" | "memory" | "crash" | "bad_output",
-                              "outcomes": {check: [outcome, ...]}, "seconds": float}},
-            "output": str}
+                              "seconds": float}}, "output": str}
+           then, for each topic whose status is "ok", in order, the child's frame as it came:
+           {check: [outcome, ...]} (the grader unpacks it; the worker only checks its size)
 
 The child, not the worker, touches submitted code: it sets resource limits, installs a seccomp
 filter (no new processes, no IPv4/IPv6 sockets), then for each topic in turn imports the topic
@@ -76,7 +78,7 @@ def _limit(which: int, soft: int) -> None:
     resource.setrlimit(which, (soft, hard if hard != resource.RLIM_INFINITY else soft))
 
 
-def child(job: dict, topics: list[str], slot: Path, result_fd: int, output_path: str,
+def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int, output_path: str,
           checks_by_topic: dict) -> None:
     """Never returns. Everything after the limits runs with submitted code loaded."""
     code = 70
@@ -114,7 +116,7 @@ def child(job: dict, topics: list[str], slot: Path, result_fd: int, output_path:
 
         curriculum = load()
         for slug in topics:
-            outcomes = probe_topic(curriculum[slug], slot, job["cases"][slug], checks_by_topic[slug])
+            outcomes = probe_topic(curriculum[slug], slot, cases[slug], checks_by_topic[slug])
             data = wire.pack(outcomes)
             view = memoryview(struct.pack("<Q", len(data)) + data)
             while view:
@@ -162,17 +164,15 @@ class _Frames:
             self.buffer += chunk
 
 
-def run_job(job: dict, slot: Path, checks_by_topic: dict) -> dict:
-    from grader import wire
-
+def run_job(job: dict, cases: dict, slot: Path, checks_by_topic: dict) -> tuple[dict, list[bytes]]:
     output_path = f"/tmp/kata-output-{os.getpid()}"
-    remaining, results = list(job["topics"]), {}
+    remaining, results, raw = list(job["topics"]), {}, {}
     while remaining:
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(read_end)
-            child(job, remaining, slot, write_end, output_path, checks_by_topic)
+            child(job, remaining, cases, slot, write_end, output_path, checks_by_topic)
         os.close(write_end)
         frames, failed = _Frames(read_end), None
         for slug in list(remaining):
@@ -180,10 +180,8 @@ def run_job(job: dict, slot: Path, checks_by_topic: dict) -> dict:
             kind, frame = frames.next(started + float(job["timeout"]))
             entry = {"seconds": round(time.monotonic() - started, 4)}
             if kind == "ok":
-                try:
-                    results[slug] = entry | {"status": "ok", "outcomes": wire.unpack(frame)}
-                except wire.WireError:
-                    results[slug] = entry | {"status": "bad_output"}
+                results[slug] = entry | {"status": "ok"}
+                raw[slug] = frame
                 remaining.remove(slug)
                 continue
             failed = (slug, entry, kind)
@@ -195,7 +193,8 @@ def run_job(job: dict, slot: Path, checks_by_topic: dict) -> dict:
             slug, entry, kind = failed
             results[slug] = entry | _why_it_stopped(kind, status)
             remaining.remove(slug)
-    return {"topics": results, "output": _printed(output_path)}
+    ordered = {slug: results[slug] for slug in job["topics"]}
+    return {"topics": ordered, "output": _printed(output_path)}, [raw[s] for s in ordered if s in raw]
 
 
 def _why_it_stopped(kind: str, status: int) -> dict:
@@ -291,13 +290,17 @@ def main() -> None:
     install()
     import tiktoken
     tiktoken.get_encoding("gpt2")  # loaded once here (0.35 s), shared by every forked child
+    import base64, json, math, re, regex  # noqa: E401,F401  what topic modules import: not per child
     checks_by_topic = {t.slug: load_checks(t.test_file()) for t in load().topics if t.test_file().exists()}
     import gc
     gc.freeze()  # fewer copy-on-write page faults in each forked child
     write_frame(protocol_out, wire.pack({"ready": True, "seccomp": seccomp}))
+    cases = wire.unpack(read_frame(protocol_in) or b"")["cases"]
     while (frame := read_frame(protocol_in)) is not None:
-        job = wire.unpack(frame)
-        write_frame(protocol_out, wire.pack(run_job(job, slot, checks_by_topic)))
+        reply, frames = run_job(wire.unpack(frame), cases, slot, checks_by_topic)
+        write_frame(protocol_out, wire.pack(reply))
+        for raw in frames:
+            write_frame(protocol_out, raw)
 
 
 def _seccomp_available() -> bool:
