@@ -13,6 +13,7 @@ help:
 	@echo "make test       prove the suite: reference passes, stubs and mistakes fail, fixtures fresh"
 	@echo "make check      check your exercises/ (TOPIC=causal_attention for one topic)"
 	@echo "make fixtures   regenerate tests/fixtures from solutions/"
+	@echo "make bench      time the grader against one pytest run per submission"
 
 setup: $(STAMP)
 
@@ -38,6 +39,9 @@ OUT         ?= grades
 grade: setup
 	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.demo examples/class.toml examples/submissions; fi
 	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(ARGS)
+
+bench: setup
+	$(BIN)/python -m grader.bench
 
 clean:
 	rm -rf $(VENV) data/tiktoken-cache grades dist
