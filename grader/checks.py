@@ -342,6 +342,7 @@ class Verdict:
     mistake: str | None = None  # the id of a catalogued mistake the output matches
     seed: int | None = None
     what: str = ""
+    visual: dict | None = None  # what a picture of the failure needs (see `visual`)
 
     @property
     def passed(self) -> bool:
@@ -357,11 +358,33 @@ def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any
     try:
         check.verdict(outcome.value, expected)
     except Failed as failed:
-        return Verdict(reason=failed.reason, message=failed.message,
+        return Verdict(reason=failed.reason, message=failed.message, visual=visual(outcome.value, expected),
                        mistake=recognise(check, outcome.value, mistakes or {}), **base)
     except Exception as err:  # a judge tripping over strange output is still the output's fault
         return Verdict(reason=BAD_OUTPUT, message=f"your output could not be judged ({type(err).__name__}: {err})", **base)
     return Verdict(reason=PASSED, **base)
+
+
+def visual(got: Any, expected: Any, limit: int = 32) -> dict | None:
+    """The first tensor pair of a failed comparison, as small lists for a picture: its shapes,
+    and the first 2-D slice (at most limit x limit) of each when both are float matrices."""
+    pairs = [(got, expected)]
+    while pairs:
+        g, e = pairs.pop(0)
+        if isinstance(e, torch.Tensor) and isinstance(g, torch.Tensor):
+            if _same(g, e):
+                continue
+            out = {"expected_shape": list(e.shape), "got_shape": list(g.shape)}
+            if e.dim() >= 2 and g.dim() >= 2 and e.is_floating_point() and g.is_floating_point():
+                first = lambda t: t.reshape(-1, *t.shape[-2:])[0][:limit, :limit]  # noqa: E731
+                out |= {"expected": first(e).double().tolist(),
+                        "got": first(g).double().tolist()}
+            return out
+        if isinstance(e, dict) and isinstance(g, dict):
+            pairs += [(g[k], e[k]) for k in e if k in g]
+        elif isinstance(e, (list, tuple)) and isinstance(g, (list, tuple)):
+            pairs += list(zip(g, e))
+    return None
 
 
 def recognise(check: Check, got: Any, mistakes: dict[str, Any]) -> str | None:
