@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 TINY_CONFIG = {
     "vocab_size": 50257,  # GPT-2's tokenizer, so the vocabulary stays full size
-    "context_length": 64,
-    "emb_dim": 64,
+    "context_length": 32,
+    "emb_dim": 32,
     "n_heads": 2,
     "n_layers": 2,
     "drop_rate": 0.1,
@@ -36,7 +36,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--impl", default="solutions",
                         help="folder of topic modules to use (default: solutions)")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
 
     if "TIKTOKEN_CACHE_DIR" not in os.environ:
@@ -57,10 +57,10 @@ def main():
 
     torch.manual_seed(123)
     train_loader = pairs.create_dataloader_v1(
-        train_text, batch_size=2, max_length=context_length, stride=context_length,
+        train_text, batch_size=4, max_length=context_length, stride=context_length,
         shuffle=True, drop_last=True)
     val_loader = pairs.create_dataloader_v1(
-        val_text, batch_size=2, max_length=context_length, stride=context_length,
+        val_text, batch_size=4, max_length=context_length, stride=context_length,
         shuffle=False, drop_last=False)
 
     model = gpt_model.GPTModel(TINY_CONFIG)
@@ -72,7 +72,7 @@ def main():
     start = time.perf_counter()
     train_losses, val_losses, tokens_seen = training.train_model_simple(
         model, train_loader, val_loader, optimizer, "cpu", num_epochs=args.epochs,
-        eval_freq=10, eval_iter=5, start_context="Every effort moves you", tokenizer=tokenizer)
+        eval_freq=6, eval_iter=2, start_context="Every effort moves you", tokenizer=tokenizer)
     seconds = time.perf_counter() - start
     print(f"trained on {tokens_seen[-1]:,} tokens in {seconds:.1f} s: train loss "
           f"{train_losses[0]:.3f} -> {train_losses[-1]:.3f}, val loss "

@@ -1,0 +1,69 @@
+"""The references print the book's numbers: a learner comparing with the book sees the same."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.curriculum import ROOT
+from grader.impl import import_topic, load_package
+from grader.offline import install
+
+install()
+REFERENCE = load_package(ROOT / "solutions")
+BOOK_INPUTS = torch.tensor([[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],
+                            [0.22, 0.58, 0.33], [0.77, 0.25, 0.10], [0.05, 0.80, 0.55]])
+VERDICT = ROOT.parent / "shared" / "data" / "the-verdict.txt"  # cross-check only, never committed
+
+
+def reference(slug: str):
+    return import_topic(REFERENCE, slug)
+
+
+def test_gpt2_124m_parameter_counts_without_running_the_model():
+    gpt_model = reference("gpt_model")
+    model = gpt_model.GPTModel(gpt_model.GPT_CONFIG_124M)
+    assert gpt_model.count_parameters(model) == 163_009_536
+    assert gpt_model.count_parameters(model, tied=True) == 124_412_160
+
+
+def test_self_attention_and_multi_head_first_rows():
+    torch.manual_seed(123)
+    v1 = reference("qkv_attention").SelfAttention_v1(3, 2)
+    assert torch.allclose(v1(BOOK_INPUTS)[0], torch.tensor([0.2996, 0.8053]), atol=1e-4)
+    torch.manual_seed(123)
+    mha = reference("multihead_attention").MultiHeadAttention(3, 2, 6, 0.0, num_heads=2)
+    out = mha(torch.stack((BOOK_INPUTS, BOOK_INPUTS)))
+    assert out.shape == (2, 6, 2)
+    assert torch.allclose(out[0, 0], torch.tensor([0.3190, 0.4858]), atol=1e-4)
+
+
+def test_gpt2_encoding_offline_gives_the_books_ids():
+    text = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace."
+    assert reference("special_tokens").gpt2_encode(text) == [
+        15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 286, 617,
+        34680, 27271, 13]
+
+
+@pytest.mark.skipif(not VERDICT.exists(), reason="the book's story is not beside the repository")
+def test_the_verdict_counts():
+    text = VERDICT.read_text(encoding="utf-8")
+    tokenizer = reference("tokenizer")
+    tokens = tokenizer.split_text(text)
+    assert len(tokens) == 4690
+    assert len(tokenizer.build_vocab(tokens)) == 1130
+    assert len(tokenizer.build_vocab(tokens, ["<|endoftext|>", "<|unk|>"])) == 1132
+    assert len(reference("special_tokens").gpt2_encode(text)) == 5145
+
+
+def test_the_learner_path_trains_and_writes(tmp_path: Path):
+    """scripts/train_tiny.py, as the README documents it: the loss falls, text comes out."""
+    run = subprocess.run([sys.executable, "scripts/train_tiny.py", "--epochs", "2"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    before, after = map(float, re.search(r"train loss ([\d.]+) -> ([\d.]+)", run.stdout).groups())
+    assert after < before - 1.0, run.stdout
+    assert "sample (temperature 1.0, top_k 25): Every effort moves you" in run.stdout
