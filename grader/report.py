@@ -87,9 +87,10 @@ def feedback_md(curriculum: Curriculum, grade: StudentGrade, isolation: Isolatio
                 if first.reason not in (C.NOT_IMPLEMENTED, C.PASSED) and task.hints:
                     out += ["", f"  Hint: {task.hints[0]}"]
                 out.append("")
-        if tg.output.strip():
-            out += ["", "Your code printed (first lines):", "", "```text", tg.output.strip()[:1500], "```"]
         out.append("")
+    printed = list(dict.fromkeys(t.output.strip() for t in grade.topics.values() if t.output.strip()))
+    if printed:
+        out += ["## What your code printed (first lines)", "", "```text", "\n".join(printed)[:3000], "```", ""]
     return "\n".join(out)
 
 

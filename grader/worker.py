@@ -166,7 +166,7 @@ class _Frames:
 
 def run_job(job: dict, cases: dict, slot: Path, checks_by_topic: dict) -> tuple[dict, list[bytes]]:
     output_path = f"/tmp/kata-output-{os.getpid()}"
-    remaining, results, raw = list(job["topics"]), {}, {}
+    remaining, results, raw, printed = list(job["topics"]), {}, {}, []
     while remaining:
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -188,13 +188,17 @@ def run_job(job: dict, cases: dict, slot: Path, checks_by_topic: dict) -> tuple[
             break
         os.close(read_end)
         status = _reap(pid, time.monotonic() + (float(job["timeout"]) if failed is None else 0.0))
+        printed.append(_printed(output_path))  # before the clean-up empties /tmp
         clean_up_after(pid)
         if failed is not None:
             slug, entry, kind = failed
             results[slug] = entry | _why_it_stopped(kind, status)
             remaining.remove(slug)
     ordered = {slug: results[slug] for slug in job["topics"]}
-    return {"topics": ordered, "output": _printed(output_path)}, [raw[s] for s in ordered if s in raw]
+    output = "".join(printed)
+    if len(output) > OUTPUT_CAP:
+        output = output[:OUTPUT_CAP] + "\n[... output cut ...]"
+    return {"topics": ordered, "output": output}, [raw[s] for s in ordered if s in raw]
 
 
 def _why_it_stopped(kind: str, status: int) -> dict:
