@@ -1,0 +1,267 @@
+"""Checks for topic 10, the building blocks of a GPT (book sections 4.2-4.5)."""
+
+import torch
+
+from grader.checks import (WRONG_SHAPE, WRONG_VALUES, Failed, causal, check, compare, generator, load_weights,
+                           seeded_construction, sizes)
+
+DIMS = ("batch", "num_tokens", "emb_dim")
+BOOK_LAYER_SIZES = [3, 3, 3, 3, 3, 1]  # the last layer changes the shape: no shortcut around it
+FIRST_WEIGHT = "layers.0.0.weight"
+# The gradients without shortcuts are as small as 1e-5: the absolute tolerance must be far below that.
+GRADIENT_ATOL = 1e-9
+# A tiny GPT config (the book's is GPT_CONFIG_124M): head_dim 3, feed-forward hidden size 24.
+TINY_CONFIG = {"vocab_size": 11, "context_length": 7, "emb_dim": 6, "n_heads": 2, "n_layers": 2,
+               "drop_rate": 0.0, "qkv_bias": False}
+CAUSAL_ADVICE = ("Attention is the only place tokens meet: leave its mask alone, and keep LayerNorm and the "
+                 "feed forward working on each token's embedding (the last dim) on its own.")
+
+
+def tiny_config(seed: int, drop_rate: float = 0.0) -> tuple[dict, dict]:
+    """A GPT config and the batch and num_tokens of a case: TINY_CONFIG with batch 2 and num_tokens 5
+    for seed 0, other sizes for other seeds. Every size a tensor shows is distinct by construction:
+    batch 2-4 < num_tokens (odd) < context_length = num_tokens + 2 < vocab_size = num_tokens + 6,
+    and emb_dim = 2 heads x head_dim is even and at least 6."""
+    n = sizes(seed, batch=2, num_tokens=5, head_dim=3)
+    batch, num_tokens = 2 + (n["batch"] - 2) % 3, 5 + 2 * ((n["num_tokens"] - 5) % 3)
+    cfg = dict(TINY_CONFIG, vocab_size=num_tokens + 6, context_length=num_tokens + 2,
+               emb_dim=TINY_CONFIG["n_heads"] * n["head_dim"], drop_rate=drop_rate)
+    return cfg, {"batch": batch, "num_tokens": num_tokens}
+
+
+def block_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
+    """The book's names and shapes of a TransformerBlock's parameters."""
+    d, hidden = cfg["emb_dim"], 4 * cfg["emb_dim"]
+    shapes = {f"att.{name}.weight": (d, d) for name in ("W_query", "W_key", "W_value")}
+    shapes |= {f"att.{name}.bias": (d,) for name in ("W_query", "W_key", "W_value") if cfg["qkv_bias"]}
+    return shapes | {"att.out_proj.weight": (d, d), "att.out_proj.bias": (d,),
+                     "ff.layers.0.weight": (hidden, d), "ff.layers.0.bias": (hidden,),
+                     "ff.layers.2.weight": (d, hidden), "ff.layers.2.bias": (d,),
+                     "norm1.scale": (d,), "norm1.shift": (d,), "norm2.scale": (d,), "norm2.shift": (d,)}
+
+
+def random_weights(shapes: dict, g: torch.Generator) -> dict[str, torch.Tensor]:
+    """Weights scaled like trained ones, so that no softmax saturates and no GELU stays linear."""
+    weights = {}
+    for name, shape in shapes.items():
+        w = torch.randn(shape, generator=g)
+        if name.endswith("scale"):
+            w = 1 + 0.1 * w
+        elif len(shape) == 2:
+            w = w / shape[1] ** 0.5
+        else:  # biases and shifts
+            w = 0.1 * w
+        weights[name] = w
+    return weights
+
+
+# Task 1 ---------------------------------------------------------------------------------------
+
+def layernorm_inputs(seed: int, low_variance_row: bool = True) -> dict:
+    """x (batch=2, num_tokens=5, emb_dim=6) off centre, one token's row shrunk 100 times, and scale and shift."""
+    n = sizes(seed, batch=2, num_tokens=5, emb_dim=6)
+    g = generator(seed)
+    x = 2.0 * torch.randn(n["batch"], n["num_tokens"], n["emb_dim"], generator=g) + 1.0
+    if low_variance_row:
+        x[1, 2] *= 0.01  # variance ~4e-4: here sqrt(var + eps) and sqrt(var) + eps differ by 1%
+        scale, shift = torch.randn(n["emb_dim"], generator=g), torch.randn(n["emb_dim"], generator=g)
+    else:
+        scale, shift = torch.ones(n["emb_dim"]), torch.zeros(n["emb_dim"])
+    return {"x": x, "weights": {"scale": scale, "shift": shift}}
+
+
+def _rows_normalised(got, expected):
+    """Judge: with scale 1 and shift 0, every row of the output has mean 0 and (biased) variance 1."""
+    if isinstance(got, torch.Tensor) and got.is_floating_point() and got.shape == expected.shape:
+        g = got.double()
+        mean, var = g.mean(dim=-1), g.var(dim=-1, unbiased=False)
+        emb_dim = g.shape[-1]
+        off_mean = mean.abs().nan_to_num(nan=float("inf"))
+        if off_mean.max() > 1e-4:
+            at = tuple(int(i) for i in torch.unravel_index(off_mean.argmax(), off_mean.shape))
+            raise Failed(WRONG_VALUES, f"with scale 1 and shift 0, each token's row (over the last dim, emb_dim) must "
+                                       f"come out with mean 0; the row at [batch {at[0]}, num_tokens {at[1]}] has "
+                                       f"mean {mean[at].item():.4g}. Take the mean and variance over dim=-1, "
+                                       f"with keepdim=True.")
+        off_var = (var - 1).abs().nan_to_num(nan=float("inf"))
+        if off_var.max() > 1e-3:
+            at = tuple(int(i) for i in torch.unravel_index(off_var.argmax(), off_var.shape))
+            why = (f" That is (emb_dim - 1) / emb_dim = {(emb_dim - 1) / emb_dim:.4g}: divide the squared deviations "
+                   f"by emb_dim (unbiased=False), not by emb_dim - 1."
+                   if abs(var[at].item() - (emb_dim - 1) / emb_dim) < 1e-3 else
+                   " Divide x - mean by the standard deviation, sqrt(var + eps).")
+            raise Failed(WRONG_VALUES, f"with scale 1 and shift 0, each token's row must come out with variance 1 "
+                                       f"(the mean of the squared deviations); the row at [batch {at[0]}, "
+                                       f"num_tokens {at[1]}] has variance {var[at].item():.4g}.{why}")
+    compare(got, expected, dims=DIMS)
+
+
+@check(task=1, inputs=lambda seed: {"emb_dim": 6 + seed % 3})
+def layernorm_creates_eps_then_scale_of_ones_and_shift_of_zeros(m, emb_dim):
+    """LayerNorm(emb_dim=6): its eps and its named_parameters() in order"""
+    norm = m.LayerNorm(emb_dim)
+    return {"eps": norm.eps, "named_parameters": list(norm.named_parameters())}
+
+
+@check(task=1, inputs=layernorm_inputs, dims=DIMS)
+def layernorm_values_match(m, x, weights):
+    """LayerNorm(emb_dim=6) with given scale and shift, on x of shape (batch=2, num_tokens=5, emb_dim=6) with one low-variance row"""
+    return load_weights(m.LayerNorm(x.shape[-1]), weights)(x)
+
+
+@check(task=1, inputs=lambda seed: layernorm_inputs(seed, low_variance_row=False), judge=_rows_normalised, dims=DIMS)
+def layernorm_rows_have_mean_0_and_variance_1(m, x, weights):
+    """LayerNorm(emb_dim=6) with scale 1 and shift 0, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
+    return load_weights(m.LayerNorm(x.shape[-1]), weights)(x)
+
+
+# Task 2 ---------------------------------------------------------------------------------------
+
+@check(task=2, inputs=lambda seed: {"x": torch.linspace(-3.0, 3.0, sizes(seed, points=25)["points"])})
+def gelu_values_on_a_grid(m, x):
+    """GELU()(x) for x = torch.linspace(-3, 3, 25)"""
+    return m.GELU()(x)
+
+
+# Task 3 ---------------------------------------------------------------------------------------
+
+def feedforward_inputs(seed: int) -> dict:
+    cfg, n = tiny_config(seed)
+    shapes = {name.removeprefix("ff."): shape for name, shape in block_shapes(cfg).items() if name.startswith("ff.")}
+    g = generator(seed)
+    weights = random_weights(shapes, g)
+    return {"x": torch.randn(n["batch"], n["num_tokens"], cfg["emb_dim"], generator=g), "cfg": cfg, "weights": weights}
+
+
+@check(task=3, inputs=lambda seed: {"seed": 123, "cfg": TINY_CONFIG}, judge=seeded_construction)
+def feedforward_layers_created_in_book_order(m, seed, cfg):
+    """torch.manual_seed(123); FeedForward(cfg with emb_dim=6).named_parameters()"""
+    torch.manual_seed(seed)
+    return dict(m.FeedForward(cfg).named_parameters())
+
+
+@check(task=3, inputs=feedforward_inputs, dims=DIMS)
+def feedforward_values_match(m, x, cfg, weights):
+    """FeedForward(cfg with emb_dim=6) with given weights, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
+    return load_weights(m.FeedForward(cfg), weights)(x)
+
+
+# Task 4 ---------------------------------------------------------------------------------------
+
+def deep_network_inputs(seed: int, use_shortcut: bool) -> dict:
+    """Five layers of width 3 (the last one down to 1), weights drawn like nn.Linear's, and one input."""
+    width = sizes(seed, width=3)["width"]
+    layer_sizes = [width] * 5 + [1]
+    g = generator(seed)
+    weights = {}
+    for i, (size_in, size_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        bound = size_in ** -0.5
+        weights[f"layers.{i}.0.weight"] = bound * (2 * torch.rand(size_out, size_in, generator=g) - 1)
+        weights[f"layers.{i}.0.bias"] = bound * (2 * torch.rand(size_out, generator=g) - 1)
+    return {"layer_sizes": layer_sizes, "use_shortcut": use_shortcut, "weights": weights,
+            "x": torch.randn(1, width, generator=g)}
+
+
+def _shortcuts_keep_gradients_alive(got, expected):
+    """Judge: in the book's experiment, shortcuts make the first layer's gradient 100 times larger or more."""
+    if isinstance(got, dict) and all(isinstance(got.get(k), dict) for k in ("without", "with")):
+        plain, shortcut = got["without"].get(FIRST_WEIGHT), got["with"].get(FIRST_WEIGHT)
+        if isinstance(plain, float) and isinstance(shortcut, float) and not abs(shortcut) >= 100 * abs(plain):
+            raise Failed(WRONG_VALUES, f"shortcuts should keep the first layer's gradient alive: the book gets a mean "
+                                       f"absolute gradient of {expected['with'][FIRST_WEIGHT]:.4f} for {FIRST_WEIGHT} "
+                                       f"with shortcuts and {expected['without'][FIRST_WEIGHT]:.5f} without; yours "
+                                       f"are {shortcut:.4g} with and {plain:.4g} without. With use_shortcut, forward "
+                                       f"must add each layer's input to its output (x = x + layer_output) wherever "
+                                       f"the shapes match.")
+    compare(got, expected, atol=GRADIENT_ATOL)
+
+
+@check(task=4, inputs=lambda seed: {"seed": 123, "layer_sizes": BOOK_LAYER_SIZES}, judge=seeded_construction)
+def deep_network_layers_created_in_book_order(m, seed, layer_sizes):
+    """torch.manual_seed(123); ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut=False).named_parameters()"""
+    torch.manual_seed(seed)
+    return dict(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut=False).named_parameters())
+
+
+@check(task=4, inputs=lambda seed: deep_network_inputs(seed, use_shortcut=False), atol=GRADIENT_ATOL)
+def gradients_without_shortcuts_match(m, layer_sizes, use_shortcut, weights, x):
+    """layer_gradients(ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut=False) with given weights, x of shape (1, 3))"""
+    model = load_weights(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut), weights)
+    return m.layer_gradients(model, x)
+
+
+@check(task=4, inputs=lambda seed: deep_network_inputs(seed, use_shortcut=True), atol=GRADIENT_ATOL)
+def gradients_with_shortcuts_match(m, layer_sizes, use_shortcut, weights, x):
+    """layer_gradients(ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut=True) with given weights, x of shape (1, 3))"""
+    model = load_weights(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut), weights)
+    return m.layer_gradients(model, x)
+
+
+@check(task=4, inputs=lambda seed: {"seed": 123, "layer_sizes": BOOK_LAYER_SIZES, "x": [[1.0, 0.0, -1.0]]},
+       judge=_shortcuts_keep_gradients_alive)
+def shortcuts_keep_the_first_gradient_100_times_larger(m, seed, layer_sizes, x):
+    """The book's experiment: torch.manual_seed(123) before each ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut=False, then True); layer_gradients(model, tensor([[1., 0., -1.]]))"""
+    gradients = {}
+    for name, use_shortcut in (("without", False), ("with", True)):
+        torch.manual_seed(seed)
+        gradients[name] = m.layer_gradients(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut), torch.tensor(x))
+    return gradients
+
+
+# Task 5 ---------------------------------------------------------------------------------------
+
+def block_inputs(seed: int, drop_rate: float = 0.0, full_context: bool = False) -> dict:
+    """A config, the block's weights and x (batch=2, num_tokens=5, emb_dim=6); context_length is 7."""
+    cfg, n = tiny_config(seed, drop_rate)
+    g = generator(seed)
+    weights = random_weights(block_shapes(cfg), g)
+    num_tokens = cfg["context_length"] if full_context else n["num_tokens"]
+    return {"x": torch.randn(n["batch"], num_tokens, cfg["emb_dim"], generator=g), "cfg": cfg, "weights": weights}
+
+
+def build_block(m, cfg, weights):
+    return load_weights(m.TransformerBlock(cfg), weights)
+
+
+def _keeps_shape(got, expected):
+    if got != expected:
+        raise Failed(WRONG_SHAPE, f"TransformerBlock must return a tensor of its input's shape (batch, num_tokens, "
+                                  f"emb_dim) = {expected}, so that blocks can be stacked; yours returned {got}.")
+
+
+@check(task=5, inputs=lambda seed: {"seed": 123, "cfg": dict(TINY_CONFIG, drop_rate=0.1, qkv_bias=True)},
+       judge=seeded_construction)
+def block_layers_created_in_book_order(m, seed, cfg):
+    """torch.manual_seed(123); TransformerBlock(cfg with emb_dim=6, n_heads=2, qkv_bias=True): its children and named_parameters()"""
+    torch.manual_seed(seed)
+    block = m.TransformerBlock(cfg)
+    return {"children": [name for name, _ in block.named_children()], "parameters": dict(block.named_parameters())}
+
+
+@check(task=5, inputs=block_inputs, dims=DIMS)
+def block_output_matches(m, x, cfg, weights):
+    """TransformerBlock(cfg with emb_dim=6, n_heads=2, context_length=7) with given weights, in eval mode, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
+    return build_block(m, cfg, weights).eval()(x)
+
+
+@check(task=5, inputs=lambda seed: block_inputs(seed, full_context=True), judge=_keeps_shape)
+def block_output_has_the_input_shape(m, x, cfg, weights):
+    """TransformerBlock(cfg with context_length=7) on x of shape (batch=2, num_tokens=7, emb_dim=6): the shape of its output"""
+    return tuple(build_block(m, cfg, weights).eval()(x).shape)
+
+
+@check(task=5, inputs=block_inputs, judge=causal(DIMS, CAUSAL_ADVICE), dims=DIMS)
+def block_later_tokens_do_not_change_earlier_outputs(m, x, cfg, weights):
+    """TransformerBlock on x, then on x with its last token changed: earlier outputs must stay the same"""
+    block = build_block(m, cfg, weights).eval()
+    changed = x.clone()
+    changed[:, -1] += 10.0
+    return block(x), block(changed)
+
+
+@check(task=5, inputs=lambda seed: block_inputs(seed, drop_rate=0.5), dims=DIMS)
+def block_dropout_on_each_branch_in_train_mode(m, x, cfg, weights):
+    """TransformerBlock(cfg with drop_rate=0.5) in train mode, after torch.manual_seed(123): drop_shortcut on each branch before its shortcut is added"""
+    block = build_block(m, cfg, weights).train()
+    torch.manual_seed(123)
+    return block(x)

@@ -1,0 +1,208 @@
+"""Checks for topic 11, the GPT model and greedy generation (book sections 4.6-4.7)."""
+
+import torch
+
+from grader.checks import WRONG_VALUES, Failed, causal, check, compare, generator, load_weights, seeded_construction, sizes
+
+DIMS = ("batch", "num_tokens", "vocab_size")
+IDS = ("batch", "num_tokens")
+BOOK_CONFIG_124M = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
+                    "drop_rate": 0.1, "qkv_bias": False}
+# A tiny GPT config: head_dim 3, feed-forward hidden size 24. 1170 parameters, 1104 with weight tying.
+TINY_CONFIG = {"vocab_size": 11, "context_length": 7, "emb_dim": 6, "n_heads": 2, "n_layers": 2,
+               "drop_rate": 0.0, "qkv_bias": False}
+CAUSAL_ADVICE = ("Only attention mixes tokens, under its causal mask; the embeddings, final_norm and out_head "
+                 "must work on each position on its own.")
+GREEDY_ADVICE = ("Each step: crop to idx[:, -context_size:], run the model, take logits[:, -1, :] (the last "
+                 "position predicts the next token), then argmax over the vocabulary.")
+
+
+# The tiny config and the parameter table below repeat tests/test_gpt_blocks.py's (a GPTModel holds
+# TransformerBlocks): keep the two in step.
+def tiny_config(seed: int, drop_rate: float = 0.0) -> tuple[dict, dict]:
+    """A GPT config and the batch and num_tokens of a case: TINY_CONFIG with batch 2 and num_tokens 5
+    for seed 0, other sizes for other seeds. Every size a tensor shows is distinct by construction:
+    batch 2-4 < num_tokens (odd) < context_length = num_tokens + 2 < vocab_size = num_tokens + 6,
+    and emb_dim = 2 heads x head_dim is even and at least 6."""
+    n = sizes(seed, batch=2, num_tokens=5, head_dim=3)
+    batch, num_tokens = 2 + (n["batch"] - 2) % 3, 5 + 2 * ((n["num_tokens"] - 5) % 3)
+    cfg = dict(TINY_CONFIG, vocab_size=num_tokens + 6, context_length=num_tokens + 2,
+               emb_dim=TINY_CONFIG["n_heads"] * n["head_dim"], drop_rate=drop_rate)
+    return cfg, {"batch": batch, "num_tokens": num_tokens}
+
+
+def parameter_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
+    """The book's names and shapes of a GPTModel's parameters, in the order the book creates them."""
+    d, hidden, vocab_size = cfg["emb_dim"], 4 * cfg["emb_dim"], cfg["vocab_size"]
+    block = {f"att.{name}.weight": (d, d) for name in ("W_query", "W_key", "W_value")}
+    block |= {f"att.{name}.bias": (d,) for name in ("W_query", "W_key", "W_value") if cfg["qkv_bias"]}
+    block |= {"att.out_proj.weight": (d, d), "att.out_proj.bias": (d,),
+              "ff.layers.0.weight": (hidden, d), "ff.layers.0.bias": (hidden,),
+              "ff.layers.2.weight": (d, hidden), "ff.layers.2.bias": (d,),
+              "norm1.scale": (d,), "norm1.shift": (d,), "norm2.scale": (d,), "norm2.shift": (d,)}
+    shapes = {"tok_emb.weight": (vocab_size, d), "pos_emb.weight": (cfg["context_length"], d)}
+    for i in range(cfg["n_layers"]):
+        shapes |= {f"trf_blocks.{i}.{name}": shape for name, shape in block.items()}
+    return shapes | {"final_norm.scale": (d,), "final_norm.shift": (d,), "out_head.weight": (vocab_size, d)}
+
+
+def random_weights(shapes: dict, g: torch.Generator) -> dict[str, torch.Tensor]:
+    """Weights scaled like trained ones: embedding rows N(0, 1), layers so that outputs stay near unit size."""
+    weights = {}
+    for name, shape in shapes.items():
+        w = torch.randn(shape, generator=g)
+        if name.endswith("scale"):
+            w = 1 + 0.1 * w
+        elif len(shape) == 2 and "_emb." not in name:
+            w = w / shape[1] ** 0.5
+        elif len(shape) == 1:  # biases and shifts
+            w = 0.1 * w
+        weights[name] = w
+    return weights
+
+
+def build(m, cfg, weights):
+    return load_weights(m.GPTModel(cfg), weights)
+
+
+# Tasks 1 and 2 --------------------------------------------------------------------------------
+
+def model_inputs(seed: int, drop_rate: float = 0.0, full_context: bool = False) -> dict:
+    """A config, the model's weights and in_idx (batch=2, num_tokens=5); context_length is 7, vocab_size 11."""
+    cfg, n = tiny_config(seed, drop_rate)
+    g = generator(seed)
+    weights = random_weights(parameter_shapes(cfg), g)
+    num_tokens = cfg["context_length"] if full_context else n["num_tokens"]
+    return {"in_idx": torch.randint(0, cfg["vocab_size"], (n["batch"], num_tokens), generator=g),
+            "cfg": cfg, "weights": weights}
+
+
+@check(task=1, inputs=lambda seed: {"seed": 123, "cfg": TINY_CONFIG}, judge=seeded_construction)
+def model_layers_created_in_book_order(m, seed, cfg):
+    """torch.manual_seed(123); GPTModel(cfg with vocab_size=11, context_length=7, emb_dim=6, n_layers=2): its children and named_parameters()"""
+    torch.manual_seed(seed)
+    model = m.GPTModel(cfg)
+    return {"children": [name for name, _ in model.named_children()], "parameters": dict(model.named_parameters())}
+
+
+@check(task=2, inputs=model_inputs, dims=DIMS)
+def logits_match(m, in_idx, cfg, weights):
+    """GPTModel(cfg with vocab_size=11, context_length=7, emb_dim=6) with given weights, in eval mode, on in_idx of shape (batch=2, num_tokens=5)"""
+    return build(m, cfg, weights).eval()(in_idx)
+
+
+@check(task=2, inputs=lambda seed: model_inputs(seed, full_context=True), dims=DIMS)
+def logits_match_on_a_full_context(m, in_idx, cfg, weights):
+    """GPTModel(cfg with vocab_size=11, context_length=7) with given weights, in eval mode, on in_idx of shape (batch=2, num_tokens=7)"""
+    return build(m, cfg, weights).eval()(in_idx)
+
+
+@check(task=2, inputs=model_inputs, judge=causal(DIMS, CAUSAL_ADVICE), dims=DIMS)
+def later_tokens_do_not_change_earlier_logits(m, in_idx, cfg, weights):
+    """GPTModel on in_idx, then on in_idx with its last token id changed: earlier logits must stay the same"""
+    model = build(m, cfg, weights).eval()
+    changed = in_idx.clone()
+    changed[:, -1] = (changed[:, -1] + 1) % cfg["vocab_size"]
+    return model(in_idx), model(changed)
+
+
+@check(task=2, inputs=lambda seed: model_inputs(seed, drop_rate=0.5), dims=DIMS)
+def dropout_in_train_mode(m, in_idx, cfg, weights):
+    """GPTModel(cfg with drop_rate=0.5) in train mode, after torch.manual_seed(123): drop_emb once on the summed embeddings, then the blocks"""
+    model = build(m, cfg, weights).train()
+    torch.manual_seed(123)
+    return model(in_idx)
+
+
+# Task 3 ---------------------------------------------------------------------------------------
+
+def meta_module(shapes: dict) -> torch.nn.Module:
+    """A module holding parameters of the given names and shapes on the meta device: no memory, no values."""
+    root = torch.nn.Module()
+    for name, shape in shapes.items():
+        *path, leaf = name.split(".")
+        module = root
+        for part in path:
+            if not hasattr(module, part):
+                module.add_module(part, torch.nn.Module())
+            module = getattr(module, part)
+        module.register_parameter(leaf, torch.nn.Parameter(torch.empty(shape, device="meta")))
+    return root
+
+
+def tiny_configs_inputs(seed: int) -> dict:
+    cfg, _ = tiny_config(seed)
+    return {"configs": [cfg, dict(cfg, n_layers=1, qkv_bias=True), dict(cfg, n_layers=3, n_heads=1)]}
+
+
+@check(task=3, inputs=lambda seed: {"shapes": parameter_shapes(BOOK_CONFIG_124M)})
+def gpt_config_124m_has_163_million_parameters_124_million_tied(m, shapes):
+    """GPT_CONFIG_124M, and count_parameters(model) and count_parameters(model, tied=True) for a model with GPT-2 small's parameters (made on the meta device: no memory)"""
+    model = meta_module(shapes)
+    return {"GPT_CONFIG_124M": dict(m.GPT_CONFIG_124M),
+            "count_parameters": [m.count_parameters(model), m.count_parameters(model, tied=True)]}
+
+
+@check(task=3, inputs=tiny_configs_inputs)
+def parameter_counts_of_tiny_models(m, configs):
+    """[count_parameters(GPTModel(cfg)), count_parameters(GPTModel(cfg), tied=True)] for three tiny configs, the first with emb_dim=6, vocab_size=11"""
+    return [[m.count_parameters(model), m.count_parameters(model, tied=True)]
+            for model in (m.GPTModel(cfg) for cfg in configs)]
+
+
+# Task 4 ---------------------------------------------------------------------------------------
+
+def generation_inputs(seed: int, task: str) -> dict:
+    """A tiny model's weights and a prompt: `greedy` runs past context_length (7), `crop` has context_size 3
+    and a prompt of 5 tokens, `argmax` a prompt of 4 tokens with context_size 3."""
+    cfg, n = tiny_config(seed)
+    g = generator(seed)
+    weights = random_weights(parameter_shapes(cfg), g)
+    num_tokens, max_new_tokens, context_size = {
+        "greedy": (n["num_tokens"] - 2, 6, cfg["context_length"]),
+        # The model itself could read every token generated here: only cropping keeps them out.
+        "crop": (n["num_tokens"], 2, 3),
+        "argmax": (n["num_tokens"] - 1, 3, 3),
+    }[task]
+    return {"cfg": cfg, "weights": weights, "max_new_tokens": max_new_tokens, "context_size": context_size,
+            "idx": torch.randint(0, cfg["vocab_size"], (n["batch"], num_tokens), generator=g)}
+
+
+def _each_token_is_the_argmax(got, expected):
+    """Judge: every appended id is the argmax of the model's last-position logits on the cropped context."""
+    ids, best = (got.get("ids"), got.get("argmax")) if isinstance(got, dict) else (None, None)
+    if isinstance(ids, torch.Tensor) and isinstance(best, torch.Tensor) and ids.dim() == 2 and best.dim() == 2:
+        new = ids[:, ids.shape[1] - best.shape[1]:]
+        if new.shape == best.shape and (new != best).any():
+            b, j = (int(i) for i in (new != best).nonzero()[0])
+            at = ids.shape[1] - best.shape[1] + j
+            raise Failed(WRONG_VALUES, f"the new token at [batch {b}, num_tokens {at}] is {new[b, j].item()}, but "
+                                       f"on the last context_size ids before it your model's logits at the last "
+                                       f"position are largest for id {best[b, j].item()}. {GREEDY_ADVICE}")
+    compare(got, expected, dims=IDS)
+
+
+@check(task=4, inputs=lambda seed: generation_inputs(seed, "greedy"), dims=IDS)
+def greedy_generation_matches(m, cfg, weights, idx, max_new_tokens, context_size):
+    """generate_text_simple(GPTModel(cfg with context_length=7) with given weights, idx of shape (batch=2, num_tokens=3), max_new_tokens=6, context_size=7)"""
+    model = build(m, cfg, weights).eval()
+    return m.generate_text_simple(model, idx, max_new_tokens, context_size)
+
+
+@check(task=4, inputs=lambda seed: generation_inputs(seed, "crop"), dims=IDS)
+def generation_sees_only_the_last_context_size_tokens(m, cfg, weights, idx, max_new_tokens, context_size):
+    """generate_text_simple(GPTModel(cfg with context_length=7) with given weights, idx of shape (batch=2, num_tokens=5), max_new_tokens=2, context_size=3)"""
+    model = build(m, cfg, weights).eval()
+    return m.generate_text_simple(model, idx, max_new_tokens, context_size)
+
+
+@check(task=4, inputs=lambda seed: generation_inputs(seed, "argmax"), judge=_each_token_is_the_argmax)
+def each_new_token_is_the_argmax_at_the_last_position(m, cfg, weights, idx, max_new_tokens, context_size):
+    """generate_text_simple(model, idx of shape (batch=2, num_tokens=4), max_new_tokens=3, context_size=3), then for each new token the argmax of model(the context_size ids before it)[:, -1]"""
+    model = build(m, cfg, weights).eval()
+    ids = m.generate_text_simple(model, idx, max_new_tokens, context_size)
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 2:
+        return {"ids": ids, "argmax": None}
+    with torch.no_grad():
+        best = [model(ids[:, :end][:, -context_size:])[:, -1].argmax(dim=-1) for end in range(idx.shape[1], ids.shape[1])]
+    return {"ids": ids, "argmax": torch.stack(best, dim=1) if best else ids[:, :0]}
