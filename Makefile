@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOPIC  ?=
 
-.PHONY: help setup test check fixtures grade bench clean
+.PHONY: help setup test check fixtures grade bench release notebooks gradescope clean
 
 help:
 	@echo "make grade      grade the demo class in examples/submissions into grades/"
@@ -14,6 +14,9 @@ help:
 	@echo "make check      check your exercises/ (TOPIC=causal_attention for one topic)"
 	@echo "make fixtures   regenerate tests/fixtures from solutions/"
 	@echo "make bench      time the grader against one pytest run per submission"
+	@echo "make release    dist/student/ and dist/student.zip: the course without solutions"
+	@echo "make notebooks  an nbgrader course folder generated from the same sources"
+	@echo "make gradescope dist/gradescope/autograder.zip"
 
 setup: $(STAMP)
 
@@ -29,7 +32,7 @@ test: setup
 	$(BIN)/python -m pytest grader/tests -q
 
 check: setup
-	$(BIN)/python -m pytest tests $(if $(TOPIC),tests/test_$(TOPIC).py) -q
+	$(BIN)/python -m pytest $(if $(TOPIC),tests/test_$(TOPIC).py,tests) -q
 
 fixtures: setup
 	$(BIN)/python -m grader.fixtures $(TOPIC)
@@ -42,6 +45,15 @@ grade: setup
 
 bench: setup
 	$(BIN)/python -m grader.bench
+
+release: setup
+	$(BIN)/python -m grader.release
+
+notebooks: setup
+	$(BIN)/python -m grader.notebooks
+
+gradescope: setup
+	$(BIN)/python -m grader.gradescope
 
 clean:
 	rm -rf $(VENV) data/tiktoken-cache grades dist

@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--no-sandbox", action="store_true", help="do not use bubblewrap (degraded)")
     args = parser.parse_args(argv)
     console = Console()
+    if not console.is_terminal:  # logs and READMEs: wide enough for thirteen topics
+        console = Console(width=max(console.width, 110))
     try:
         return grade_command(args, console)
     except KeyboardInterrupt:

@@ -45,6 +45,9 @@ TIMEOUT = "timeout"
 MEMORY = "memory"
 CRASH = "crash"
 
+# What running a probe can report (grader.worker adds timeout, memory and crash around it).
+PROBE_STATUSES = frozenset({"ok", NOT_IMPLEMENTED, MISSING_NAME, EXCEPTION, FORBIDDEN_API, BAD_OUTPUT, MEMORY})
+
 PROBE_SEED = 20240  # every probe starts from the same RNG state, whatever ran before it
 RTOL, ATOL = 1e-5, 1e-6  # float32 defaults; a check states it when it needs more
 
@@ -142,8 +145,10 @@ class Outcome:
 
     @classmethod
     def from_data(cls, data: Any) -> "Outcome":
-        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
-            return cls(BAD_OUTPUT, message="the result is not in the expected form")
+        """Read an outcome that may come from learner code: only a judge decides a check passed,
+        so "passed", or any status a probe cannot produce, is bad output."""
+        if not isinstance(data, dict) or data.get("status") not in PROBE_STATUSES:
+            return cls(BAD_OUTPUT, message="what came back from your code is not a result")
         return cls(data["status"], data.get("value"), str(data.get("message", ""))[:4000])
 
 

@@ -48,6 +48,8 @@ def results_json(curriculum: Curriculum, grade: StudentGrade, isolation: Isolati
         "score": grade.total,
         "execution_time": grade.seconds,
         "output": "\n".join(summary),
+        "output_format": "text",
+        "test_output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

@@ -34,8 +34,9 @@ TINY_CONFIG = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", default="solutions",
-                        help="folder of topic modules to use (default: solutions)")
+    default = "solutions" if (ROOT / "solutions").is_dir() else "exercises"  # a student release has none
+    parser.add_argument("--impl", default=default,
+                        help=f"folder of topic modules to use (default: {default})")
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
 
