@@ -276,9 +276,12 @@ def _compare_tensors(got, expected, names, rtol, atol, name) -> None:
         at = tuple(nan_where.nonzero()[0].tolist())
         raise Failed(WRONG_VALUES, f"{name}: contains NaN ({int(nan_where.sum())} elements), first at "
                                    f"{_index(at, names)} where {expected[at].item():.6g} is expected")
-    excess = ((g - e).abs() - (atol + rtol * e.abs())).nan_to_num(nan=0.0, posinf=float("inf"))
-    excess = torch.where(torch.isnan(e) != torch.isnan(g), torch.full_like(excess, float("inf")), excess)
-    excess = torch.where(torch.isinf(e) & (g == e), torch.zeros_like(excess), excess)
+    inf = torch.full_like(g, float("inf"))
+    excess = (g - e).abs() - (atol + rtol * e.abs())
+    excess = torch.where(g == e, torch.zeros_like(g), excess)  # equal, infinities included
+    excess = torch.where((torch.isinf(e) | torch.isinf(g)) & (g != e), inf, excess)  # -inf is not 0
+    excess = torch.where(torch.isnan(e) & torch.isnan(g), torch.zeros_like(g), excess)
+    excess = torch.where(torch.isnan(e) != torch.isnan(g), inf, excess)
     if (excess > 0).any():
         at = tuple(int(i) for i in torch.unravel_index(excess.flatten().argmax(), excess.shape))
         count = int((excess > 0).sum())

@@ -32,7 +32,7 @@ def test_every_topic_has_checks():
 def test_no_file_outside_the_manifest():
     expected = {
         "exercises": {t.module_file for t in CURRICULUM.topics},
-        "solutions": {t.module_file for t in CURRICULUM.topics} | {"mistakes"},
+        "solutions": {t.module_file for t in CURRICULUM.topics} | {"mistakes", "hidden.toml"},
         "solutions/mistakes": {f"{t.slug}.toml" for t in CURRICULUM.topics},
         "hints": {f"{t.slug}.toml" for t in CURRICULUM.topics},
         "tests": {t.test_file().name for t in CURRICULUM.topics} | {"fixtures"},

@@ -1,0 +1,245 @@
+"""Checks for topic 13, decoding with temperature and top-k (book section 5.3).
+
+`generate` runs on a bigram model defined here (`BigramLM`: the logits of the next token are a
+row of a table, picked by the current token), so that the checks judge this topic's code only
+and the inputs can say exactly which token comes next. Sampling is judged by its statistics:
+thousands of draws must follow the reference's frequencies, and ids outside the top k must never
+come up. The draws themselves depend on torch's random stream, which differs between torch
+versions, so no check compares them one by one.
+"""
+
+import torch
+from torch import nn
+
+from grader.checks import WRONG_SHAPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, sizes
+
+PROBAS = ("batch", "vocab_size")
+IDS = ("batch", "num_tokens")
+TEMPERATURES = (0.5, 1.0, 5.0)
+DRAWS = 4000  # per temperature: two correct samplers' frequencies of an id then differ by 2 to 7
+SIGMAS = 6.0  # percentage points at most (6 sigma: by chance less than once in 10^8)
+
+
+class BigramLM(nn.Module):
+    """next_token_logits[i] holds the logits of the token after token i, whatever came before.
+    Like a GPT it accepts at most context_length tokens."""
+
+    def __init__(self, vocab_size: int, context_length: int):
+        super().__init__()
+        self.context_length = context_length
+        self.next_token_logits = nn.Embedding(vocab_size, vocab_size)
+
+    def forward(self, in_idx: torch.Tensor) -> torch.Tensor:
+        assert in_idx.shape[1] <= self.context_length, (
+            f"the model got {in_idx.shape[1]} tokens, but its context_length is {self.context_length}: "
+            f"crop idx to its last context_size tokens")
+        return self.next_token_logits(in_idx)  # (b, num_tokens) -> (b, num_tokens, vocab_size)
+
+
+def with_where_minus_inf(filtered: dict) -> dict:
+    """Each filtered tensor, then where it is -inf: on its own, compare lets a finite value stand
+    in for an expected -inf, so a mistake would be judged by where its -inf are."""
+    shown = {}
+    for name, logits in filtered.items():
+        shown[name] = logits
+        if isinstance(logits, torch.Tensor):
+            shown[f"where {name} is -inf"] = torch.isneginf(logits)
+    return shown
+
+
+def build(table: torch.Tensor, context_length: int) -> BigramLM:
+    return load_weights(BigramLM(table.shape[0], context_length), {"next_token_logits.weight": table})
+
+
+# Inputs ---------------------------------------------------------------------------------------
+
+def logits_inputs(seed: int) -> dict:
+    n = sizes(seed, batch=2, vocab_size=9)
+    return {"logits": 3 * torch.randn(n["batch"], n["vocab_size"], generator=generator(seed))}
+
+
+def top_k_inputs(seed: int) -> dict:
+    """Logits without ties, so that exactly k survive."""
+    n = sizes(seed, batch=2, vocab_size=9, k=3)
+    g = generator(seed)
+    logits = torch.stack([torch.randperm(n["vocab_size"], generator=g) for _ in range(n["batch"])])
+    return {"logits": logits.float() - 4 + 0.1 * torch.rand(n["batch"], n["vocab_size"], generator=g), "k": n["k"]}
+
+
+def ties_inputs(seed: int) -> dict:
+    """Whole-number logits from a small range: in each row the k-th largest ties with a logit after it."""
+    n = sizes(seed, batch=2, vocab_size=9, k=3)
+    g = generator(seed)
+    rows = []
+    while len(rows) < n["batch"]:
+        row = torch.randint(-2, 3, (n["vocab_size"],), generator=g).float()
+        kth = row.sort(descending=True).values[n["k"] - 1]
+        if n["k"] < (row >= kth).sum() < n["vocab_size"]:  # a tie at the k-th, and something to drop
+            rows.append(row)
+    return {"logits": torch.stack(rows), "k": n["k"]}
+
+
+def greedy_inputs(seed: int) -> dict:
+    n = sizes(seed, batch=2, num_tokens=3, context_length=5, vocab_size=11)
+    g = generator(seed)
+    return {"table": torch.randn(n["vocab_size"], n["vocab_size"], generator=g),
+            "idx": torch.randint(0, n["vocab_size"], (n["batch"], n["num_tokens"]), generator=g),
+            "context_length": n["context_length"]}
+
+
+def eos_inputs(seed: int) -> dict:
+    """A table whose greedy chain visits distinct ids; eos_id is the third id it would write."""
+    n = sizes(seed, num_tokens=3, context_length=5, vocab_size=11)
+    g = generator(seed)
+    table = torch.randn(n["vocab_size"], n["vocab_size"], generator=g)
+    chain = torch.randperm(n["vocab_size"], generator=g)
+    table[chain[:-1], chain[1:]] += 10.0  # after chain[i] comes chain[i + 1]
+    idx = torch.randint(0, n["vocab_size"], (1, n["num_tokens"]), generator=g)
+    idx[0, -1] = chain[0]
+    return {"table": table, "idx": idx, "context_length": n["context_length"], "eos_id": int(chain[3])}
+
+
+def sampling_inputs(seed: int) -> dict:
+    """A table whose row for the prompt's last token has k logits spread over 1.2 (so at T=0.5
+    each is drawn in at least 3% of the draws), the (k+1)-th just below them, the rest far below."""
+    n = sizes(seed, num_tokens=3, context_length=5, vocab_size=11, k=3)
+    g = generator(seed)
+    table = torch.randn(n["vocab_size"], n["vocab_size"], generator=g)
+    row = torch.cat([torch.linspace(2.0, 0.8, n["k"]), torch.tensor([0.5]),
+                     -3.0 - torch.rand(n["vocab_size"] - n["k"] - 1, generator=g)])
+    last = int(torch.randint(0, n["vocab_size"], (), generator=g))
+    table[last] = row[torch.randperm(n["vocab_size"], generator=g)]
+    idx = torch.randint(0, n["vocab_size"], (1, n["num_tokens"]), generator=g)
+    idx[0, -1] = last
+    return {"table": table, "idx": idx, "context_length": n["context_length"], "k": n["k"]}
+
+
+# Judges ---------------------------------------------------------------------------------------
+
+def _probabilities_sharpen_as_temperature_falls(got, expected):
+    if isinstance(got, dict) and all(isinstance(got.get(k), torch.Tensor) and got[k].is_floating_point()
+                                     for k in expected):
+        for name, probas in got.items():
+            sums = probas.double().sum(-1)
+            if (sums - 1).abs().max() > 1e-5:
+                worst = (sums - 1).abs().flatten().argmax()
+                raise Failed(WRONG_VALUES, f"{name}: a row of probabilities sums to {sums.flatten()[worst].item():.4g}, "
+                             f"not 1. Take softmax over the last dim (the vocabulary) of logits / temperature: "
+                             f"divide the logits before softmax, not the probabilities after.")
+        low, high = (got[f"temperature={t}"].amax(-1).flatten() for t in (TEMPERATURES[0], TEMPERATURES[-1]))
+        if low.shape == high.shape and (low < high).any():
+            row = int((low < high).nonzero()[0, 0])
+            raise Failed(WRONG_VALUES, f"row {row}: the largest probability is {low[row].item():.3f} at temperature "
+                         f"{TEMPERATURES[0]} but {high[row].item():.3f} at temperature {TEMPERATURES[-1]}: a low "
+                         f"temperature must sharpen the distribution, a high one flatten it. Divide the logits "
+                         f"by the temperature (not multiply).")
+    compare(got, expected, dims=PROBAS)
+
+
+def _keeps_the_top_k(got, expected):
+    for name, filtered in got.items() if isinstance(got, dict) else ():
+        reference = expected.get(name)
+        if not (isinstance(filtered, torch.Tensor) and filtered.is_floating_point()
+                and isinstance(reference, torch.Tensor) and filtered.shape == reference.shape):
+            continue
+        kept, wanted = filtered.isfinite().sum(-1), reference.isfinite().sum(-1)
+        if torch.isneginf(reference).any() and not torch.isneginf(filtered).any():
+            raise Failed(WRONG_VALUES, f"{name} has no -inf: the logits outside the top k must become "
+                         f"-inf, not 0 or anything finite, so that softmax gives them probability exactly 0.")
+        if (kept != wanted).any():
+            row = int((kept != wanted).nonzero()[0, 0])
+            ties = " (the k-th largest ties with another logit here: keep both)" if (
+                reference[row] == reference[row][reference[row].isfinite()].min()).sum() > 1 else ""
+            raise Failed(WRONG_VALUES, f"{name} keeps {int(kept[row])} logits in row {row}, not {int(wanted[row])}"
+                         f"{ties}: keep every logit >= the k-th largest (the last value of "
+                         f"torch.topk(logits, k)), set the others to -inf.")
+    compare(got, expected, dims=PROBAS)
+
+
+def _draws_follow_the_reference(got, expected):
+    """Two samplers agree when each id's count differs by less than SIGMAS standard deviations."""
+    if not isinstance(got, dict) or set(got) != set(expected):
+        return compare(got, expected)
+    for name, reference in expected.items():
+        mine = got[name]
+        if not (isinstance(mine, torch.Tensor) and mine.shape == reference.shape):
+            raise Failed(WRONG_SHAPE, f"{name}: the drawn ids could not be counted ({mine!r:.200})")
+        if int(mine.sum()) != DRAWS:
+            raise Failed(WRONG_SHAPE, f"{name}: generate(..., max_new_tokens=1) on {DRAWS} prompts returned "
+                         f"{int(mine.sum())} new ids, not one per prompt.")
+        top = int(reference.argmax())
+        if int(mine.max()) == DRAWS:
+            raise Failed(WRONG_VALUES, f"{name}: all {DRAWS} draws gave id {int(mine.argmax())}"
+                         + (", the most likely one" if int(mine.argmax()) == top else "")
+                         + ". With temperature > 0, generate must sample: torch.multinomial(probas, "
+                         "num_samples=1) on the softmax of the (top-k filtered) logits divided by the temperature.")
+        outside = ((mine > 0) & (reference == 0)).nonzero().flatten().tolist()
+        if outside:
+            i = outside[0]
+            raise Failed(WRONG_VALUES, f"{name}: id {i} was drawn {int(mine[i])} times out of {DRAWS}, but it is "
+                         f"not among the top {int((reference > 0).sum())} logits. Filter the logits with "
+                         f"top_k_filter before the softmax, so that the others get probability 0.")
+        gap = (mine - reference).abs().double() / (mine + reference + 1).double().sqrt()
+        if gap.max() > SIGMAS:
+            i = int(gap.argmax())
+            raise Failed(WRONG_VALUES, f"{name}: id {i} was drawn in {100 * int(mine[i]) / DRAWS:.1f}% of {DRAWS} "
+                         f"draws, the reference's sampler drew it in {100 * int(reference[i]) / DRAWS:.1f}%: too "
+                         f"far apart to be chance. The next id must be drawn with the probabilities "
+                         f"softmax(top_k_filter(logits, k) / temperature).")
+
+
+# Task 1 ---------------------------------------------------------------------------------------
+
+@check(task=1, inputs=logits_inputs, judge=_probabilities_sharpen_as_temperature_falls, dims=PROBAS)
+def temperature_divides_the_logits_before_softmax(m, logits):
+    """softmax_with_temperature(logits, temperature) for logits of shape (batch=2, vocab_size=9), temperatures 0.5, 1.0 and 5.0"""
+    return {f"temperature={t}": m.softmax_with_temperature(logits, t) for t in TEMPERATURES}
+
+
+@check(task=1, inputs=logits_inputs)
+def temperature_works_on_one_row_of_logits(m, logits):
+    """softmax_with_temperature(logits, 2.0) for logits of shape (vocab_size=9,), as in the book"""
+    return m.softmax_with_temperature(logits[0], 2.0)
+
+
+# Task 2 ---------------------------------------------------------------------------------------
+
+@check(task=2, inputs=top_k_inputs, judge=_keeps_the_top_k, dims=PROBAS)
+def top_k_keeps_the_k_largest_logits(m, logits, k):
+    """top_k_filter(logits, k) for k = 3 and k = 1, logits of shape (batch=2, vocab_size=9) without ties"""
+    return with_where_minus_inf({f"top_k_filter(logits, {k})": m.top_k_filter(logits, k),
+                                 "top_k_filter(logits, 1)": m.top_k_filter(logits, 1)})
+
+
+@check(task=2, inputs=ties_inputs, judge=_keeps_the_top_k, dims=PROBAS)
+def top_k_keeps_ties_with_the_kth_largest(m, logits, k):
+    """top_k_filter(logits, k=3) for whole-number logits where the 3rd largest of each row ties with another"""
+    return with_where_minus_inf({f"top_k_filter(logits, {k})": m.top_k_filter(logits, k)})
+
+
+# Task 3 ---------------------------------------------------------------------------------------
+
+@check(task=3, inputs=greedy_inputs, dims=IDS)
+def greedy_when_temperature_is_zero(m, table, idx, context_length):
+    """generate(model, idx of shape (batch=2, num_tokens=3), max_new_tokens=6, context_size=5), temperature 0, with and without top_k=3"""
+    model = build(table, context_length)
+    return {"temperature=0.0": m.generate(model, idx, 6, context_length),
+            "temperature=0.0, top_k=3": m.generate(model, idx, 6, context_length, temperature=0.0, top_k=3)}
+
+
+@check(task=3, inputs=eos_inputs, dims=IDS)
+def eos_stops_before_the_eos_token(m, table, idx, context_length, eos_id):
+    """generate(model, idx, max_new_tokens=6, context_size=5, eos_id=eos_id) where greedy decoding writes eos_id third"""
+    return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
+
+
+@check(task=3, inputs=sampling_inputs, judge=_draws_follow_the_reference)
+def sampling_follows_softmax_of_the_top_k_logits(m, table, idx, context_length, k):
+    """generate(model, idx repeated 4000 times, max_new_tokens=1, context_size=5, temperature=T, top_k=3): how often each id is drawn, for T = 0.5 and 2.0"""
+    model = build(table, context_length)
+    prompts = idx.expand(DRAWS, -1)
+    counts = {}
+    for t in (0.5, 2.0):
+        new = m.generate(model, prompts, 1, context_length, temperature=t, top_k=k)[:, idx.shape[1]:]
+        counts[f"temperature={t}"] = torch.bincount(new.flatten(), minlength=table.shape[0])
+    return counts
