@@ -3,6 +3,7 @@
 import torch
 
 from grader.checks import (WRONG_SHAPE, WRONG_VALUES, Failed, causal, check, compare, generator, load_weights,
+from grader.gpt_cases import TINY_CONFIG, block_shapes, random_weights, tiny_config
                            seeded_construction, sizes)
 
 DIMS = ("batch", "num_tokens", "emb_dim")
@@ -10,49 +11,8 @@ BOOK_LAYER_SIZES = [3, 3, 3, 3, 3, 1]  # the last layer changes the shape: no sh
 FIRST_WEIGHT = "layers.0.0.weight"
 # The gradients without shortcuts are as small as 1e-5: the absolute tolerance must be far below that.
 GRADIENT_ATOL = 1e-9
-# A tiny GPT config (the book's is GPT_CONFIG_124M): head_dim 3, feed-forward hidden size 24.
-TINY_CONFIG = {"vocab_size": 11, "context_length": 7, "emb_dim": 6, "n_heads": 2, "n_layers": 2,
-               "drop_rate": 0.0, "qkv_bias": False}
 CAUSAL_ADVICE = ("Attention is the only place tokens meet: leave its mask alone, and keep LayerNorm and the "
                  "feed forward working on each token's embedding (the last dim) on its own.")
-
-
-def tiny_config(seed: int, drop_rate: float = 0.0) -> tuple[dict, dict]:
-    """A GPT config and the batch and num_tokens of a case: TINY_CONFIG with batch 2 and num_tokens 5
-    for seed 0, other sizes for other seeds. Every size a tensor shows is distinct by construction:
-    batch 2-4 < num_tokens (odd) < context_length = num_tokens + 2 < vocab_size = num_tokens + 6,
-    and emb_dim = 2 heads x head_dim is even and at least 6."""
-    n = sizes(seed, batch=2, num_tokens=5, head_dim=3)
-    batch, num_tokens = 2 + (n["batch"] - 2) % 3, 5 + 2 * ((n["num_tokens"] - 5) % 3)
-    cfg = dict(TINY_CONFIG, vocab_size=num_tokens + 6, context_length=num_tokens + 2,
-               emb_dim=TINY_CONFIG["n_heads"] * n["head_dim"], drop_rate=drop_rate)
-    return cfg, {"batch": batch, "num_tokens": num_tokens}
-
-
-def block_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
-    """The book's names and shapes of a TransformerBlock's parameters."""
-    d, hidden = cfg["emb_dim"], 4 * cfg["emb_dim"]
-    shapes = {f"att.{name}.weight": (d, d) for name in ("W_query", "W_key", "W_value")}
-    shapes |= {f"att.{name}.bias": (d,) for name in ("W_query", "W_key", "W_value") if cfg["qkv_bias"]}
-    return shapes | {"att.out_proj.weight": (d, d), "att.out_proj.bias": (d,),
-                     "ff.layers.0.weight": (hidden, d), "ff.layers.0.bias": (hidden,),
-                     "ff.layers.2.weight": (d, hidden), "ff.layers.2.bias": (d,),
-                     "norm1.scale": (d,), "norm1.shift": (d,), "norm2.scale": (d,), "norm2.shift": (d,)}
-
-
-def random_weights(shapes: dict, g: torch.Generator) -> dict[str, torch.Tensor]:
-    """Weights scaled like trained ones, so that no softmax saturates and no GELU stays linear."""
-    weights = {}
-    for name, shape in shapes.items():
-        w = torch.randn(shape, generator=g)
-        if name.endswith("scale"):
-            w = 1 + 0.1 * w
-        elif len(shape) == 2:
-            w = w / shape[1] ** 0.5
-        else:  # biases and shifts
-            w = 0.1 * w
-        weights[name] = w
-    return weights
 
 
 # Task 1 ---------------------------------------------------------------------------------------

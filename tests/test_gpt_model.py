@@ -2,63 +2,17 @@
 
 import torch
 
-from grader.checks import WRONG_VALUES, Failed, causal, check, compare, generator, load_weights, seeded_construction, sizes
+from grader.checks import WRONG_VALUES, Failed, causal, check, compare, generator, load_weights, seeded_construction
+from grader.gpt_cases import TINY_CONFIG, model_shapes, random_weights, tiny_config
 
 DIMS = ("batch", "num_tokens", "vocab_size")
 IDS = ("batch", "num_tokens")
 BOOK_CONFIG_124M = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
                     "drop_rate": 0.1, "qkv_bias": False}
-# A tiny GPT config: head_dim 3, feed-forward hidden size 24. 1170 parameters, 1104 with weight tying.
-TINY_CONFIG = {"vocab_size": 11, "context_length": 7, "emb_dim": 6, "n_heads": 2, "n_layers": 2,
-               "drop_rate": 0.0, "qkv_bias": False}
 CAUSAL_ADVICE = ("Only attention mixes tokens, under its causal mask; the embeddings, final_norm and out_head "
                  "must work on each position on its own.")
 GREEDY_ADVICE = ("Each step: crop to idx[:, -context_size:], run the model, take logits[:, -1, :] (the last "
                  "position predicts the next token), then argmax over the vocabulary.")
-
-
-# The tiny config and the parameter table below repeat tests/test_gpt_blocks.py's (a GPTModel holds
-# TransformerBlocks): keep the two in step.
-def tiny_config(seed: int, drop_rate: float = 0.0) -> tuple[dict, dict]:
-    """A GPT config and the batch and num_tokens of a case: TINY_CONFIG with batch 2 and num_tokens 5
-    for seed 0, other sizes for other seeds. Every size a tensor shows is distinct by construction:
-    batch 2-4 < num_tokens (odd) < context_length = num_tokens + 2 < vocab_size = num_tokens + 6,
-    and emb_dim = 2 heads x head_dim is even and at least 6."""
-    n = sizes(seed, batch=2, num_tokens=5, head_dim=3)
-    batch, num_tokens = 2 + (n["batch"] - 2) % 3, 5 + 2 * ((n["num_tokens"] - 5) % 3)
-    cfg = dict(TINY_CONFIG, vocab_size=num_tokens + 6, context_length=num_tokens + 2,
-               emb_dim=TINY_CONFIG["n_heads"] * n["head_dim"], drop_rate=drop_rate)
-    return cfg, {"batch": batch, "num_tokens": num_tokens}
-
-
-def parameter_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
-    """The book's names and shapes of a GPTModel's parameters, in the order the book creates them."""
-    d, hidden, vocab_size = cfg["emb_dim"], 4 * cfg["emb_dim"], cfg["vocab_size"]
-    block = {f"att.{name}.weight": (d, d) for name in ("W_query", "W_key", "W_value")}
-    block |= {f"att.{name}.bias": (d,) for name in ("W_query", "W_key", "W_value") if cfg["qkv_bias"]}
-    block |= {"att.out_proj.weight": (d, d), "att.out_proj.bias": (d,),
-              "ff.layers.0.weight": (hidden, d), "ff.layers.0.bias": (hidden,),
-              "ff.layers.2.weight": (d, hidden), "ff.layers.2.bias": (d,),
-              "norm1.scale": (d,), "norm1.shift": (d,), "norm2.scale": (d,), "norm2.shift": (d,)}
-    shapes = {"tok_emb.weight": (vocab_size, d), "pos_emb.weight": (cfg["context_length"], d)}
-    for i in range(cfg["n_layers"]):
-        shapes |= {f"trf_blocks.{i}.{name}": shape for name, shape in block.items()}
-    return shapes | {"final_norm.scale": (d,), "final_norm.shift": (d,), "out_head.weight": (vocab_size, d)}
-
-
-def random_weights(shapes: dict, g: torch.Generator) -> dict[str, torch.Tensor]:
-    """Weights scaled like trained ones: embedding rows N(0, 1), layers so that outputs stay near unit size."""
-    weights = {}
-    for name, shape in shapes.items():
-        w = torch.randn(shape, generator=g)
-        if name.endswith("scale"):
-            w = 1 + 0.1 * w
-        elif len(shape) == 2 and "_emb." not in name:
-            w = w / shape[1] ** 0.5
-        elif len(shape) == 1:  # biases and shifts
-            w = 0.1 * w
-        weights[name] = w
-    return weights
 
 
 def build(m, cfg, weights):
@@ -71,7 +25,7 @@ def model_inputs(seed: int, drop_rate: float = 0.0, full_context: bool = False) 
     """A config, the model's weights and in_idx (batch=2, num_tokens=5); context_length is 7, vocab_size 11."""
     cfg, n = tiny_config(seed, drop_rate)
     g = generator(seed)
-    weights = random_weights(parameter_shapes(cfg), g)
+    weights = random_weights(model_shapes(cfg), g)
     num_tokens = cfg["context_length"] if full_context else n["num_tokens"]
     return {"in_idx": torch.randint(0, cfg["vocab_size"], (n["batch"], num_tokens), generator=g),
             "cfg": cfg, "weights": weights}
@@ -135,7 +89,7 @@ def tiny_configs_inputs(seed: int) -> dict:
     return {"configs": [cfg, dict(cfg, n_layers=1, qkv_bias=True), dict(cfg, n_layers=3, n_heads=1)]}
 
 
-@check(task=3, inputs=lambda seed: {"shapes": parameter_shapes(BOOK_CONFIG_124M)})
+@check(task=3, inputs=lambda seed: {"shapes": model_shapes(BOOK_CONFIG_124M)})
 def gpt_config_124m_has_163_million_parameters_124_million_tied(m, shapes):
     """GPT_CONFIG_124M, and count_parameters(model) and count_parameters(model, tied=True) for a model with GPT-2 small's parameters (made on the meta device: no memory)"""
     model = meta_module(shapes)
@@ -157,7 +111,7 @@ def generation_inputs(seed: int, task: str) -> dict:
     and a prompt of 5 tokens, `argmax` a prompt of 4 tokens with context_size 3."""
     cfg, n = tiny_config(seed)
     g = generator(seed)
-    weights = random_weights(parameter_shapes(cfg), g)
+    weights = random_weights(model_shapes(cfg), g)
     num_tokens, max_new_tokens, context_size = {
         "greedy": (n["num_tokens"] - 2, 6, cfg["context_length"]),
         # The model itself could read every token generated here: only cropping keeps them out.
