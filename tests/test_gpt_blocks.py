@@ -3,8 +3,8 @@
 import torch
 
 from grader.checks import (WRONG_SHAPE, WRONG_VALUES, Failed, causal, check, compare, generator, load_weights,
-from grader.gpt_cases import TINY_CONFIG, block_shapes, random_weights, tiny_config
                            seeded_construction, sizes)
+from grader.gpt_cases import TINY_CONFIG, block_shapes, random_weights, tiny_config
 
 DIMS = ("batch", "num_tokens", "emb_dim")
 BOOK_LAYER_SIZES = [3, 3, 3, 3, 3, 1]  # the last layer changes the shape: no shortcut around it
