@@ -11,18 +11,13 @@ import tiktoken
 import torch
 
 from grader.checks import Failed, check, compare, generator, sizes
-from grader.curriculum import ROOT
+from grader.text_cases import paragraphs
 
 WINDOW = ("max_length",)
 BATCH = ("batch", "max_length")
 
 
 # Inputs ---------------------------------------------------------------------------------------
-
-def paragraphs() -> list[str]:
-    """The corpus's paragraphs; read only while making inputs, never in a probe."""
-    return (ROOT / "data" / "corpus.txt").read_text(encoding="utf-8").strip().split("\n\n")
-
 
 def excerpt(seed: int) -> str:
     """A paragraph of some 20 to 60 GPT-2 tokens: seed 0 has 31, so 7 windows of 4 at stride 4."""

@@ -9,20 +9,13 @@ splits with the learner's own split_text (tokenizer task 1), as in the book.
 import random
 import re
 
-import torch
-
-from grader.checks import Failed, check, compare, generator
-from grader.curriculum import ROOT
+from grader.checks import Failed, check, compare
+from grader.text_cases import consecutive, paragraphs, shuffled_vocab
 
 END_OF_TEXT, UNKNOWN = "<|endoftext|>", "<|unk|>"
 
 
 # Inputs: excerpts of the corpus --------------------------------------------------------------
-
-def paragraphs() -> list[str]:
-    """The corpus's paragraphs; read only while making inputs, never in a probe."""
-    return (ROOT / "data" / "corpus.txt").read_text(encoding="utf-8").strip().split("\n\n")
-
 
 def sentences(marks: str, needing: str = "") -> list[str]:
     """Corpus sentences of words, digits, spaces and the given marks only (one of `needing` in each)."""
@@ -36,19 +29,6 @@ def plain_tokens(text: str) -> list[str]:
     return re.findall(r"[,.:;?!]|[^\s,.:;?!]+", text)
 
 
-def consecutive(seed: int, items: list, count: int, first: int) -> list:
-    """`count` neighbouring items: from `first` for seed 0, from a seeded place otherwise."""
-    start = first if seed == 0 else random.Random(seed).randrange(len(items) - count + 1)
-    return items[start:start + count]
-
-
-def shuffled_vocab(seed: int, tokens) -> dict[str, int]:
-    """Each distinct token, and both special tokens, with ids in shuffled order."""
-    distinct = sorted(set(tokens) | {END_OF_TEXT, UNKNOWN})
-    ids = torch.randperm(len(distinct), generator=generator(seed)).tolist()
-    return dict(zip(distinct, ids))
-
-
 def encode_inputs(seed: int) -> dict:
     # The vocabulary of four paragraphs; the text, two sentences, the second with words the
     # vocabulary never saw.
@@ -56,7 +36,7 @@ def encode_inputs(seed: int) -> dict:
     found = sentences(",.?!")
     news = [s for s in found if set(plain_tokens(s)) - set(known)]
     chosen = [found[0], found[1]] if seed == 0 else random.Random(seed).sample(found, 1) + [random.Random(seed).choice(news)]
-    return {"vocab": shuffled_vocab(seed, known), "text": f" {END_OF_TEXT} ".join(chosen)}
+    return {"vocab": shuffled_vocab(seed, {*known, END_OF_TEXT, UNKNOWN}), "text": f" {END_OF_TEXT} ".join(chosen)}
 
 
 def decode_inputs(seed: int) -> dict:
@@ -67,7 +47,7 @@ def decode_inputs(seed: int) -> dict:
     words = [i for i, token in enumerate(tokens) if token.isalpha()]
     for i in rng.sample(words, 2):
         tokens[i] = UNKNOWN
-    vocab = shuffled_vocab(seed, tokens)
+    vocab = shuffled_vocab(seed, {*tokens, END_OF_TEXT, UNKNOWN})
     return {"vocab": vocab, "ids": [vocab[t] for t in tokens]}
 
 
@@ -75,7 +55,7 @@ def round_trip_inputs(seed: int) -> dict:
     found = sentences(",.:;?!", needing=":;")
     chosen = [0, 8] if seed == 0 else sorted(random.Random(seed).sample(range(len(found)), 2))
     text = f" {END_OF_TEXT} ".join(found[i] for i in chosen)
-    return {"vocab": shuffled_vocab(seed, plain_tokens(text)), "text": text}
+    return {"vocab": shuffled_vocab(seed, {*plain_tokens(text), END_OF_TEXT, UNKNOWN}), "text": text}
 
 
 def documents_inputs(seed: int) -> dict:

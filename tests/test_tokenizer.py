@@ -9,21 +9,14 @@ for anything but what the book's SimpleTokenizerV1 itself calls.
 import random
 import re
 
-import torch
-
-from grader.checks import Failed, check, compare, generator
-from grader.curriculum import ROOT
+from grader.checks import Failed, check, compare
+from grader.text_cases import consecutive, paragraphs, shuffled_vocab
 
 SPECIALS = ["<|endoftext|>", "<|unk|>"]
 UNKNOWN_WORDS = ["dog", "zebra", "lantern", "violin", "comet", "walrus", "banjo", "teapot"]
 
 
 # Inputs: excerpts of the corpus --------------------------------------------------------------
-
-def paragraphs() -> list[str]:
-    """The corpus's paragraphs; read only while making inputs, never in a probe."""
-    return (ROOT / "data" / "corpus.txt").read_text(encoding="utf-8").strip().split("\n\n")
-
 
 def plain_sentences() -> list[str]:
     """Corpus sentences of words, digits and , . ? ! only: decode gives exactly these back."""
@@ -39,19 +32,6 @@ def plain_tokens(text: str) -> list[str]:
 def some_tokens(text: str) -> list[str]:
     """Words, double dashes and single marks: tokens for a vocabulary or for decode's input."""
     return re.findall(r"--|\w+|[^\w\s]", text)
-
-
-def consecutive(seed: int, items: list, count: int, first: int) -> list:
-    """`count` neighbouring items: from `first` for seed 0, from a seeded place otherwise."""
-    start = first if seed == 0 else random.Random(seed).randrange(len(items) - count + 1)
-    return items[start:start + count]
-
-
-def shuffled_vocab(seed: int, tokens) -> dict[str, int]:
-    """Each distinct token with an id in shuffled order, so only the given vocab gives the ids."""
-    distinct = sorted(set(tokens))
-    ids = torch.randperm(len(distinct), generator=generator(seed)).tolist()
-    return dict(zip(distinct, ids))
 
 
 def split_inputs(seed: int) -> dict:
