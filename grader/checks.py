@@ -45,9 +45,11 @@ TIMEOUT = "timeout"
 MEMORY = "memory"
 CRASH = "crash"
 
-# What running a probe can report (grader.worker adds timeout, memory and crash around it).
-PROBE_STATUSES = frozenset({"ok", NOT_IMPLEMENTED, MISSING_NAME, EXCEPTION, FORBIDDEN_API, BAD_OUTPUT, MEMORY})
+# What an outcome may say: "ok" (a value for the judge) or why there is none. Never "passed".
+OUTCOME_STATUSES = frozenset({"ok", NOT_IMPLEMENTED, MISSING_NAME, WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE,
+                              EXCEPTION, FORBIDDEN_API, BAD_OUTPUT, TIMEOUT, MEMORY, CRASH})
 
+MESSAGE_CAP = 4000  # characters of an error message kept: learner code can raise anything
 PROBE_SEED = 20240  # every probe starts from the same RNG state, whatever ran before it
 RTOL, ATOL = 1e-5, 1e-6  # float32 defaults; a check states it when it needs more
 
@@ -141,15 +143,15 @@ class Outcome:
     message: str = ""
 
     def to_data(self) -> dict:
-        return {"status": self.status, "value": self.value, "message": self.message}
+        return {"status": self.status, "value": self.value, "message": self.message[:MESSAGE_CAP]}
 
     @classmethod
     def from_data(cls, data: Any) -> "Outcome":
-        """Read an outcome that may come from learner code: only a judge decides a check passed,
-        so "passed", or any status a probe cannot produce, is bad output."""
-        if not isinstance(data, dict) or data.get("status") not in PROBE_STATUSES:
+        """Read an outcome that may come from learner code: only a judge decides that a check
+        passed, so "passed", or anything else but "ok" and a reason to fail, is bad output."""
+        if not isinstance(data, dict) or data.get("status") not in OUTCOME_STATUSES:
             return cls(BAD_OUTPUT, message="what came back from your code is not a result")
-        return cls(data["status"], data.get("value"), str(data.get("message", ""))[:4000])
+        return cls(data["status"], data.get("value"), str(data.get("message", ""))[:MESSAGE_CAP])
 
 
 def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None = None) -> Outcome:

@@ -39,6 +39,7 @@ class Topic:
     chapter: str
     depends: tuple[str, ...]
     forbid: tuple[str, ...]
+    forbid_calls: tuple[str, ...]
     tasks: tuple[Task, ...]
     mistakes: dict[str, Mistake] = field(default_factory=dict, hash=False, compare=False)
     root: Path = ROOT
@@ -95,7 +96,7 @@ class Curriculum:
         stack = list(self[slug].depends)
         while stack:
             dep = stack.pop()
-            if dep not in seen:
+            if dep not in seen and dep in self.slugs:
                 seen.add(dep)
                 stack.extend(self[dep].depends)
         return [s for s in self.slugs if s in seen]
@@ -120,5 +121,6 @@ def load(root: Path = ROOT) -> Curriculum:
         mistakes = {mid: Mistake(mid, m["task"], m.get("hint", 1), m["says"])
                     for mid, m in hints.get("mistake", {}).items()}
         topics.append(Topic(slug, raw["title"], raw.get("chapter", ""), tuple(raw.get("depends", ())),
-                            tuple(raw.get("forbid", ())), tasks, mistakes, root))
+                            tuple(raw.get("forbid", ())), tuple(raw.get("forbid_calls", ())), tasks, mistakes,
+                            root))
     return Curriculum(tuple(topics), root)

@@ -240,7 +240,8 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
         mine = dict(files[student])
         for dep in failing:  # the reference for the topics this one builds on
             mine[curriculum[dep].module_file] = curriculum[dep].solution().read_bytes()
-        return grade_topics(worker, prep, list(slugs), mine, timeout)
+        results = grade_topics(worker, prep, list(slugs), mine, timeout)
+        return {slug: without_learner_text(r, failing) for slug, r in results.items()} if failing else results
 
     def done(job, results: dict[str, TopicGrade], submit) -> None:
         student, slugs, failing = job
@@ -273,6 +274,17 @@ def regrades_needed(curriculum: Curriculum, grade: StudentGrade, files: dict[str
         source = files.get(topic.module_file, b"").decode("utf-8", "replace")
         if failing and any(d in source for d in failing):
             yield topic.slug, failing
+
+
+def without_learner_text(grade: TopicGrade, references: tuple[str, ...]) -> TopicGrade:
+    """A regrade ran with reference modules beside the learner's code, which could print them,
+    raise them or return them as values: keep its verdicts, none of its text."""
+    note = f"(graded with the reference {', '.join(references)}; details are in your own run)"
+    for verdict in grade.all_verdicts:
+        if not verdict.passed:
+            verdict.message, verdict.visual = note, None
+    grade.output = ""
+    return grade
 
 
 def keep_better(grade: StudentGrade, slug: str, failing: tuple[str, ...], result: TopicGrade) -> None:

@@ -31,7 +31,7 @@ def mistake_note(verdict: C.Verdict, topic: Topic) -> str:
     if mistake is None:
         return ""
     return (f"This looks like a known mistake: {mistake.says.rstrip('.')}.\n"
-            f"Hint {mistake.hint} of task {mistake.task} explains it: kata hint {topic.slug} {mistake.task}")
+            f"Hint {mistake.hint} of task {mistake.task} explains it: kata hint {topic.slug} {mistake.task} {mistake.hint}")
 
 
 def explain(verdict: C.Verdict, topic: Topic) -> str:

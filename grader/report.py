@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +14,20 @@ from .curriculum import Curriculum
 from .grade import StudentGrade, TopicGrade, dump_json, write_atomic
 from .messages import explain, headline
 from .sandbox import Isolation
+
+
+def fenced(text: str, info: str = "text") -> list[str]:
+    """A Markdown code block that learner text cannot close: its fence is longer than any run of
+    backticks inside."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, *text.splitlines(), fence]
+
+
+def code_span(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    return f"{ticks} {text} {ticks}"
 
 
 def check_max_scores(curriculum: Curriculum, grade: TopicGrade) -> dict[int, float]:
@@ -69,7 +84,7 @@ def feedback_md(curriculum: Curriculum, grade: StudentGrade, isolation: Isolatio
         out += [f"> Problem with the submission: {grade.error}", ""]
     if grade.ignored:
         out += ["Files that were not graded:", ""]
-        out += [f"- `{path}`: {why}" for path, why in grade.ignored[:30]]
+        out += [f"- {code_span(path)}: {why}" for path, why in grade.ignored[:30]]
         out += [""]
     for topic in curriculum.topics:
         tg = grade.topics.get(topic.slug)
@@ -85,14 +100,14 @@ def feedback_md(curriculum: Curriculum, grade: StudentGrade, isolation: Isolatio
             out.append(f"- **Task {task.id}: {task.title}**: {mark}")
             first = next((v for v in mine if not v.passed), None)
             if first is not None:
-                out += ["", "  ```text"] + ["  " + line for line in explain(first, topic).splitlines()] + ["  ```"]
+                out += [""] + ["  " + line for line in fenced(explain(first, topic))]
                 if first.reason not in (C.NOT_IMPLEMENTED, C.PASSED) and task.hints:
                     out += ["", f"  Hint: {task.hints[0]}"]
                 out.append("")
         out.append("")
     printed = list(dict.fromkeys(t.output.strip() for t in grade.topics.values() if t.output.strip()))
     if printed:
-        out += ["## What your code printed (first lines)", "", "```text", "\n".join(printed)[:3000], "```", ""]
+        out += ["## What your code printed (first lines)", "", *fenced("\n".join(printed)[:3000]), ""]
     return "\n".join(out)
 
 
@@ -128,7 +143,7 @@ def class_report_md(curriculum: Curriculum, rows: dict[str, dict], isolation: Is
            f"{n} submissions; {graded_now} graded in this run, {n - graded_now} unchanged since the last run.",
            f"Isolation: {isolation.describe()}.", f"Time: {seconds:.1f} s.", ""]
     if skipped:
-        out += ["Entries that are not submissions:", ""] + [f"- `{name}`: {why}" for name, why in skipped] + [""]
+        out += ["Entries that are not submissions:", ""] + [f"- {code_span(name)}: {why}" for name, why in skipped] + [""]
     out += ["## Pass rate per task", "", "| topic | task | pass rate |", "|---|---|---|"]
     tests = [t for r in rows.values() for t in r.get("tests", [])]
     for topic in curriculum.topics:

@@ -14,6 +14,8 @@ import importlib
 from pathlib import Path
 from typing import Any, Iterator
 
+import torch
+
 from . import checks as C
 from .curriculum import Topic
 from .fixtures import Case, load_fixture
@@ -37,11 +39,26 @@ def forbidden_use(source: str, forbid: tuple[str, ...]) -> tuple[str, int] | Non
     return None
 
 
+class _RefuseCalls(torch.overrides.TorchFunctionMode):
+    """Sees every torch call, however it was reached, and refuses the forbidden ones."""
+
+    def __init__(self, names: tuple[str, ...]):
+        super().__init__()
+        self.names = names
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if any(forbidden in name for forbidden in self.names):
+            raise C.ForbiddenAPI(f"torch's {name}")
+        return func(*args, **(kwargs or {}))
+
+
 @contextlib.contextmanager
-def forbidden_apis(forbid: tuple[str, ...]) -> Iterator[None]:
-    """While active, calling a forbidden API raises ForbiddenAPI (catches getattr tricks)."""
+def forbidden_apis(topic: Topic) -> Iterator[None]:
+    """While active, a forbidden API raises ForbiddenAPI: by its documented name, and by any
+    call whose name matches `forbid_calls`."""
     saved = []
-    for dotted in forbid:
+    for dotted in topic.forbid:
         owner_name, attr = dotted.rsplit(".", 1)
         owner = importlib.import_module(owner_name)
         saved.append((owner, attr, getattr(owner, attr)))
@@ -50,7 +67,11 @@ def forbidden_apis(forbid: tuple[str, ...]) -> Iterator[None]:
             raise C.ForbiddenAPI(_dotted)
         setattr(owner, attr, refuse)
     try:
-        yield
+        if topic.forbid_calls:
+            with _RefuseCalls(topic.forbid_calls):
+                yield
+        else:
+            yield
     finally:
         for owner, attr, original in saved:
             setattr(owner, attr, original)
@@ -73,7 +94,7 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
             f"{topic.module_file}, line {used[1]}, uses {used[0]}: this kata asks you to write it yourself")))
     package = load_package(impl_dir)
     try:
-        with forbidden_apis(topic.forbid):
+        with forbidden_apis(topic):
             try:
                 module = TopicModule(import_topic(package, topic.slug), topic.slug)
             except NotImplementedError as err:

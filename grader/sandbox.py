@@ -36,15 +36,22 @@ START_TIMEOUT = 120.0
 class Isolation:
     sandbox: str          # "bubblewrap" or "none"
     reason: str = ""      # why there is no sandbox
+    seccomp: bool = True  # children cannot start processes or open IP sockets
 
     @property
     def degraded(self) -> bool:
-        return self.sandbox != "bubblewrap"
+        return self.sandbox != "bubblewrap" or not self.seccomp
 
     def describe(self) -> str:
-        if not self.degraded:
-            return "bubblewrap sandbox (no network, private PID namespace, read-only runtime, uid 65534)"
-        return f"isolation degraded: {self.reason}; resource limits, seccomp and time limits still apply"
+        filter_words = ("seccomp (no new processes, no IP sockets)" if self.seccomp else
+                        "NO seccomp filter (libseccomp could not be loaded: new processes and IP sockets "
+                        "are not blocked)")
+        if self.sandbox == "bubblewrap":
+            sandbox = "bubblewrap sandbox (no network, private PID namespace, read-only runtime, uid 65534)"
+            return sandbox + ", " + filter_words if self.seccomp else f"isolation degraded: {sandbox}, {filter_words}"
+        return (f"isolation degraded: {self.reason}; resource limits, time limits and "
+                f"{filter_words} still apply" if self.seccomp else
+                f"isolation degraded: {self.reason}; resource and time limits only, {filter_words}")
 
 
 def _runtime_paths() -> list[Path]:
@@ -59,6 +66,8 @@ def _runtime_paths() -> list[Path]:
 def bwrap_command(slot: Path) -> list[str]:
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", "65534", "--gid", "65534", "--hostname", "kata", "--clearenv",
+            # /tmp first: a tmpfs mounted after the binds would hide a repository under /tmp.
+            "--size", str(256 << 20), "--tmpfs", "/tmp",
             "--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for name in ("bin", "lib", "lib64", "sbin"):
         host = Path("/") / name
@@ -72,7 +81,6 @@ def bwrap_command(slot: Path) -> list[str]:
         args += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
     args += ["--tmpfs", str(ROOT / "tests" / "fixtures"),  # the public answers stay outside
              "--ro-bind", str(slot), SLOT_IN_SANDBOX,
-             "--size", str(256 << 20), "--tmpfs", "/tmp",
              "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
     for key, value in _environment("bwrap").items():
         args += ["--setenv", key, value]
@@ -82,26 +90,37 @@ def bwrap_command(slot: Path) -> list[str]:
 def _environment(sandbox: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT),
+            # `python -m` would put the working folder, the sandbox's writable /tmp, first on
+            # sys.path: a module a child plants there would run in later jobs.
+            "PYTHONSAFEPATH": "1",
             "TIKTOKEN_CACHE_DIR": str(ROOT / "data" / "tiktoken-cache"), "KATA_SANDBOX": sandbox}
+
+
+# Run where the workers will run: torch imports, and the children's seccomp filter loads.
+_PROBE = "import torch; from grader.worker import seccomp_available; raise SystemExit(0 if seccomp_available() else 3)"
 
 
 def probe_isolation(force_degraded: bool = False) -> Isolation:
     """Can bubblewrap start here, with everything the workers need? Say why not."""
+    def without_sandbox(reason: str) -> Isolation:
+        from .worker import seccomp_available
+        return Isolation("none", reason, seccomp_available())
+
     if force_degraded:
-        return Isolation("none", "sandbox turned off (--no-sandbox)")
+        return without_sandbox("sandbox turned off (--no-sandbox)")
     if shutil.which("bwrap") is None:
-        return Isolation("none", "bubblewrap (bwrap) is not installed")
+        return without_sandbox("bubblewrap (bwrap) is not installed")
     with tempfile.TemporaryDirectory() as slot:
         command = bwrap_command(Path(slot))
-        command = command[:command.index("--")] + ["--", sys.executable, "-c", "import torch"]
+        command = command[:command.index("--")] + ["--", sys.executable, "-c", _PROBE]
         try:
             result = subprocess.run(command, capture_output=True, timeout=60, text=True)
         except (OSError, subprocess.TimeoutExpired) as err:
-            return Isolation("none", f"bubblewrap could not start ({err})")
-    if result.returncode != 0:
+            return without_sandbox(f"bubblewrap could not start ({err})")
+    if result.returncode not in (0, 3):
         last = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        return Isolation("none", f"bubblewrap could not start here ({last})")
-    return Isolation("bubblewrap")
+        return without_sandbox(f"bubblewrap could not start here ({last})")
+    return Isolation("bubblewrap", seccomp=result.returncode == 0)
 
 
 class WorkerDied(RuntimeError):
@@ -168,8 +187,11 @@ class Worker:
         return {"topics": {slug: died for slug in topics}, "output": "", "outcomes": {}}
 
     def _stage(self, files: dict[str, bytes]) -> None:
-        for old in self.slot.iterdir():
-            old.unlink()
+        for old in self.slot.iterdir():  # a degraded child may have left anything here
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
         for name, content in files.items():
             path = self.slot / name
             path.write_bytes(content)

@@ -21,6 +21,8 @@ MAX_FILE = 256 * 1024
 MAX_ENTRIES = 2000
 MAX_DEPTH = 4
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+# The class's own outputs live beside the students' folders: a student named so would take their place.
+RESERVED_IDS = frozenset({"gradebook.csv", "class_report.md"})
 
 
 @dataclass
@@ -144,6 +146,8 @@ def read_class(folder: Path, modules: set[str]) -> tuple[list[Submission], list[
             continue
         if not STUDENT_ID.match(student):
             skipped.append((entry.name, "not a usable student id (letters, digits, . _ @ + -)"))
+        elif student.lower() in RESERVED_IDS:
+            skipped.append((entry.name, "not a usable student id (the name of a class report)"))
         elif entry.is_symlink():
             skipped.append((entry.name, "symlink: never followed"))
         elif entry.is_dir():

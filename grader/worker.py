@@ -25,6 +25,7 @@ import os
 import resource
 import select
 import signal
+import stat
 import struct
 import sys
 import time
@@ -139,7 +140,8 @@ class _Frames:
     """Reads length-prefixed frames from the child's pipe, each with its own deadline."""
 
     def __init__(self, fd: int):
-        self.fd, self.buffer, self.eof, self.total = fd, b"", False, 0
+        # A bytearray: appending a pipe's 64 KiB reads to bytes would copy the buffer each time.
+        self.fd, self.buffer, self.eof, self.total = fd, bytearray(), False, 0
 
     def next(self, deadline: float) -> tuple[str, bytes]:
         from grader import wire
@@ -149,7 +151,8 @@ class _Frames:
                 if size > wire.MAX_BYTES:
                     return "bad_output", b""
                 if len(self.buffer) >= 8 + size:
-                    frame, self.buffer = self.buffer[8:8 + size], self.buffer[8 + size:]
+                    frame = bytes(self.buffer[8:8 + size])
+                    del self.buffer[:8 + size]
                     return "ok", frame
             if self.eof:
                 return "eof", b""
@@ -252,6 +255,7 @@ def clean_up_after(pid: int) -> None:
         try:
             if entry.is_dir(follow_symlinks=False):
                 import shutil
+                _make_writable(entry.path)
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 os.unlink(entry.path)
@@ -264,18 +268,52 @@ def clean_up_after(pid: int) -> None:
         pass
 
 
-def _printed(path: str) -> str:
+def _make_writable(top: str) -> None:
+    """A child may leave folders read-only or unreadable so that rmtree cannot empty them."""
     try:
-        with open(path, "rb") as f:
-            text = f.read(OUTPUT_CAP + 1)
+        os.chmod(top, 0o700)
+    except OSError:
+        pass
+    for current, dirs, _ in os.walk(top):  # top-down: a folder is opened up before it is entered
+        for name in dirs:
+            path = os.path.join(current, name)
+            if not os.path.islink(path):
+                try:
+                    os.chmod(path, 0o700)
+                except OSError:
+                    pass
+
+
+def _printed(path: str) -> str:
+    # The child could have swapped the file for a FIFO (open would block) or a symlink.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    try:
+        text = os.read(fd, OUTPUT_CAP + 1) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
         os.unlink(path)
     except OSError:
         return ""
+    finally:
+        os.close(fd)
     suffix = "\n[... output cut ...]" if len(text) > OUTPUT_CAP else ""
     return text[:OUTPUT_CAP].decode("utf-8", "replace") + suffix
 
 
+def _not_dumpable() -> None:
+    """Children run as the same uid: without this, one could open /proc/<worker>/fd/N and write a
+    forged reply into the grader's pipe, or a forged job into the worker's."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    PR_SET_DUMPABLE = 4
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
 def main() -> None:
+    _not_dumpable()  # before any child is forked: they inherit it
     slot = Path(sys.argv[1])
     # The protocol owns the real stdout; anything printed by mistake goes to stderr instead.
     protocol_out = os.fdopen(os.dup(1), "wb")
@@ -289,12 +327,14 @@ def main() -> None:
     from grader.curriculum import load
     from grader.offline import install
     import grader.run  # noqa: F401  (imported before forking, not by the child)
-    seccomp = _seccomp_available()  # loads libseccomp while the runtime is still readable
+    seccomp = seccomp_available()  # loads libseccomp while the runtime is still readable
 
     install()
     import tiktoken
     tiktoken.get_encoding("gpt2")  # loaded once here (0.35 s), shared by every forked child
     import base64, json, math, re, regex  # noqa: E401,F401  what topic modules import: not per child
+    # A first optimizer imports torch._dynamo (some 800 modules, seconds): once here, not per child.
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
     checks_by_topic = {t.slug: load_checks(t.test_file()) for t in load().topics if t.test_file().exists()}
     import gc
     gc.freeze()  # fewer copy-on-write page faults in each forked child
@@ -307,7 +347,7 @@ def main() -> None:
             write_frame(protocol_out, raw)
 
 
-def _seccomp_available() -> bool:
+def seccomp_available() -> bool:
     try:
         import pyseccomp
         pyseccomp.SyscallFilter(pyseccomp.ALLOW)  # raises when libseccomp cannot be loaded
