@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	$(BIN)/python -m grader.offline
+	$(BIN)/kata snapshot
 	@touch $@
 
 test: setup
@@ -32,7 +33,7 @@ test: setup
 	$(BIN)/python -m pytest grader/tests -q
 
 check: setup
-	$(BIN)/python -m pytest $(if $(TOPIC),tests/test_$(TOPIC).py,tests) -q
+	$(BIN)/kata check $(TOPIC)
 
 fixtures: setup
 	$(BIN)/python -m grader.fixtures $(TOPIC)

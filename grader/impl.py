@@ -26,9 +26,19 @@ class MissingName(Exception):
         self.name, self.filename = name, filename
 
 
+class _FromSource(importlib.machinery.SourceFileLoader):
+    """Compiles every import from the .py file. A cached .pyc is trusted when the source's size
+    and mtime second match, so a quick second save (dim=0 -> dim=1) could run the old code; and a
+    submitted __pycache__ must never run."""
+
+    def get_code(self, fullname):
+        return self.source_to_code(self.get_data(self.path), self.path)
+
+
 def load_package(directory: Path | str) -> str:
     """Register `directory` as a new, empty package and return its name."""
     directory = Path(directory).resolve()
+    sys.path_importer_cache[str(directory)] = importlib.machinery.FileFinder(str(directory), (_FromSource, [".py"]))
     name = f"kata_impl_{next(_fresh)}"
     spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
     spec.submodule_search_locations = [str(directory)]
