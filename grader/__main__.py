@@ -16,6 +16,7 @@ from rich.table import Table
 from .curriculum import load
 from .offline import install
 from .grade import TOPIC_TIMEOUT, Pool, grade_submissions, prepare, write_atomic
+from .html import class_report_html, feedback_html
 from .report import class_report_md, gradebook_csv, write_student
 from .sandbox import probe_isolation
 from .submissions import read_class
@@ -71,6 +72,8 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
                     def done(grade):
                         rows[grade.student] = write_student(out_dir, curriculum, grade, isolation,
                                                             digests[grade.student], prep.fingerprint)
+                        write_atomic(out_dir / grade.student / "feedback.html",
+                                     feedback_html(curriculum, grade, isolation).encode())
                         finished.append(grade.student)
                     grade_submissions(todo, prep, pool, on_done=done,
                                       progress=lambda n: progress.advance(bar, n), timeout=args.timeout)
@@ -80,14 +83,16 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
                 rows[s.student] = previous[s.student]
         out_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(out_dir / "gradebook.csv", gradebook_csv(curriculum, rows))
+        so_far = time.monotonic() - started
         write_atomic(out_dir / "class_report.md",
-                     class_report_md(curriculum, rows, isolation, time.monotonic() - started,
-                                     len(finished), skipped).encode())
+                     class_report_md(curriculum, rows, isolation, so_far, len(finished), skipped).encode())
+        write_atomic(out_dir / "class_report.html",
+                     class_report_html(curriculum, rows, isolation, so_far, len(finished), skipped).encode())
     seconds = time.monotonic() - started
     show_summary(console, curriculum, rows, isolation)
     per = f" ({seconds / len(todo):.2f} s per graded submission)" if todo else ""
     console.print(f"Graded {len(finished)} in {seconds:.1f} s{per}. Outputs in {out_dir}/: gradebook.csv, "
-                  f"class_report.md, <student>/results.json and feedback.md")
+                  f"class_report.md and .html, <student>/results.json, feedback.md and feedback.html")
     return 0
 
 

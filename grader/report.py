@@ -7,10 +7,11 @@ import csv
 import io
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import checks as C
-from .curriculum import Curriculum
+from .curriculum import Curriculum, Task, Topic
 from .grade import StudentGrade, TopicGrade, dump_json, write_atomic
 from .messages import explain, headline
 from .sandbox import Isolation
@@ -75,6 +76,33 @@ def results_json(curriculum: Curriculum, grade: StudentGrade, isolation: Isolati
     }
 
 
+@dataclass(frozen=True)
+class TaskResult:
+    """One task of one student: how many of its checks passed, and what the feedback shows."""
+    task: Task
+    passed: int
+    checks: int
+    failure: C.Verdict | None  # the first failing check: its message is the one shown
+    hint: str  # the task's first hint, when the failure is more than "not implemented yet"
+
+    @property
+    def status(self) -> str:
+        if self.checks and self.passed == self.checks:
+            return "passed"
+        return f"{self.passed} of {self.checks} checks passed"
+
+
+def task_results(topic: Topic, grade: TopicGrade) -> list[TaskResult]:
+    results = []
+    for task in topic.tasks:
+        mine = [v for v in grade.all_verdicts if v.task == task.id]
+        failure = next((v for v in mine if not v.passed), None)
+        hint = (task.hints[0] if failure is not None and task.hints
+                and failure.reason not in (C.NOT_IMPLEMENTED, C.PASSED) else "")
+        results.append(TaskResult(task, sum(v.passed for v in mine), len(mine), failure, hint))
+    return results
+
+
 def feedback_md(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation) -> str:
     out = [f"# Feedback for {grade.student}", "",
            f"**Total: {grade.total:g} / {sum(t.max_points for t in curriculum.topics)}**", ""]
@@ -93,22 +121,24 @@ def feedback_md(curriculum: Curriculum, grade: StudentGrade, isolation: Isolatio
         out += [f"## {topic.title} ({topic.slug}): {tg.points:g} / {tg.max_points}", ""]
         if tg.note:
             out += [f"_{tg.note}_", ""]
-        for task in topic.tasks:
-            mine = [v for v in tg.all_verdicts if v.task == task.id]
-            passed = sum(v.passed for v in mine)
-            mark = "passed" if mine and passed == len(mine) else f"{passed} of {len(mine)} checks passed"
-            out.append(f"- **Task {task.id}: {task.title}**: {mark}")
-            first = next((v for v in mine if not v.passed), None)
-            if first is not None:
-                out += [""] + ["  " + line for line in fenced(explain(first, topic))]
-                if first.reason not in (C.NOT_IMPLEMENTED, C.PASSED) and task.hints:
-                    out += ["", f"  Hint: {task.hints[0]}"]
+        for result in task_results(topic, tg):
+            out.append(f"- **Task {result.task.id}: {result.task.title}**: {result.status}")
+            if result.failure is not None:
+                out += [""] + ["  " + line for line in fenced(explain(result.failure, topic))]
+                if result.hint:
+                    out += ["", f"  Hint: {result.hint}"]
                 out.append("")
         out.append("")
-    printed = list(dict.fromkeys(t.output.strip() for t in grade.topics.values() if t.output.strip()))
+    printed = printed_output(grade)
     if printed:
-        out += ["## What your code printed (first lines)", "", *fenced("\n".join(printed)[:3000]), ""]
+        out += ["## What your code printed (first lines)", "", *fenced(printed), ""]
     return "\n".join(out)
+
+
+def printed_output(grade: StudentGrade) -> str:
+    """What the submission printed, once (every topic of a job shares one output), cut short."""
+    printed = dict.fromkeys(t.output.strip() for t in grade.topics.values() if t.output.strip())
+    return "\n".join(printed)[:3000]
 
 
 def write_student(out_dir: Path, curriculum: Curriculum, grade: StudentGrade, isolation: Isolation,
@@ -128,52 +158,75 @@ def gradebook_csv(curriculum: Curriculum, rows: dict[str, dict]) -> bytes:
     max_total = sum(t.max_points for t in curriculum.topics)
     for student in sorted(rows):
         extra = rows[student].get("extra_data", {})
-        status = "error: " + extra["error"] if extra.get("error") else "graded"
-        if extra.get("isolation_degraded"):
-            status += " (isolation degraded)"
         writer.writerow([student, *(f"{extra.get('topics', {}).get(s, 0):g}" for s in curriculum.slugs),
-                         f"{rows[student].get('score', 0):g}", max_total, status])
+                         f"{rows[student].get('score', 0):g}", max_total, student_status(rows[student])])
     return buffer.getvalue().encode()
+
+
+def student_status(row: dict) -> str:
+    """'graded', or the problem with the submission; says when isolation was degraded."""
+    extra = row.get("extra_data", {})
+    status = "error: " + extra["error"] if extra.get("error") else "graded"
+    return status + (" (isolation degraded)" if extra.get("isolation_degraded") else "")
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    """The numbers of the class report, computed once for its Markdown and its HTML."""
+    students: int
+    pass_rates: list[tuple[Topic, Task, float | None]]  # None: no student has a result for the task
+    mistakes: list[tuple[str, str, int]]  # (topic, what the mistake says, students), most common first
+    limits: list[tuple[str, str, str]]  # (student, topic, reason) for time, memory, crash, bad output
+    scores: list[tuple[str, float, str]]  # (student, score, status), by student
+    max_total: int
+
+
+def class_summary(curriculum: Curriculum, rows: dict[str, dict]) -> ClassSummary:
+    """rows: student -> results.json of that student."""
+    n = len(rows)
+    tags = lambda test: test.get("tags", [])  # noqa: E731
+    pass_rates = []
+    for topic in curriculum.topics:
+        for task in topic.tasks:
+            key = [topic.slug, f"task-{task.id}"]
+            passed = {}
+            for student, r in rows.items():
+                ts = [t for t in r.get("tests", []) if tags(t)[:2] == key]
+                passed[student] = bool(ts) and all(t["status"] == "passed" for t in ts)
+            graded = any(tags(t)[:2] == key for r in rows.values() for t in r.get("tests", []))
+            pass_rates.append((topic, task, sum(passed.values()) / n if graded and n else None))
+    mistakes = Counter()
+    for r in rows.values():
+        mistakes.update({(tags(t)[0], tags(t)[3]) for t in r.get("tests", []) if len(tags(t)) > 3})
+    says = {(t.slug, m.id): m.says for t in curriculum.topics for m in t.mistakes.values()}
+    limits = sorted({(student, tags(t)[0], tags(t)[2]) for student, r in rows.items() for t in r.get("tests", [])
+                     if len(tags(t)) > 2 and tags(t)[2] in (C.TIMEOUT, C.MEMORY, C.CRASH, C.BAD_OUTPUT)})
+    return ClassSummary(
+        n, pass_rates,
+        [(slug, says.get((slug, mid), mid), count) for (slug, mid), count in mistakes.most_common(15)],
+        limits, [(student, rows[student].get("score", 0), student_status(rows[student])) for student in sorted(rows)],
+        sum(t.max_points for t in curriculum.topics))
 
 
 def class_report_md(curriculum: Curriculum, rows: dict[str, dict], isolation: Isolation,
                     seconds: float, graded_now: int, skipped: list[tuple[str, str]]) -> str:
-    n = len(rows)
+    summary = class_summary(curriculum, rows)
+    n = summary.students
     out = ["# Class report", "",
            f"{n} submissions; {graded_now} graded in this run, {n - graded_now} unchanged since the last run.",
            f"Isolation: {isolation.describe()}.", f"Time: {seconds:.1f} s.", ""]
     if skipped:
         out += ["Entries that are not submissions:", ""] + [f"- {code_span(name)}: {why}" for name, why in skipped] + [""]
     out += ["## Pass rate per task", "", "| topic | task | pass rate |", "|---|---|---|"]
-    tests = [t for r in rows.values() for t in r.get("tests", [])]
-    for topic in curriculum.topics:
-        for task in topic.tasks:
-            mine = [t for t in tests if t["tags"][:2] == [topic.slug, f"task-{task.id}"]]
-            students = {}
-            for r_student, r in rows.items():
-                ts = [t for t in r.get("tests", []) if t["tags"][:2] == [topic.slug, f"task-{task.id}"]]
-                students[r_student] = bool(ts) and all(t["status"] == "passed" for t in ts)
-            rate = sum(students.values()) / n if n else 0.0
-            out.append(f"| {topic.slug} | {task.id}. {task.title} | {rate:.0%} |" if mine else
-                       f"| {topic.slug} | {task.id}. {task.title} | - |")
-    mistakes = Counter()
-    for r in rows.values():
-        seen = {(t["tags"][0], t["tags"][3]) for t in r.get("tests", []) if len(t["tags"]) > 3}
-        mistakes.update(seen)
+    for topic, task, rate in summary.pass_rates:
+        out.append(f"| {topic.slug} | {task.id}. {task.title} | {'-' if rate is None else f'{rate:.0%}'} |")
     out += ["", "## Most common recognised mistakes", ""]
-    if mistakes:
+    if summary.mistakes:
         out += ["| topic | mistake | students |", "|---|---|---|"]
-        for (slug, mid), count in mistakes.most_common(15):
-            says = curriculum[slug].mistakes.get(mid)
-            out.append(f"| {slug} | {says.says if says else mid} | {count} |")
+        out += [f"| {slug} | {says} | {count} |" for slug, says, count in summary.mistakes]
     else:
         out.append("None recognised.")
-    limits = Counter()
-    for student, r in rows.items():
-        for t in r.get("tests", []):
-            if t["tags"][2] in (C.TIMEOUT, C.MEMORY, C.CRASH, C.BAD_OUTPUT):
-                limits[(student, t["tags"][0], t["tags"][2])] += 1
     out += ["", "## Submissions that hit limits or crashed", ""]
-    out += ([f"- {s}: {slug}: {headline(C.Verdict(slug, 0, '', reason))}" for (s, slug, reason) in sorted(limits)]
+    out += ([f"- {s}: {slug}: {headline(C.Verdict(slug, 0, '', reason))}" for s, slug, reason in summary.limits]
             or ["None."])
     return "\n".join(out) + "\n"

@@ -22,7 +22,7 @@ MAX_ENTRIES = 2000
 MAX_DEPTH = 4
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 # The class's own outputs live beside the students' folders: a student named so would take their place.
-RESERVED_IDS = frozenset({"gradebook.csv", "class_report.md"})
+RESERVED_IDS = frozenset({"gradebook.csv", "class_report.md", "class_report.html"})
 
 
 @dataclass

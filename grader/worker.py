@@ -128,6 +128,11 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
     except BaseException:
         code = 70
     finally:
+        for stream in (sys.__stdout__, sys.__stderr__):  # print() buffers, and os._exit drops buffers
+            try:
+                stream.flush()
+            except BaseException:
+                pass
         os._exit(code)
 
 

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import py_compile
+import re
 import shutil
 import stat
 import sys
@@ -52,7 +53,7 @@ MISTAKE = "softmax_attention:weights_softmax_over_dim0"
 HONEST = {"zz-honest-reference": {"base": "solutions"},
           "zz-honest-stubs": {"base": "exercises"},
           "zz-honest-mistake": {"base": "solutions", "mistakes": [MISTAKE]}}
-RESERVED = ("gradebook.csv", "class_report.md")
+RESERVED = ("gradebook.csv", "class_report.md", "class_report.html")
 OUTPUT_CAP = 1 << 20     # no report file may grow past this, whatever the submission printed or raised
 MARKERS = ("/tmp/pwned*", "/pwned*", str(ROOT / "pwned*"), str(ROOT.parent / "pwned*"))
 SKIP_IN_SNAPSHOT = {".git", ".venv", "grades", ".pytest_cache"}
@@ -401,16 +402,19 @@ def test_the_class_run_finished_and_reports_everyone(hostile_run):
 
 def test_the_output_folder_holds_only_reports(hostile_run):
     run = hostile_run
-    allowed = {"gradebook.csv", "class_report.md"}
+    allowed = {"gradebook.csv", "class_report.md", "class_report.html"}
     for path in run.out.rglob("*"):
         rel = path.relative_to(run.out)
         if path.is_dir():
             assert len(rel.parts) == 1, f"unexpected folder {rel}"
             continue
-        assert str(rel) in allowed or (len(rel.parts) == 2 and rel.name in ("results.json", "feedback.md")), \
+        assert str(rel) in allowed or (len(rel.parts) == 2 and rel.name in ("results.json", "feedback.md",
+                                                                             "feedback.html")), \
             f"unexpected file in the output folder: {rel}"
         assert path.stat().st_size < OUTPUT_CAP, f"{rel} is {path.stat().st_size:,} bytes"
         assert "PWNED" not in path.read_text(encoding="utf-8", errors="replace"), f"forged content in {rel}"
+        if path.suffix == ".html":  # whatever a submission printed or raised is escaped, never markup
+            assert not re.search(r"<\s*(script|img|iframe)", path.read_text(encoding="utf-8"), re.IGNORECASE), rel
 
 
 def test_honest_students_are_graded_as_when_alone(hostile_run, honest_run):
