@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NBGRADER := $(VENV)/.nbgrader-installed
 TOPIC  ?=
 
 .PHONY: help setup test check fixtures grade bench release notebooks gradescope clean
@@ -28,7 +29,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/kata snapshot
 	@touch $@
 
-test: setup
+$(NBGRADER): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[nbgrader]'
+	@touch $@
+
+test: setup $(NBGRADER)
 	$(BIN)/python -m pytest tests --impl solutions -q
 	$(BIN)/python -m pytest grader/tests -q
 
@@ -50,7 +55,7 @@ bench: setup
 release: setup
 	$(BIN)/python -m grader.release
 
-notebooks: setup
+notebooks: setup $(NBGRADER)
 	$(BIN)/python -m grader.notebooks
 
 gradescope: setup

@@ -106,13 +106,17 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
                     raise
                 return everywhere(C.Outcome(C.EXCEPTION, message=(
                     f"{topic.module_file} could not be imported: " + C.describe_exception(err, impl_dir))))
-            results = {}
-            for chk in checks:
-                results[chk.name] = [C.run_probe(chk, module, inputs, impl_dir).to_data()
-                                     for inputs in cases.get(chk.name, ())]
-            return results
+            return probe_module(module, cases, checks, impl_dir)
     finally:
         unload_package(package)
+
+
+def probe_module(module: Any, cases: dict[str, list[dict]], checks: list[C.Check],
+                 learner_dir: Path | None = None) -> dict[str, list[dict]]:
+    """Outcomes (as data) of every check on a module already loaded (a topic module, or a
+    notebook's namespace), inside the topic's forbidden-API guard the caller holds."""
+    return {chk.name: [C.run_probe(chk, module, inputs, learner_dir).to_data() for inputs in cases.get(chk.name, ())]
+            for chk in checks}
 
 
 def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
