@@ -15,10 +15,10 @@ from rich.table import Table
 
 from .curriculum import load
 from .offline import install
-from .grade import TOPIC_TIMEOUT, Pool, grade_submissions, prepare, write_atomic
+from .grade import TOPIC_TIMEOUT, Pool, fingerprint, gradable, grade_submissions, prepare, write_atomic
 from .html import class_report_html, feedback_html
 from .report import class_report_md, gradebook_csv, write_student
-from .sandbox import probe_isolation
+from .sandbox import wanted_isolation
 from .submissions import read_class
 
 
@@ -40,17 +40,12 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[red]No class folder at {class_dir}[/red]")
         return 2
     started = time.monotonic()
+    curriculum = gradable(curriculum)
     submissions, skipped = read_class(class_dir, {t.module_file for t in curriculum.topics})
-    isolation = probe_isolation(args.no_sandbox)
-    style = "yellow" if isolation.degraded else "green"
-    console.print(f"[{style}]{isolation.describe()}[/{style}]")
-    t0 = time.monotonic()
-    prep = prepare(curriculum)
-    curriculum = prep.curriculum
-    console.print(f"Hidden cases computed by the reference in {time.monotonic() - t0:.1f} s.")
-
+    print_now = fingerprint(curriculum.root)
     previous = {s.student: _previous(out_dir / s.student / "results.json") for s in submissions}
-    digests = {s.student: f"{s.digest()}:{prep.fingerprint}" for s in submissions}
+    digests = {s.student: f"{s.digest()}:{print_now}" for s in submissions}
+    isolation = wanted_isolation(args.no_sandbox)
 
     def unchanged(student: str) -> bool:
         old = previous[student]
@@ -65,10 +60,19 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
     finished = []
     try:
         if todo:
-            with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=console, transient=not console.is_terminal) as progress:
-                bar = progress.add_task("grading", total=len(todo))
-                with Pool(isolation, args.workers, prep.packed_cases()) as pool:
+            with Pool(isolation, args.workers) as pool:  # the workers import torch meanwhile
+                t0 = time.monotonic()
+                prep = prepare(curriculum)
+                console.print(f"Hidden cases computed by the reference in {time.monotonic() - t0:.1f} s.")
+                wanted, isolation = isolation, pool.start(prep.packed_cases())
+                style = "yellow" if isolation.degraded else "green"
+                console.print(f"[{style}]{isolation.describe()}[/{style}]")
+                if isolation.degraded and not wanted.degraded:  # nothing earlier may be reused now
+                    rows, todo = {}, submissions
+                with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                              console=console, transient=not console.is_terminal) as progress:
+                    bar = progress.add_task("grading", total=len(todo))
+
                     def done(grade):
                         rows[grade.student] = write_student(out_dir, curriculum, grade, isolation,
                                                             digests[grade.student], prep.fingerprint)

@@ -15,7 +15,7 @@ import json
 import queue
 import threading
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -24,7 +24,7 @@ from . import wire
 from .curriculum import ROOT, Curriculum, Topic, load
 from .fixtures import Case, build_cases, load_fixture
 from .run import judge_topic
-from .sandbox import Isolation, Worker
+from .sandbox import Isolation, Worker, WorkerDied
 from .submissions import Submission
 
 TOPIC_TIMEOUT = 10.0  # seconds per topic; the reference needs well under one
@@ -87,17 +87,23 @@ class Prepared:
             for slug, checks in self.checks.items()}})
 
 
-def prepare(curriculum: Curriculum | None = None) -> Prepared:
+def gradable(curriculum: Curriculum | None = None) -> Curriculum:
+    """The topics that have checks (all of them, once a suite is complete)."""
     curriculum = curriculum or load()
-    # Only topics with checks can be graded (all of them, once the suite is complete).
-    curriculum = Curriculum(tuple(t for t in curriculum.topics if t.test_file().exists()), curriculum.root)
+    return Curriculum(tuple(t for t in curriculum.topics if t.test_file().exists()), curriculum.root)
+
+
+def prepare(curriculum: Curriculum | None = None) -> Prepared:
+    curriculum = gradable(curriculum)
     seeds = hidden_seeds(curriculum.root)
     checks, public, hidden = {}, {}, {}
     for topic in curriculum.topics:
         checks[topic.slug] = C.load_checks(topic.test_file())
         public[topic.slug] = load_fixture(topic)
-        hidden[topic.slug] = (build_cases(topic, checks[topic.slug], {c.name: seeds for c in checks[topic.slug]},
-                                          with_mistakes=False) if seeds else {})
+        # A check whose inputs ignore the seed (a seeded construction, say) has nothing hidden to add.
+        fresh = {c.name: tuple(s for s in seeds if wire.pack(c.inputs(s)) != wire.pack(c.inputs(0)))
+                 for c in checks[topic.slug]}
+        hidden[topic.slug] = build_cases(topic, checks[topic.slug], fresh, with_mistakes=False) if seeds else {}
     return Prepared(curriculum, checks, public, hidden, fingerprint(curriculum.root))
 
 
@@ -150,7 +156,7 @@ def _judge_reply(prep: Prepared, topic: Topic, reply, outcomes, timeout: float, 
         outcomes = {}
     mine_public, mine_hidden = _split(outcomes, {c.name: len(public.get(c.name, [])) for c in checks})
     verdicts = judge_topic(checks, public, mine_public)
-    hidden_verdicts = judge_topic(checks, hidden, mine_hidden) if hidden else []
+    hidden_verdicts = judge_topic([c for c in checks if hidden.get(c.name)], hidden, mine_hidden)
     seconds = reply.get("seconds", 0.0)
     return TopicGrade(topic.slug, verdicts, hidden_verdicts, score(topic, verdicts + hidden_verdicts),
                       topic.max_points, output=output,
@@ -162,18 +168,40 @@ def _passes(grade: TopicGrade | None) -> bool:
 
 
 class Pool:
-    """One warm worker per thread; jobs are (key, function(worker) -> result)."""
+    """One warm worker per thread; jobs are (key, function(worker) -> result).
 
-    def __init__(self, isolation: Isolation, size: int, cases: bytes):
+    Entering launches the workers; `start(cases)` then waits for them and gives them the class's
+    inputs. Given `cases` up front, entering does both. Between the two, the workers import
+    torch while this process computes the hidden cases."""
+
+    def __init__(self, isolation: Isolation, size: int, cases: bytes | None = None):
         self.isolation, self.size, self.cases = isolation, size, cases
         self.workers: list[Worker] = []
 
     def __enter__(self) -> "Pool":
-        # Launched from this thread (see Worker.launch), then warmed up in parallel.
-        self.workers = [Worker(self.isolation, self.cases, ready=False) for _ in range(self.size)]
-        for worker in self.workers:
-            worker.wait_ready()
+        # Launched from this thread: bwrap's --die-with-parent follows the launching thread.
+        self.workers = [Worker(self.isolation, None, ready=False) for _ in range(self.size)]
+        if self.cases is not None:
+            self.start(self.cases)
         return self
+
+    def start(self, cases: bytes) -> Isolation:
+        """Wait for the workers and hand them the cases; returns the isolation they achieved. If
+        bubblewrap cannot start them, they start again without it, and the isolation says why."""
+        try:
+            for worker in self.workers:
+                worker.cases = cases
+                worker.wait_ready()
+        except WorkerDied as died:
+            if self.isolation.degraded:
+                raise
+            self.__exit__()
+            self.isolation = Isolation("none", f"bubblewrap could not start the workers here ({died})")
+            self.workers = [Worker(self.isolation, cases, ready=False) for _ in range(self.size)]
+            for worker in self.workers:
+                worker.wait_ready()
+        self.isolation = replace(self.isolation, seccomp=all(w.seccomp for w in self.workers))
+        return self.isolation
 
     def __exit__(self, *exc) -> None:
         for w in self.workers:
@@ -251,11 +279,15 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
         if not failing:
             grade.topics.update(results)
             progress(1)
+            again: dict[tuple[str, ...], list[str]] = {}
             for slug, deps in regrades_needed(curriculum, grade, files[student]):
+                again.setdefault(deps, []).append(slug)
+            for deps, topics in again.items():  # one job per set of references: one fork, not one per topic
                 waiting[student] += 1
-                submit((student, (slug,), deps))
+                submit((student, tuple(topics), deps))
         else:
-            keep_better(grade, slugs[0], failing, results[slugs[0]])
+            for slug in slugs:
+                keep_better(grade, slug, failing, results[slug])
         if waiting[student] == 0:
             grade.topics = {t.slug: grade.topics[t.slug] for t in curriculum.topics}
             grade.seconds = round(grade.seconds, 3)

@@ -55,12 +55,16 @@ class Isolation:
 
 
 def _runtime_paths() -> list[Path]:
-    """Folders the Python runtime needs, outside the repository, deduplicated."""
+    """Folders the Python runtime needs, outside the repository and /usr: the interpreter's
+    prefixes and its site-packages (not sys.path, which holds a script's own folder)."""
+    import site
     wanted = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent}
-    wanted |= {Path(p) for p in sys.path if p and Path(p).is_dir() and not Path(p).resolve().is_relative_to(ROOT)}
-    paths = sorted({p.resolve() for p in wanted if p.exists()})
+    wanted |= {Path(p) for p in site.getsitepackages() + [site.getusersitepackages()]}
+    # Never the repository itself or a folder holding it (the solutions are there); a venv
+    # inside it is fine.
+    paths = sorted({p.resolve() for p in wanted if p.is_dir() and not ROOT.is_relative_to(p.resolve())})
     return [p for p in paths if not any(p != q and p.is_relative_to(q) for q in paths)
-            and not p.is_relative_to(Path("/usr"))]
+            and not p.is_relative_to(Path("/usr")) and p != Path("/tmp")]
 
 
 def bwrap_command(slot: Path) -> list[str]:
@@ -94,6 +98,16 @@ def _environment(sandbox: str) -> dict[str, str]:
             # sys.path: a module a child plants there would run in later jobs.
             "PYTHONSAFEPATH": "1",
             "TIKTOKEN_CACHE_DIR": str(ROOT / "data" / "tiktoken-cache"), "KATA_SANDBOX": sandbox}
+
+
+def wanted_isolation(no_sandbox: bool = False) -> Isolation:
+    """What to try, found without starting anything: the workers' hello says what was achieved
+    (grader.grade.Pool.start), so grading does not pay a separate probe with its torch import."""
+    if no_sandbox:
+        return Isolation("none", "sandbox turned off (--no-sandbox)")
+    if shutil.which("bwrap") is None:
+        return Isolation("none", "bubblewrap (bwrap) is not installed")
+    return Isolation("bubblewrap")
 
 
 # Run where the workers will run: torch imports, and the children's seccomp filter loads.
@@ -130,9 +144,10 @@ class WorkerDied(RuntimeError):
 class Worker:
     """One warm sandboxed process; `run` grades one (submission, topic) job on it."""
 
-    def __init__(self, isolation: Isolation, cases: bytes, ready: bool = True):
-        """`cases`: the class's inputs, packed once ({"cases": {slug: {check: [inputs]}}})."""
-        self.isolation, self.cases = isolation, cases
+    def __init__(self, isolation: Isolation, cases: bytes | None, ready: bool = True):
+        """`cases`: the class's inputs, packed once ({"cases": {slug: {check: [inputs]}}}); they
+        may be given later, before `wait_ready`, so that the worker imports torch meanwhile."""
+        self.isolation, self.cases, self.seccomp = isolation, cases, False
         self.slot = Path(tempfile.mkdtemp(prefix="kata-slot-"))
         self.slot.chmod(0o755)
         self.process: subprocess.Popen | None = None
@@ -157,9 +172,13 @@ class Worker:
                                         stderr=self.log, env=env, cwd=str(ROOT))
 
     def wait_ready(self) -> None:
-        hello = self._read(time.monotonic() + START_TIMEOUT)
+        try:
+            hello = self._read(time.monotonic() + START_TIMEOUT)
+        except wire.WireError:
+            hello = None
         if not isinstance(hello, dict) or not hello.get("ready"):
             raise WorkerDied(f"the grading worker did not start: {self._log_tail()}")
+        self.seccomp = bool(hello.get("seccomp"))  # could the children's filter be loaded here?
         self._write(self.cases)
 
     def run(self, topics: list[str], files: dict[str, bytes], timeout: float) -> dict:

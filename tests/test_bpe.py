@@ -1,8 +1,8 @@
 """Checks for the BPE topic: byte-level BPE from scratch (beyond book section 2.5).
 
 Task 2 builds its tokenizer from merges given in the inputs, so encode and decode are checked
-whatever train_bpe does. Task 3 gives from_gpt2 a prefix of GPT-2's rank file (its first 1,000
-or 1,500 lines are a BPE of their own): loading all 50,000 ranks takes a second, too slow for a
+whatever train_bpe does. Task 3 gives from_gpt2 a prefix of GPT-2's rank file (its first 500
+or 800 lines are a BPE of their own): loading all 50,000 ranks takes a second, too slow for a
 check run for every student. grader/tests/test_bpe_reference.py proves, with the full ranks,
 that the reference gives exactly tiktoken's ids.
 """
@@ -10,7 +10,7 @@ that the reference gives exactly tiktoken's ids.
 import base64
 import random
 import tempfile
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from grader.checks import WRONG_VALUES, Failed, check, compare
@@ -78,8 +78,14 @@ def gpt2_ranks(rank_lines: str) -> dict[bytes, int]:
 def gpt2_bpe(rank_lines: str) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
     """GPT-2's first ranks as BPETokenizer's arguments: vocab {id: bytes} and merges in rank order.
 
-    Task 2's probes build them from the rank lines (a few milliseconds) rather than store them:
-    the lines are a quarter of the size in the fixture."""
+    Task 2's probes build them from the rank lines rather than store them (the lines are a
+    quarter of the size in the fixture); four probes share one build, each gets its own copy."""
+    vocab, merges = _gpt2_bpe(rank_lines)
+    return dict(vocab), list(merges)
+
+
+@cache
+def _gpt2_bpe(rank_lines: str) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
     ranks = gpt2_ranks(rank_lines)
     vocab = {rank: token for token, rank in ranks.items()}
     merges = [merge_of(vocab[rank], rank, ranks) for rank in range(256, len(vocab))]
@@ -209,8 +215,8 @@ def vocab_is_bytes_then_merges_then_special_tokens(m, text, vocab_size, special_
 # Task 2 ---------------------------------------------------------------------------------------
 
 def gpt2_prefix(seed: int) -> dict:
-    """Task 2's merges: GPT-2's first 744 (GPT-2's first 1000 ranks)."""
-    return {"rank_lines": gpt2_rank_lines(seed, 1000)}
+    """Task 2's merges: GPT-2's first 344 (GPT-2's first 600 ranks)."""
+    return {"rank_lines": gpt2_rank_lines(seed, 600)}
 
 
 def tokenizer(m, rank_lines):
@@ -313,19 +319,19 @@ def from_gpt2(m, rank_lines):
         return m.BPETokenizer.from_gpt2(path)
 
 
-@check(task=3, inputs=lambda seed: {"rank_lines": gpt2_rank_lines(seed, 1000)})
+@check(task=3, inputs=lambda seed: {"rank_lines": gpt2_rank_lines(seed, 500)})
 def from_gpt2_rebuilds_the_merges(m, rank_lines):
-    """BPETokenizer.from_gpt2(path of a file holding the first 1000 lines of data/gpt2.tiktoken): len(vocab), merges, vocab[50256]"""
+    """BPETokenizer.from_gpt2(path of a file holding the first 500 lines of data/gpt2.tiktoken): len(vocab), merges, vocab[50256]"""
     bpe = from_gpt2(m, rank_lines)
     return {"len(vocab)": len(bpe.vocab), "merges": bpe.merges, "vocab[50256]": bpe.vocab[END_ID]}
 
 
 def tiktoken_cases(seed: int) -> dict:
     strings = [*corpus_pieces(seed, 3), *mixed_strings(seed, 8), f"{END}Hello, world!{END}\n\n{END}"]
-    return {"rank_lines": gpt2_rank_lines(seed, 1500), "strings": strings}
+    return {"rank_lines": gpt2_rank_lines(seed, 800), "strings": strings}
 
 
 @check(task=3, inputs=tiktoken_cases)
 def from_gpt2_encodes_like_tiktoken(m, rank_lines, strings):
-    """from_gpt2(the first 1500 lines of data/gpt2.tiktoken).encode(text, allowed_special="all"): tiktoken's ids with the same ranks"""
+    """from_gpt2(the first 800 lines of data/gpt2.tiktoken).encode(text, allowed_special="all"): tiktoken's ids with the same ranks"""
     return encodings(from_gpt2(m, rank_lines), strings, allowed_special="all")
