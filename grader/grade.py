@@ -33,7 +33,9 @@ FAILURE_WORDS = {
     "memory": (C.MEMORY, "your code ran out of the memory allowed for a check"),
     "crash": (C.CRASH, "the process running your code died ({how})"),
     "bad_output": (C.BAD_OUTPUT, "what came back from your code could not be read"),
+    "skipped": (C.TIMEOUT, "not run: it uses your {how}, which ran out of time"),
 }
+SKIPPED = "not run: "
 
 
 def hidden_seeds(root: Path = ROOT) -> tuple[int, ...]:
@@ -136,9 +138,11 @@ def _split(outcomes: dict, n_public: dict[str, int]) -> tuple[dict, dict]:
 
 
 def grade_topics(worker: Worker, prep: Prepared, slugs: list[str], files: dict[str, bytes],
-                 timeout: float = TOPIC_TIMEOUT) -> dict[str, TopicGrade]:
-    """One job on one worker: the submission's files on each topic, public and hidden cases."""
-    reply = worker.run(slugs, files, timeout)
+                 timeout: float = TOPIC_TIMEOUT, used: dict[str, list[str]] | None = None
+                 ) -> dict[str, TopicGrade]:
+    """One job on one worker: the submission's files on each topic, public and hidden cases.
+    `used`: the topics each topic's module uses; one that uses a timed-out topic is skipped."""
+    reply = worker.run(slugs, files, timeout, used or {})
     output = str(reply.get("output", ""))[:4096]
     return {slug: _judge_reply(prep, prep.curriculum[slug], reply["topics"].get(slug),
                                reply["outcomes"].get(slug), timeout, output)
@@ -268,7 +272,8 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
         mine = dict(files[student])
         for dep in failing:  # the reference for the topics this one builds on
             mine[curriculum[dep].module_file] = curriculum[dep].solution().read_bytes()
-        results = grade_topics(worker, prep, list(slugs), mine, timeout)
+        used = {} if failing else {slug: uses(curriculum, slug, mine) for slug in slugs}
+        results = grade_topics(worker, prep, list(slugs), mine, timeout, used)
         return {slug: without_learner_text(r, failing) for slug, r in results.items()} if failing else results
 
     def done(job, results: dict[str, TopicGrade], submit) -> None:
@@ -297,14 +302,19 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
     return [grades[s.student] for s in submissions]
 
 
+def uses(curriculum: Curriculum, slug: str, files: dict[str, bytes]) -> list[str]:
+    """The earlier topics this submission's module for `slug` names (so, presumably, imports)."""
+    source = files.get(curriculum[slug].module_file, b"").decode("utf-8", "replace")
+    return [d for d in curriculum.requires(slug) if d in source]
+
+
 def regrades_needed(curriculum: Curriculum, grade: StudentGrade, files: dict[str, bytes]):
     """(topic, failing dependencies) for each failing topic whose module uses a failing topic."""
     for topic in curriculum.topics:
         if _passes(grade.topics.get(topic.slug)):
             continue
         failing = tuple(d for d in curriculum.requires(topic.slug) if not _passes(grade.topics.get(d)))
-        source = files.get(topic.module_file, b"").decode("utf-8", "replace")
-        if failing and any(d in source for d in failing):
+        if failing and any(d in uses(curriculum, topic.slug, files) for d in failing):
             yield topic.slug, failing
 
 
@@ -321,9 +331,12 @@ def without_learner_text(grade: TopicGrade, references: tuple[str, ...]) -> Topi
 
 def keep_better(grade: StudentGrade, slug: str, failing: tuple[str, ...], result: TopicGrade) -> None:
     own, names = grade.topics[slug], ", ".join(failing)
+    skipped = next((v.message for v in own.all_verdicts if v.message.startswith(SKIPPED)), None)
     if result.points > own.points:
-        result.note = (f"Your {names} has failing checks, so this topic was graded again with the "
-                       f"reference {names}; that result counts ({result.points:g} instead of {own.points:g}).")
+        why = (f"This topic was not run with your own code ({skipped.removeprefix(SKIPPED)})" if skipped
+               else f"Your {names} has failing checks")
+        result.note = (f"{why}, so it was graded again with the reference {names}; "
+                       f"that result counts ({result.points:g} instead of {own.points:g}).")
         grade.topics[slug] = result
     else:
         own.note = f"Graded again with the reference {names}: not better, so your own result counts."

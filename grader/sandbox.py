@@ -181,14 +181,15 @@ class Worker:
         self.seccomp = bool(hello.get("seccomp"))  # could the children's filter be loaded here?
         self._write(self.cases)
 
-    def run(self, topics: list[str], files: dict[str, bytes], timeout: float) -> dict:
+    def run(self, topics: list[str], files: dict[str, bytes], timeout: float,
+            uses: dict[str, list[str]] | None = None) -> dict:
         """Grade `files` on `topics`: {"topics": {slug: status...}, "output": str, "outcomes":
         {slug: data}}, with a status for every topic whatever happens."""
         self._stage(files)
         why = "malformed reply"
         try:
             deadline = time.monotonic() + timeout * len(topics) + 30
-            self._write(wire.pack({"topics": topics, "timeout": timeout}))
+            self._write(wire.pack({"topics": topics, "timeout": timeout, "uses": uses or {}}))
             reply = self._read(deadline)
             if isinstance(reply, dict) and isinstance(reply.get("topics"), dict):
                 reply["outcomes"] = {}

@@ -4,9 +4,9 @@ Started by grader.sandbox as `python -m grader.worker SLOT` (inside bubblewrap w
 start). It imports torch and every topic's checks once, then answers jobs on stdin/stdout:
 
     setup  {"cases": {slug: {check: [inputs, ...]}}}          once: the class's inputs
-    job    {"topics": [slug, ...], "timeout": seconds}
-    reply  {"topics": {slug: {"status": "ok" | "timeout" | "memory" | "crash" | "bad_output",
-                              "seconds": float}}, "output": str}
+    job    {"topics": [slug, ...], "timeout": seconds, "uses": {slug: [slug it imports, ...]}}
+    reply  {"topics": {slug: {"status": "ok" | "timeout" | "memory" | "crash" | "bad_output"
+                                        | "skipped", "seconds": float}}, "output": str}
            then, for each topic whose status is "ok", in order, the child's frame as it came:
            {check: [outcome, ...]} (the grader unpacks it; the worker only checks its size)
 
@@ -15,7 +15,8 @@ filter (no new processes, no IPv4/IPv6 sockets), then for each topic in turn imp
 module from SLOT, calls the probes and sends the outcomes as one frame of data (grader.wire)
 through a pipe only it and the worker hold. The worker gives each topic its own deadline; when
 a topic times out or the child dies, it forks a fresh child for the topics left, so a loop or a
-crash costs only its own topic and an honest submission costs one fork.
+crash costs only its own topic and an honest submission costs one fork. A topic that uses one
+that timed out is not run ("skipped", with "how" naming it): it would only wait out the same loop.
 Whatever comes back is judged by the trusted grader against values the child never sees.
 """
 
@@ -175,6 +176,7 @@ class _Frames:
 def run_job(job: dict, cases: dict, slot: Path, checks_by_topic: dict) -> tuple[dict, list[bytes]]:
     output_path = f"/tmp/kata-output-{os.getpid()}"
     remaining, results, raw, printed = list(job["topics"]), {}, {}, []
+    uses = job.get("uses") or {}
     while remaining:
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -202,6 +204,13 @@ def run_job(job: dict, cases: dict, slot: Path, checks_by_topic: dict) -> tuple[
             slug, entry, kind = failed
             results[slug] = entry | _why_it_stopped(kind, status)
             remaining.remove(slug)
+            if results[slug]["status"] == "timeout":
+                stalled = {slug}
+                for user in list(remaining):  # curriculum order: a user comes after what it uses
+                    if stalled.intersection(uses.get(user, ())):
+                        results[user] = {"seconds": 0.0, "status": "skipped", "how": slug}
+                        remaining.remove(user)
+                        stalled.add(user)
     ordered = {slug: results[slug] for slug in job["topics"]}
     output = "".join(printed)
     if len(output) > OUTPUT_CAP:

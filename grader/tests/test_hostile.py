@@ -374,6 +374,8 @@ def test_hostile_case(hostile_run, case):
                 expect_topic(results, t, "max", [])
             else:
                 expect_topic(results, t, "0", ["missing_name"])
+    for slug, text in case.get("notes", {}).items():
+        assert text in results["extra_data"]["notes"].get(slug, ""), (slug, results["extra_data"]["notes"])
     leaked = leaked_solutions(run, student, set(included) - replaced)
     assert not leaked, f"reference solutions shown to {student}: {leaked}"
 
