@@ -22,6 +22,8 @@ HEADLINES = {
 
 
 def headline(verdict: C.Verdict) -> str:
+    if verdict.reason == C.WRONG_SHAPE and " items, got " in verdict.message:
+        return "wrong length"  # a list, not a tensor: "shape" would puzzle a beginner here
     return HEADLINES.get(verdict.reason, verdict.reason.replace("_", " "))
 
 
