@@ -243,7 +243,8 @@ def compare(got: Any, expected: Any, *, dims=None, rtol: float = RTOL, atol: flo
         missing = [k for k in expected if k not in got]
         extra = [k for k in got if k not in expected]
         if missing or extra:
-            raise Failed(WRONG_VALUES, f"{name}: keys differ; missing {_few(missing)}, unexpected {_few(extra)}")
+            wrong = [f"no {_few(missing)}"] * bool(missing) + [f"unexpected {_few(extra)}"] * bool(extra)
+            raise Failed(WRONG_VALUES, f"{name} has {' and '.join(wrong)}")
         for k in expected:
             compare(got[k], expected[k], dims=dims, rtol=rtol, atol=atol,
                     name=k if name == "output" and isinstance(k, str) else f"{name}[{k!r}]")
