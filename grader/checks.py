@@ -162,7 +162,7 @@ def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None 
     torch.set_grad_enabled(True)
     try:
         value = check.probe(module, **_fresh_copy(inputs))
-        value = wire.unpack(wire.pack(value))  # exactly what would cross the sandbox boundary
+        value = wire.normalize(value)  # exactly what would cross the sandbox boundary
     except NotImplementedError as err:
         what = str(err) or "a function"
         return Outcome(NOT_IMPLEMENTED, message=f"not implemented yet ({what})")

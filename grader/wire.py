@@ -25,7 +25,41 @@ class WireError(ValueError):
     """The value cannot be sent, or the bytes received are not a packed value."""
 
 
+_DTYPES = frozenset({torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32,
+                     torch.int16, torch.int8, torch.uint8, torch.bool})  # safetensors holds each of these
+
+
 def pack(value: Any) -> bytes:
+    skeleton, tensors = _encode(value)
+    return _st_save(tensors, metadata={"skeleton": json.dumps(skeleton, separators=(",", ":"))})
+
+
+def unpack(data: bytes) -> Any:
+    if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_BYTES:
+        raise WireError(f"not a packed value, or larger than {MAX_BYTES} bytes")
+    try:
+        tensors = _st_load(bytes(data))
+        header_len = int.from_bytes(data[:8], "little")
+        metadata = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
+        skeleton = json.loads(metadata["skeleton"])
+    except Exception as err:  # any malformed input is the same failure for the caller
+        raise WireError(f"not a packed value ({type(err).__name__}: {err})") from None
+    return _decode(skeleton, tensors)
+
+
+def normalize(value: Any) -> Any:
+    """What `unpack(pack(value))` gives, or the same WireError, without writing the tensors out:
+    plain contiguous tensors, plain Python values. A probe's value goes through this in every
+    process, so pytest, `kata` and the grader judge exactly the same data."""
+    skeleton, tensors = _encode(value)
+    text = json.dumps(skeleton, separators=(",", ":"))
+    if len(text) + sum(t.numel() * t.element_size() for t in tensors.values()) > MAX_BYTES:
+        raise WireError(f"not a packed value, or larger than {MAX_BYTES} bytes")
+    return _decode(json.loads(text), tensors)
+
+
+def _encode(value: Any) -> tuple[Any, dict[str, torch.Tensor]]:
+    """The JSON skeleton of `value`, each tensor replaced by {"$tensor": key}, and the tensors."""
     tensors: dict[str, torch.Tensor] = {}
 
     def encode(v: Any) -> Any:
@@ -36,6 +70,8 @@ def pack(value: Any) -> bytes:
         if isinstance(v, float):
             return float(v) if math.isfinite(v) else {"$float": repr(float(v))}
         if isinstance(v, torch.Tensor):
+            if v.dtype not in _DTYPES:
+                raise WireError(f"cannot send a tensor of dtype {v.dtype}")
             key = f"t{len(tensors)}"
             # A plain, contiguous copy: drops subclasses, autograd history and shared storage.
             tensors[key] = torch.Tensor._make_subclass(torch.Tensor, v.detach()).cpu().contiguous().clone()
@@ -54,21 +90,10 @@ def pack(value: Any) -> bytes:
             return encode(v.item())  # a numpy scalar
         raise WireError(f"cannot send a value of type {type(v).__name__}")
 
-    skeleton = json.dumps(encode(value), separators=(",", ":"))
-    return _st_save(tensors, metadata={"skeleton": skeleton})
+    return encode(value), tensors
 
 
-def unpack(data: bytes) -> Any:
-    if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_BYTES:
-        raise WireError(f"not a packed value, or larger than {MAX_BYTES} bytes")
-    try:
-        tensors = _st_load(bytes(data))
-        header_len = int.from_bytes(data[:8], "little")
-        metadata = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
-        skeleton = json.loads(metadata["skeleton"])
-    except Exception as err:  # any malformed input is the same failure for the caller
-        raise WireError(f"not a packed value ({type(err).__name__}: {err})") from None
-
+def _decode(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
     def decode(v: Any) -> Any:
         if isinstance(v, list):
             return [decode(x) for x in v]
