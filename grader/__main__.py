@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -57,7 +58,7 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
     todo = [s for s in submissions if not unchanged(s.student)]
     console.print(f"{len(submissions)} submissions in {class_dir}: {len(todo)} to grade, "
                   f"{len(rows)} unchanged.")
-    finished = []
+    finished, work = [], {}  # work: seconds each submission's own code ran, in its children
     try:
         if todo:
             with Pool(isolation, args.workers) as pool:  # the workers import torch meanwhile
@@ -79,6 +80,7 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
                         write_atomic(out_dir / grade.student / "feedback.html",
                                      feedback_html(curriculum, grade, isolation).encode())
                         finished.append(grade.student)
+                        work[grade.student] = grade.seconds
                     grade_submissions(todo, prep, pool, on_done=done,
                                       progress=lambda n: progress.advance(bar, n), timeout=args.timeout)
     finally:  # even on Ctrl-C: what is graded is kept, the rest keeps its earlier result
@@ -94,7 +96,11 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
                      class_report_html(curriculum, rows, isolation, so_far, len(finished), skipped).encode())
     seconds = time.monotonic() - started
     show_summary(console, curriculum, rows, isolation)
-    per = f" ({seconds / len(todo):.2f} s per graded submission)" if todo else ""
+    per = ""
+    if work:
+        slowest = max(work, key=work.get)
+        per = (f"; each submission's checks ran {statistics.median(work.values()):.2f} s (median), "
+               f"the longest {work[slowest]:.1f} s ({slowest})")
     console.print(f"Graded {len(finished)} in {seconds:.1f} s{per}. Outputs in {out_dir}/: gradebook.csv, "
                   f"class_report.md and .html, <student>/results.json, feedback.md and feedback.html")
     return 0
