@@ -243,7 +243,8 @@ def compare(got: Any, expected: Any, *, dims=None, rtol: float = RTOL, atol: flo
         missing = [k for k in expected if k not in got]
         extra = [k for k in got if k not in expected]
         if missing or extra:
-            wrong = [f"no {_few(missing)}"] * bool(missing) + [f"unexpected {_few(extra)}"] * bool(extra)
+            wrong = ([f"no key {_few(missing)}"] * bool(missing)
+                     + [f"unexpected key{'s' * (len(extra) > 1)} {_few(extra)}"] * bool(extra))
             raise Failed(WRONG_VALUES, f"{name} has {' and '.join(wrong)}")
         for k in expected:
             compare(got[k], expected[k], dims=dims, rtol=rtol, atol=atol,

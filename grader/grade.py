@@ -33,9 +33,8 @@ FAILURE_WORDS = {
     "memory": (C.MEMORY, "your code ran out of the memory allowed for a check"),
     "crash": (C.CRASH, "the process running your code died ({how})"),
     "bad_output": (C.BAD_OUTPUT, "what came back from your code could not be read"),
-    "skipped": (C.TIMEOUT, "not run: it uses your {how}, which ran out of time"),
+    "skipped": (C.TIMEOUT, "not run: it needs your {how}, whose import never finished"),
 }
-SKIPPED = "not run: "
 
 
 def hidden_seeds(root: Path = ROOT) -> tuple[int, ...]:
@@ -53,6 +52,7 @@ class TopicGrade:
     note: str = ""
     output: str = ""
     seconds: float = 0.0
+    not_run: str = ""  # the topic whose endless import kept this one from running
 
     @property
     def all_verdicts(self) -> list[C.Verdict]:
@@ -164,7 +164,8 @@ def _judge_reply(prep: Prepared, topic: Topic, reply, outcomes, timeout: float, 
     seconds = reply.get("seconds", 0.0)
     return TopicGrade(topic.slug, verdicts, hidden_verdicts, score(topic, verdicts + hidden_verdicts),
                       topic.max_points, output=output,
-                      seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0)
+                      seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,
+                      not_run=str(reply.get("how", "")) if reply.get("status") == "skipped" else "")
 
 
 def _passes(grade: TopicGrade | None) -> bool:
@@ -331,10 +332,9 @@ def without_learner_text(grade: TopicGrade, references: tuple[str, ...]) -> Topi
 
 def keep_better(grade: StudentGrade, slug: str, failing: tuple[str, ...], result: TopicGrade) -> None:
     own, names = grade.topics[slug], ", ".join(failing)
-    skipped = next((v.message for v in own.all_verdicts if v.message.startswith(SKIPPED)), None)
     if result.points > own.points:
-        why = (f"This topic was not run with your own code ({skipped.removeprefix(SKIPPED)})" if skipped
-               else f"Your {names} has failing checks")
+        why = (f"This topic was not run with your own code (it needs your {own.not_run}, whose import "
+               f"never finished)" if own.not_run else f"Your {names} has failing checks")
         result.note = (f"{why}, so it was graded again with the reference {names}; "
                        f"that result counts ({result.points:g} instead of {own.points:g}).")
         grade.topics[slug] = result

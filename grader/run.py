@@ -12,7 +12,7 @@ import ast
 import contextlib
 import importlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -78,8 +78,9 @@ def forbidden_apis(topic: Topic) -> Iterator[None]:
 
 
 def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
-                checks: list[C.Check]) -> dict[str, list[dict]]:
-    """Outcomes (as data) of every check on every case's inputs. Never raises for learner code."""
+                checks: list[C.Check], imported: Callable[[], None] = lambda: None) -> dict[str, list[dict]]:
+    """Outcomes (as data) of every check on every case's inputs. Never raises for learner code.
+    `imported()` is called once the module has loaded, before the first probe."""
     impl_dir = Path(impl_dir)
     source_file = impl_dir / topic.module_file
 
@@ -97,6 +98,7 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
         with forbidden_apis(topic):
             try:
                 module = TopicModule(import_topic(package, topic.slug), topic.slug)
+                imported()
             except NotImplementedError as err:
                 return everywhere(C.Outcome(C.NOT_IMPLEMENTED, message=f"not implemented yet ({err})"))
             except C.ForbiddenAPI as err:

@@ -7,7 +7,7 @@ start). It imports torch and every topic's checks once, then answers jobs on std
     job    {"topics": [slug, ...], "timeout": seconds, "uses": {slug: [slug it imports, ...]}}
     reply  {"topics": {slug: {"status": "ok" | "timeout" | "memory" | "crash" | "bad_output"
                                         | "skipped", "seconds": float}}, "output": str}
-           then, for each topic whose status is "ok", in order, the child's frame as it came:
+           then, for each topic whose status is "ok", in order, the child's outcomes frame as it came:
            {check: [outcome, ...]} (the grader unpacks it; the worker only checks its size)
 
 The child, not the worker, touches submitted code: it sets resource limits, installs a seccomp
@@ -15,8 +15,10 @@ filter (no new processes, no IPv4/IPv6 sockets), then for each topic in turn imp
 module from SLOT, calls the probes and sends the outcomes as one frame of data (grader.wire)
 through a pipe only it and the worker hold. The worker gives each topic its own deadline; when
 a topic times out or the child dies, it forks a fresh child for the topics left, so a loop or a
-crash costs only its own topic and an honest submission costs one fork. A topic that uses one
-that timed out is not run ("skipped", with "how" naming it): it would only wait out the same loop.
+crash costs only its own topic and an honest submission costs one fork. Before each topic's
+outcomes the child sends IMPORTED once the module is loaded; when a topic times out before that
+(a loop at import), the topics that import it are not run ("skipped", "how" naming it): they
+would only wait out the same loop, and are graded with the reference for it instead.
 Whatever comes back is judged by the trusted grader against values the child never sees.
 """
 
@@ -37,6 +39,7 @@ FILE_CAP = 1 << 20         # RLIMIT_FSIZE: no file written may exceed 1 MiB
 MEMORY_BUDGET = 3 << 30    # address space a child may add on top of the warm worker's
 OPEN_FILES = 256
 EXIT_MEMORY = 71
+IMPORTED = b"imported"     # the child's frame before each topic's outcomes: its module is loaded
 IN_SANDBOX = os.environ.get("KATA_SANDBOX") == "bwrap"
 
 
@@ -127,15 +130,30 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
                 pass  # a kernel without seccomp: the limits and the sandbox still hold
         os.chdir("/tmp" if IN_SANDBOX else str(slot))
 
-        from grader import wire
+        from grader import checks, wire
         from grader.run import probe_topic
 
-        for slug in topics:
-            outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug])
-            data = wire.pack(outcomes)
+        def send(data: bytes) -> None:
             view = memoryview(struct.pack("<Q", len(data)) + data)
             while view:
                 view = view[os.write(result_fd, view):]
+
+        for slug in topics:
+            marked = []
+
+            def imported() -> None:  # the topic module is loaded: a loop from here on is in a call
+                if not marked:
+                    send(IMPORTED)
+                    marked.append(True)
+
+            outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug], imported)
+            imported()
+            try:
+                data = wire.pack(outcomes)
+            except Exception as err:  # a value normalize let through: the topic's checks fail, no crash
+                bad = checks.Outcome(checks.BAD_OUTPUT, message=f"your results could not be sent: {err}"[:200])
+                data = wire.pack({name: [bad.to_data()] * len(items) for name, items in outcomes.items()})
+            send(data)
         code = 0
     except MemoryError:
         code = EXIT_MEMORY
@@ -201,23 +219,26 @@ def run_job(job: dict, cases: dict, slot: Path, warm: Warm) -> tuple[dict, list[
         for slug in list(remaining):
             started = time.monotonic()
             kind, frame = frames.next(started + float(job["timeout"]))
+            at_import = kind != "ok"
+            if kind == "ok":
+                kind, frame = frames.next(started + float(job["timeout"])) if frame == IMPORTED else ("bad_output", b"")
             entry = {"seconds": round(time.monotonic() - started, 4)}
             if kind == "ok":
                 results[slug] = entry | {"status": "ok"}
                 raw[slug] = frame
                 remaining.remove(slug)
                 continue
-            failed = (slug, entry, kind)
+            failed = (slug, entry, kind, at_import)
             break
         os.close(read_end)
         status = _reap(pid, time.monotonic() + (float(job["timeout"]) if failed is None else 0.0))
         printed.append(_printed(output_path))  # before the clean-up empties /tmp
         clean_up_after(pid)
         if failed is not None:
-            slug, entry, kind = failed
+            slug, entry, kind, at_import = failed
             results[slug] = entry | _why_it_stopped(kind, status)
             remaining.remove(slug)
-            if results[slug]["status"] == "timeout":
+            if results[slug]["status"] == "timeout" and at_import:  # its users would import it: same loop
                 stalled = {slug}
                 for user in list(remaining):  # curriculum order: a user comes after what it uses
                     if stalled.intersection(uses.get(user, ())):

@@ -99,6 +99,15 @@ def eos_inputs(seed: int) -> dict:
     return {"table": table, "idx": idx, "context_length": n["context_length"], "eos_id": int(chain[3])}
 
 
+def eos_batch_inputs(seed: int) -> dict:
+    """Two prompts on the same chain, one step apart: row 1 writes eos_id second, row 0 third, so
+    no step has every row writing it and generation runs to max_new_tokens."""
+    case = eos_inputs(seed)
+    ahead = case["idx"].clone()
+    ahead[0, -1] = int(case["table"][case["idx"][0, -1]].argmax())  # the next id on the chain
+    return case | {"idx": torch.cat((case["idx"], ahead))}
+
+
 def sampling_inputs(seed: int) -> dict:
     """A table whose row for the prompt's last token has k logits spread over 1.2 (so at T=0.5
     each is drawn in at least 3% of the draws), the (k+1)-th just below them, the rest far below."""
@@ -230,6 +239,12 @@ def greedy_when_temperature_is_zero(m, table, idx, context_length):
 @check(task=3, inputs=eos_inputs, dims=IDS)
 def eos_stops_before_the_eos_token(m, table, idx, context_length, eos_id):
     """generate(model, idx, max_new_tokens=6, context_size=5, eos_id=eos_id) where greedy decoding writes eos_id third"""
+    return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
+
+
+@check(task=3, inputs=eos_batch_inputs, dims=IDS)
+def eos_stops_a_batch_only_when_every_row_writes_it(m, table, idx, context_length, eos_id):
+    """generate(model, idx of shape (batch=2, num_tokens=3), max_new_tokens=6, context_size=5, eos_id=eos_id) where row 1 writes eos_id second and row 0 third"""
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
 
 

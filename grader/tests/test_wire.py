@@ -60,6 +60,8 @@ BAD = {
     "a complex tensor": torch.ones(2, dtype=torch.complex64),
     "a set": {1, 2},
     "a list holding a function": [len],
+    "a sparse tensor": torch.eye(3).to_sparse(),
+    "an mkldnn tensor": torch.ones(2, 3).to_mkldnn(),
 }
 
 
@@ -76,3 +78,14 @@ def test_normalized_tensors_share_nothing_with_the_learners():
     out = wire.normalize([t])[0]
     t.add_(1)
     assert torch.equal(out, torch.ones(3))
+
+
+def test_near_the_size_limit_the_real_round_trip_decides():
+    big = torch.zeros(wire.MAX_BYTES // 4 - 4)  # fits as bytes, not with the file's header
+    with pytest.raises(wire.WireError):
+        wire.unpack(wire.pack(big))
+    with pytest.raises(wire.WireError):
+        wire.normalize(big)
+    quotes = '"' * (wire.MAX_BYTES // 3)  # short as text, twice as long once escaped in the header
+    with pytest.raises(wire.WireError):
+        wire.normalize(quotes)
