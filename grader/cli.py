@@ -118,6 +118,13 @@ def show_next_step(kata: Kata, state: L.TopicProgress, task: L.TaskProgress, wat
     if task.status == L.FAILING:
         problem = task.problem()
         kata.print("  now    ", (f"failing: {problem.check}", "red"), f" -- kata check {topic.slug} explains why")
+    waits = task.waits_for()
+    if (waits is not None and waits[0] in kata.curriculum.slugs
+            and any(t.id == waits[1] for t in kata.curriculum[waits[0]].tasks)):
+        other, number, name = waits
+        kata.print("  first  ", (f"{other} task {number}", "bold"), f" is still a stub ({name}), and this task's "
+                   "checks call it")
+        topic, task = kata.curriculum[other], L.TaskProgress(kata.curriculum[other].task(number), L.NOT_STARTED, [])
     kata.print("  edit   ", (f"exercises/{topic.module_file}", "cyan"), ": ", ", ".join(task.task.api))
     kata.print(("         the docstrings there state the task, the shapes and a small example", "dim"))
     if watching:
@@ -188,6 +195,12 @@ def show_verdicts(kata: Kata, states: list[L.TopicProgress], single: bool, watch
     if task.status == L.NOT_STARTED:
         show_next_step(kata, state, task, watching)
         kata.print()
+        failing = next((t for s in states for t in s.tasks if t.status == L.FAILING), None)
+        if failing is not None:  # written already, and wrong: worth saying now
+            owner = next(s for s in states if failing in s.tasks)
+            kata.print((f"Meanwhile, {owner.topic.slug} task {failing.task.id} fails:", "bold"))
+            explain_problem(kata, owner.topic, failing)
+            kata.print()
         kata.print((f"{done} of {len(tasks)} tasks done, {points} of {total_points} points.", "bold"))
         return False
     if state.file_problem():
@@ -197,8 +210,9 @@ def show_verdicts(kata: Kata, states: list[L.TopicProgress], single: bool, watch
     kata.print()
     later = [t.task.id for t in state.tasks if t.task.id > task.task.id and t.status == L.FAILING]
     if later:
-        kata.print((f"Task{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} may only fail because "
-                    f"task {task.task.id} does: fix task {task.task.id} first.", "dim"))
+        kata.print((f"Task{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} fail{'' if len(later) > 1 else 's'}"
+                    f" too; if {'they use' if len(later) > 1 else 'it uses'} task {task.task.id}'s code, fixing "
+                    f"task {task.task.id} may fix {'them' if len(later) > 1 else 'it'}.", "dim"))
     kata.print((f"{done} of {len(tasks)} tasks done, {points} of {total_points} points.", "bold"),
                f" Fix task {task.task.id}, then check again: kata check {state.topic.slug}")
     return False
@@ -325,7 +339,9 @@ def cmd_hint(kata: Kata, args) -> int:
     kata.console.print(indent(Text(hints[level - 1])))
     kata.print()
     left = len(hints) - max(level, seen)
-    if left > 0:
+    if args.level is not None and level < len(hints):  # asked for one level: the next is level + 1
+        kata.print(f"The next hint: kata hint {topic.slug} {task_id} {level + 1}")
+    elif left > 0:
         kata.print(f"Another hint: kata hint {topic.slug} {task_id}", (f"  ({left} more)", "dim"))
     else:
         kata.print("That was the last hint for this task.", (f"  Check again: kata check {topic.slug}", "dim"))
@@ -424,7 +440,9 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, cwd: 
         return int(exit.code or 0)
     root = L.find_root((cwd or Path.cwd()).resolve())
     if root is None:
-        console.print("Run kata inside the kata repository (the folder with curriculum.toml and exercises/).",
+        from .curriculum import ROOT  # where this kata was installed from
+        where = f": cd {ROOT}" if (ROOT / "curriculum.toml").is_file() else "."
+        console.print(f"Run kata inside the kata repository (the folder with curriculum.toml and exercises/){where}",
                       soft_wrap=True)
         return 2
     kata = Kata(root, console)

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -30,6 +31,8 @@ TIMEOUT_SECONDS = 30.0  # for one check (one probe call); the slowest takes a fe
 DONE, FAILING, NOT_STARTED = "done", "failing", "not started"
 IN_PROGRESS, NO_CHECKS = "in progress", "no checks yet"
 NOT_IMPLEMENTED = "not_implemented"  # grader.checks.NOT_IMPLEMENTED, named here without importing torch
+# What a stub raises, as run_probe reports it: "not implemented yet (causal_attention task 2: CausalAttention.__init__)"
+STUB_MESSAGE = re.compile(r"not implemented yet \((?P<topic>[a-z_]+) task (?P<task>\d+): (?P<name>[^)]*)\)")
 
 
 def find_root(start: Path) -> Path | None:
@@ -172,7 +175,8 @@ def _everywhere(checks: list, reason: str, message: str) -> list:
 
 
 # ---------------------------------------------------------------------------------------------
-# Progress: a task is done when all its checks pass, not started when all are not implemented.
+# Progress: a task is done when all its checks pass, not started when every check that does not
+# pass is not implemented (here or in a stub it calls), failing otherwise.
 
 
 @dataclass
@@ -184,6 +188,17 @@ class TaskProgress:
     @property
     def points(self) -> int:
         return self.task.points if self.status == DONE else 0
+
+    def waits_for(self) -> tuple[str, int, str] | None:
+        """(topic, task, name) of another topic's stub this task's checks ran into, if that is
+        all that stops it: the learner's code here may be written, and the stub is elsewhere."""
+        if self.status != NOT_STARTED:
+            return None
+        for verdict in self.verdicts:
+            found = STUB_MESSAGE.search(verdict.message or "")
+            if found and found["topic"] != verdict.slug:
+                return found["topic"], int(found["task"]), found["name"]
+        return None
 
     def problem(self):
         """The verdict worth explaining: a named mistake, else a real failure, else the first."""
@@ -235,9 +250,10 @@ def progress(topic: Topic, verdicts: list) -> TopicProgress:
         mine = [v for v in verdicts if v.task == task.id]
         if not mine:
             continue
-        if all(v.passed for v in mine):
+        failed = [v for v in mine if not v.passed]
+        if not failed:
             status = DONE
-        elif all(v.reason == NOT_IMPLEMENTED for v in mine):
+        elif all(v.reason == NOT_IMPLEMENTED for v in failed):  # what is written so far passes
             status = NOT_STARTED
         else:
             status = FAILING

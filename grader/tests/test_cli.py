@@ -224,6 +224,21 @@ def test_hint_level_named_by_a_mistake_message(stub_root):
     assert code == 0 and "Hint 3 of 3" in out and same_words(hints[2]) in same_words(out)
 
 
+def test_a_hint_asked_by_level_names_the_next_level(stub_root):
+    _, out = kata(stub_root, "hint", "causal_attention", "2", "2")
+    assert "Hint 2 of 3" in out and "The next hint: kata hint causal_attention 2 3" in out
+    assert "last hint" not in out
+
+
+def test_a_task_waiting_on_another_topics_stub_points_there(stub_root):
+    shutil.copy(CURRICULUM["multihead_attention"].solution(), stub_root / "exercises" / "multihead_attention.py")
+    code, out = kata(stub_root, "check", "multihead_attention")
+    assert code == 1
+    assert "first  causal_attention task 2 is still a stub (CausalAttention.__init__)" in out
+    assert "edit   exercises/causal_attention.py: CausalAttention.__init__" in out
+    assert "failing" not in out  # written and waiting is not wrong
+
+
 def test_hint_defaults_to_the_first_unfinished_task(done_root, restore):
     edit_reference(done_root, "/ keys.shape[-1] ** 0.5", "")
     _, out = kata(done_root, "hint", "causal_attention")
@@ -288,7 +303,7 @@ def test_reset_says_what_to_do_when_no_stub_is_found(done_root):
 def test_outside_the_repository(tmp_path):
     code, out = kata(tmp_path, "check")
     assert code == 2
-    assert "Run kata inside the kata repository (the folder with curriculum.toml and exercises/)." in out
+    assert f"Run kata inside the kata repository (the folder with curriculum.toml and exercises/): cd {ROOT}" in out
 
 
 def test_unknown_topic_suggests_the_nearest(stub_root):
