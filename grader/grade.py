@@ -335,7 +335,7 @@ def keep_better(grade: StudentGrade, slug: str, failing: tuple[str, ...], result
     if result.points > own.points:
         why = (f"This topic was not run with your own code (it needs your {own.not_run}, whose import "
                f"never finished)" if own.not_run else f"Your {names} has failing checks")
-        result.note = (f"{why}, so it was graded again with the reference {names}; "
+        result.note = (f"{why}, so it was graded{'' if own.not_run else ' again'} with the reference {names}; "
                        f"that result counts ({result.points:g} instead of {own.points:g}).")
         grade.topics[slug] = result
     else:
