@@ -196,6 +196,11 @@ def _fresh_copy(value: Any) -> Any:
     return value
 
 
+def error_line(message: str) -> str:
+    """`TypeError: ...`: the first line of a describe_exception message, without where it happened."""
+    return message.split("\n", 1)[0]
+
+
 def describe_exception(err: BaseException, learner_dir: Path | None) -> str:
     """`TypeError: ...`, then the last line of the learner's own code it went through."""
     text = f"{type(err).__name__}: {err}".strip()
@@ -374,11 +379,14 @@ class Verdict:
 
 
 def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any] | None = None,
-          seed: int | None = None) -> Verdict:
-    """The verdict for one case: the outcome against the reference and the known mistakes."""
+          seed: int | None = None, raised: dict[str, str] | None = None) -> Verdict:
+    """The verdict for one case: the outcome against the reference and the known mistakes (by
+    their output, or by the error they raise on the same inputs)."""
     base = dict(slug=check.slug, task=check.task, check=check.name, seed=seed, what=check.what)
     if outcome.status != "ok":
-        return Verdict(reason=outcome.status, message=outcome.message, **base)
+        line = error_line(outcome.message) if outcome.status == EXCEPTION else None
+        mistake = next((m for m, text in (raised or {}).items() if text == line), None)
+        return Verdict(reason=outcome.status, message=outcome.message, mistake=mistake, **base)
     try:
         check.verdict(outcome.value, expected)
     except Failed as failed:

@@ -26,6 +26,7 @@ class Case:
     inputs: dict
     expected: Any
     mistakes: dict[str, Any] = field(default_factory=dict)
+    raised: dict[str, str] = field(default_factory=dict)  # mistake id -> the error it raises here
 
 
 class ReferenceFailed(RuntimeError):
@@ -57,6 +58,8 @@ def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int,
                     outcome = C.Outcome.from_data(data)
                     if outcome.status == "ok" and _differs(chk, outcome.value, case.expected):
                         case.mistakes[patch.id] = outcome.value
+                    elif outcome.status == C.EXCEPTION:  # named by the first line of its error
+                        case.raised[patch.id] = C.error_line(outcome.message)
     return cases
 
 
@@ -70,12 +73,13 @@ def _differs(chk: C.Check, value: Any, expected: Any) -> bool:
 
 def encode(cases: dict[str, list[Case]]) -> bytes:
     return wire.pack({name: [{"seed": c.seed, "inputs": c.inputs, "expected": c.expected,
-                              "mistakes": c.mistakes} for c in items]
+                              "mistakes": c.mistakes} | ({"raised": c.raised} if c.raised else {})
+                             for c in items]
                       for name, items in cases.items()})
 
 
 def decode(data: bytes) -> dict[str, list[Case]]:
-    return {name: [Case(c["seed"], c["inputs"], c["expected"], c["mistakes"]) for c in items]
+    return {name: [Case(c["seed"], c["inputs"], c["expected"], c["mistakes"], c.get("raised", {})) for c in items]
             for name, items in wire.unpack(data).items()}
 
 

@@ -138,7 +138,7 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
             continue
         verdict = None
         for case, data in zip(cases, got):
-            verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed)
+            verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised)
             if not verdict.passed:
                 break
         verdicts.append(verdict)
