@@ -26,6 +26,7 @@ from pathlib import Path
 from .curriculum import Task, Topic
 
 TIMEOUT_SECONDS = 30.0  # for one check (one probe call); the slowest takes a few seconds
+PRINTED_HEAD, PRINTED_TAIL, PRINTED_WIDTH = 40, 10, 400  # what is shown of the learner's own prints
 
 # A task is done, failing or not started; a topic may also be in progress or have no checks yet.
 DONE, FAILING, NOT_STARTED = "done", "failing", "not started"
@@ -73,6 +74,7 @@ def _run_in_child(topic: Topic, exercises: Path, checks: list, fixture: dict, qu
     from .run import run_topic  # imported here, in the parent: every child starts with it loaded
 
     read_end, write_end = os.pipe()
+    printed = None if quiet else _Printed()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or the child would print the parent's buffered text a second time
     with warnings.catch_warnings():
@@ -82,10 +84,22 @@ def _run_in_child(topic: Topic, exercises: Path, checks: list, fixture: dict, qu
         pid = os.fork()
     if pid == 0:
         os.close(read_end)
+        if printed is not None:  # the learner's prints go to the parent, which shows a few
+            os.close(printed.read_end)
+            os.dup2(printed.write_end, 1)
+            os.dup2(printed.write_end, 2)
+            sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+            sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
         _child(run_topic, topic, exercises, checks, fixture, write_end, quiet)
     os.close(write_end)
+    if printed is not None:
+        printed.start()
     timeout = TIMEOUT_SECONDS
-    lines, status = _read_until_exit(read_end, pid, timeout)
+    try:
+        lines, status = _read_until_exit(read_end, pid, timeout)
+    finally:
+        if printed is not None:
+            printed.show()
     if lines and lines[-1].startswith("verdicts "):
         try:
             return [C.Verdict(**v) for v in json.loads(lines[-1].removeprefix("verdicts "))]
@@ -105,6 +119,54 @@ def _run_in_child(topic: Topic, exercises: Path, checks: list, fixture: dict, qu
     hang = f"timed out: still running after {timeout:g} s. An infinite loop?"
     return (before + _everywhere(checks[hung:hung + 1], C.TIMEOUT, hang)
             + _everywhere(checks[hung + 1:], C.TIMEOUT, f"not checked: {checks[hung].name} timed out first"))
+
+
+class _Printed:
+    """What the learner's code prints, drained from a pipe while the checks run: the first and last
+    lines are kept and shown before the verdict; thousands of lines would bury it."""
+
+    def __init__(self):
+        import collections
+        self.read_end, self.write_end = os.pipe()
+        self.head: list[str] = []
+        self.tail: collections.deque[str] = collections.deque(maxlen=PRINTED_TAIL)
+        self.count, self.thread = 0, None
+
+    def start(self) -> None:
+        import threading
+        os.close(self.write_end)
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        pending = b""
+        while chunk := os.read(self.read_end, 1 << 16):
+            *complete, pending = (pending + chunk).split(b"\n")
+            for line in complete:
+                self._keep(line)
+            pending = pending[-PRINTED_WIDTH * 4:]  # one endless line is not kept whole
+        if pending:
+            self._keep(pending)
+        os.close(self.read_end)
+
+    def _keep(self, raw: bytes) -> None:
+        line = raw.decode("utf-8", "replace")
+        line = line if len(line) <= PRINTED_WIDTH else line[:PRINTED_WIDTH] + " [...]"
+        self.count += 1
+        if len(self.head) < PRINTED_HEAD:
+            self.head.append(line)
+        else:
+            self.tail.append(line)
+
+    def show(self) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout=2)  # a process the learner started may still hold the pipe
+        cut = self.count - len(self.head) - len(self.tail)
+        text = self.head + ([f"[... {cut:,} more lines your code printed are not shown ...]"] if cut > 0 else [])
+        text += list(self.tail)
+        if text:
+            sys.stdout.write("\n".join(text) + "\n")
+            sys.stdout.flush()
 
 
 def _child(run_topic, topic: Topic, exercises: Path, checks: list, fixture: dict, write_end: int,

@@ -239,6 +239,17 @@ def test_a_task_waiting_on_another_topics_stub_points_there(stub_root):
     assert "failing" not in out  # written and waiting is not wrong
 
 
+def test_a_flood_of_prints_is_cut_and_the_verdict_still_shows(done_root, restore, capsys):
+    source = CURRICULUM["causal_attention"].solution().read_text()
+    write_exercise(done_root, "causal_attention", "for i in range(5000):\n    print('line', i)\n" + source)
+    code, out = kata(done_root, "check", "causal_attention")
+    printed = capsys.readouterr().out
+    assert code == 0 and "All 3 tasks pass" in out
+    assert "line 0\n" in printed and "line 4999\n" in printed
+    assert "[... 4,950 more lines your code printed are not shown ...]" in printed
+    assert len(printed.splitlines()) < 60
+
+
 def test_hint_defaults_to_the_first_unfinished_task(done_root, restore):
     edit_reference(done_root, "/ keys.shape[-1] ** 0.5", "")
     _, out = kata(done_root, "hint", "causal_attention")
