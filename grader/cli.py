@@ -65,6 +65,8 @@ class Kata:
         slugs = self.curriculum.slugs
         if slug in slugs:
             return self.curriculum[slug]
+        if slug.isdigit() and 1 <= int(slug) <= len(slugs):  # the topic's number, as the gradebook has it
+            return self.curriculum.topics[int(slug) - 1]
         close = [s for s in slugs if slug and slug in s] or difflib.get_close_matches(slug, slugs, n=1)
         hint = f" Did you mean {close[0]}?" if close else " `kata list` shows them all."
         raise UserError(f"There is no topic {name!r}.{hint}")

@@ -317,6 +317,11 @@ def test_outside_the_repository(tmp_path):
     assert f"Run kata inside the kata repository (the folder with curriculum.toml and exercises/): cd {ROOT}" in out
 
 
+def test_a_topic_may_be_named_by_its_number(stub_root):
+    code, out = kata(stub_root, "check", "7")
+    assert code == 1 and "causal_attention · book 3.5" in out
+
+
 def test_unknown_topic_suggests_the_nearest(stub_root):
     code, out = kata(stub_root, "check", "causal")
     assert code == 2 and "There is no topic 'causal'. Did you mean causal_attention?" in out
