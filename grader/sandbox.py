@@ -44,8 +44,8 @@ class Isolation:
 
     def describe(self) -> str:
         filter_words = ("seccomp (no new processes, no IP sockets)" if self.seccomp else
-                        "NO seccomp filter (libseccomp could not be loaded: new processes and IP sockets "
-                        "are not blocked)")
+                        "NO seccomp filter (libseccomp or the kernel would not apply it: new processes and "
+                        "IP sockets are not blocked)")
         if self.sandbox == "bubblewrap":
             sandbox = "bubblewrap sandbox (no network, private PID namespace, read-only runtime, uid 65534)"
             return sandbox + ", " + filter_words if self.seccomp else f"isolation degraded: {sandbox}, {filter_words}"
