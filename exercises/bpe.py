@@ -6,7 +6,7 @@ pair again and again), then encode and decode with the learned merges. Working o
 means no word is ever unknown. Finally you load GPT-2's own 50,000 merges and get exactly
 tiktoken's ids, so you know the black box from the book is nothing more than this.
 
-Check your work: make check TOPIC=bpe
+Check your work: kata check bpe   (or make check TOPIC=bpe)
 """
 
 import base64

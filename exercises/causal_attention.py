@@ -5,7 +5,7 @@ after i. You build the causal mask, then CausalAttention: SelfAttention_v2 grown
 with the scores of future keys set to -inf before softmax (so they get weight exactly 0 and each
 row still sums to 1), and dropout on the attention weights.
 
-Check your work: make check TOPIC=causal_attention
+Check your work: kata check causal_attention   (or make check TOPIC=causal_attention)
 """
 
 import torch

@@ -7,7 +7,7 @@ greedy; high: close to uniform), and top-k filtering keeps only the k most likel
 sampler never picks from the long tail of nonsense. You combine both in `generate`, which can
 also stop early at an end-of-text token.
 
-Check your work: make check TOPIC=decoding
+Check your work: kata check decoding   (or make check TOPIC=decoding)
 """
 
 import torch

@@ -5,7 +5,7 @@ vector of token id k. Self-attention cannot tell the order of its inputs, so GPT
 table with one vector per position. You build GPTEmbedding, GPT-2's learned token + position
 embedding, and the fixed sinusoidal positions of "Attention Is All You Need" for comparison.
 
-Check your work: make check TOPIC=embeddings
+Check your work: kata check embeddings   (or make check TOPIC=embeddings)
 """
 
 import torch

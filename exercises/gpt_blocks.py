@@ -6,7 +6,7 @@ activation, the feed-forward network that processes each token on its own, short
 (and a small experiment showing why deep networks need them), and finally TransformerBlock,
 which wraps multi-head attention and the feed-forward network in pre-norm shortcuts.
 
-Check your work: make check TOPIC=gpt_blocks
+Check your work: kata check gpt_blocks   (or make check TOPIC=gpt_blocks)
 """
 
 import math

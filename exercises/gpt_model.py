@@ -6,7 +6,7 @@ one logit per vocabulary entry. You count its parameters (163 million, or 124 mi
 output head shares the token embedding's weight, as GPT-2 does), and write the simplest way to
 make it produce text: repeatedly append the most likely next token.
 
-Check your work: make check TOPIC=gpt_model
+Check your work: kata check gpt_model   (or make check TOPIC=gpt_model)
 """
 
 import torch

@@ -5,7 +5,7 @@ window of ids is an input, and the same window moved one token to the right is t
 first list the next-token examples hidden in one short window, then build GPTDatasetV1, a torch
 Dataset that slides that window over a whole text, and create_dataloader_v1, which batches it.
 
-Check your work: make check TOPIC=input_target_pairs
+Check your work: kata check input_target_pairs   (or make check TOPIC=input_target_pairs)
 """
 
 import tiktoken

@@ -7,7 +7,7 @@ num_heads slices of head_dim = d_out // num_heads, all heads in one batched matm
 the end by an output projection (MultiHeadAttention, the module GPT uses).
 PyTorch's built-in multi-head attention module and its fused attention function are not allowed here.
 
-Check your work: make check TOPIC=multihead_attention
+Check your work: kata check multihead_attention   (or make check TOPIC=multihead_attention)
 """
 
 import torch

@@ -6,7 +6,7 @@ and each context vector is the softmax-weighted sum of the values. You write it 
 nn.Parameter matrices (SelfAttention_v1) and with nn.Linear layers (SelfAttention_v2), then
 prove the two compute the same thing by copying v2's weights into v1.
 
-Check your work: make check TOPIC=qkv_attention
+Check your work: kata check qkv_attention   (or make check TOPIC=qkv_attention)
 """
 
 import torch

@@ -5,7 +5,7 @@ of all the input embeddings, weighted by how similar each embedding is to that t
 no trainable weights yet, so each embedding serves as its own query, key and value. The three
 steps (scores, softmax, weighted sum) come back in every attention module after this one.
 
-Check your work: make check TOPIC=softmax_attention
+Check your work: kata check softmax_attention   (or make check TOPIC=softmax_attention)
 """
 
 import torch

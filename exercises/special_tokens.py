@@ -5,7 +5,7 @@ SimpleTokenizerV1 crashes on the first word it has never seen. You fix that with
 Then you meet the tokenizer GPT-2 really uses, byte pair encoding (through tiktoken): it needs
 no <|unk|> at all, because it spells an unknown word out of smaller subword pieces.
 
-Check your work: make check TOPIC=special_tokens
+Check your work: kata check special_tokens   (or make check TOPIC=special_tokens)
 """
 
 import re

@@ -5,7 +5,7 @@ two, a word-level tokenizer. You split text into words and punctuation, give eve
 an id in a vocabulary, and write SimpleTokenizerV1 to turn text into ids and ids back into text.
 Last, a character-level tokenizer shows the other extreme: a tiny vocabulary, long sequences.
 
-Check your work: make check TOPIC=tokenizer
+Check your work: kata check tokenizer   (or make check TOPIC=tokenizer)
 """
 
 import re

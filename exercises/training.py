@@ -6,7 +6,7 @@ and token ids, the cross-entropy loss of a batch and of a whole data loader, per
 as "how many tokens the model hesitates between"), and the book's simple training loop, which
 reports training and validation losses and prints a sample of generated text after each epoch.
 
-Check your work: make check TOPIC=training
+Check your work: kata check training   (or make check TOPIC=training)
 """
 
 import math

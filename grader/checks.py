@@ -237,7 +237,7 @@ def compare(got: Any, expected: Any, *, dims=None, rtol: float = RTOL, atol: flo
         if not isinstance(got, (list, tuple)):
             raise Failed(WRONG_TYPE, f"{name}: expected a {type(expected).__name__}, got {_kind(got)}")
         if len(got) != len(expected):
-            raise Failed(WRONG_SHAPE, f"{name}: expected {len(expected)} items, got {len(got)}"
+            raise Failed(WRONG_SHAPE, f"{name}: expected {_items(len(expected))}, got {len(got)}"
                          + _first_difference(got, expected))
         for i, (g, e) in enumerate(zip(got, expected)):
             compare(g, e, dims=dims, rtol=rtol, atol=atol, name=f"{name}[{i}]")
@@ -259,8 +259,11 @@ def compare(got: Any, expected: Any, *, dims=None, rtol: float = RTOL, atol: flo
                                                   and not isinstance(got, bool)):
         raise Failed(WRONG_TYPE, f"{name}: expected {_kind(expected)} {expected!r:.80}, got {_kind(got)} {got!r:.80}")
     if got != expected:
-        detail = _first_difference(got, expected) if isinstance(expected, (str, bytes)) else ""
-        raise Failed(WRONG_VALUES, f"{name}: expected {expected!r:.200}, got {got!r:.200}{detail}")
+        if isinstance(expected, (str, bytes)):
+            at = next((i for i, (g, e) in enumerate(zip(got, expected)) if g != e), min(len(got), len(expected)))
+            raise Failed(WRONG_VALUES, f"{name}: first difference at position {at} of {len(expected)}: "
+                                       f"expected {_around(expected, at)}, got {_around(got, at)}")
+        raise Failed(WRONG_VALUES, f"{name}: expected {_clip(expected)}, got {_clip(got)}")
 
 
 _PLAIN = (int, str, bytes, bool, type(None))
@@ -302,6 +305,9 @@ def _compare_tensors(got, expected, names, rtol, atol, name) -> None:
     excess = torch.where((torch.isinf(e) | torch.isinf(g)) & (g != e), inf, excess)  # -inf is not 0
     excess = torch.where(torch.isnan(e) & torch.isnan(g), torch.zeros_like(g), excess)
     excess = torch.where(torch.isnan(e) != torch.isnan(g), inf, excess)
+    if (excess > 0).any() and expected.dim() == 0:  # one number: no shape or position to speak of
+        raise Failed(WRONG_VALUES, f"{name}: expected {e.item():.6g}, got {g.item():.6g} "
+                                   f"(tolerance {atol:g} + {rtol:g} x |expected|)")
     if (excess > 0).any():
         at = tuple(int(i) for i in torch.unravel_index(excess.flatten().argmax(), excess.shape))
         count = int((excess > 0).sum())
@@ -336,6 +342,21 @@ def _index(at, names) -> str:
     return str(list(at))
 
 
+def _items(n: int) -> str:
+    return f"{n} item{'' if n == 1 else 's'}"
+
+
+def _clip(value: Any, width: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width] + " [...]"
+
+
+def _around(text, at: int, before: int = 20, after: int = 40) -> str:
+    """The part of a long str or bytes around position `at`, with ... where it is cut."""
+    start, end = max(0, at - before), at + after
+    return ("..." if start else "") + repr(text[start:end]) + ("..." if end < len(text) else "")
+
+
 def _few(items: list) -> str:
     return "none" if not items else ", ".join(repr(i) for i in items[:5]) + (" ..." if len(items) > 5 else "")
 
@@ -343,7 +364,7 @@ def _few(items: list) -> str:
 def _first_difference(got, expected) -> str:
     for i, (g, e) in enumerate(zip(got, expected)):
         if not _same(g, e):
-            return f"; first difference at position {i}: expected {e!r:.60}, got {g!r:.60}"
+            return f"; first difference at position {i}: expected {_clip(e, 60)}, got {_clip(g, 60)}"
     return ""
 
 
@@ -474,6 +495,8 @@ def seeded_construction(got: Any, expected: Any) -> None:
     try:
         compare(got, expected)
     except Failed as failed:
+        if failed.reason != WRONG_VALUES or " key" in failed.message:  # a wrong shape or name says it all
+            raise
         raise Failed(failed.reason, failed.message + "\nThis check is about seeding: with the same "
                      "torch.manual_seed, your module should create the same parameters as the book's. "
                      "Create the layers in the book's order, with the book's shapes.") from None

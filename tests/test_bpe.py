@@ -275,9 +275,9 @@ def _decodes_whole_characters(got, expected) -> None:
     if isinstance(got, list):
         for mine, theirs in zip(got, expected):
             if isinstance(mine, str) and mine.count("\ufffd") > theirs.count("\ufffd"):
-                raise Failed(WRONG_VALUES, f"decode gave {_short(mine)}, expected {_short(theirs)}: a character's "
-                             f"UTF-8 bytes may be spread over several tokens (é is b'\\xc3' + b'\\xa9'). Join the "
-                             f"bytes of all the tokens first, then decode them once.")
+                raise Failed(WRONG_VALUES, f"decode gave {_short(mine)}, expected {_short(theirs)}: more '\\ufffd' "
+                             f"(unreadable) than expected, where a character's UTF-8 bytes are spread over "
+                             f"several tokens (é is b'\\xc3' + b'\\xa9')")
     compare(got, expected)
 
 
