@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import random
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -344,6 +345,14 @@ def _index(at, names) -> str:
 
 def _items(n: int) -> str:
     return f"{n} item{'' if n == 1 else 's'}"
+
+
+_LENGTH = re.compile(r"expected \d+ items?, got \d+")  # the message compare raises for a list's length
+
+
+def is_wrong_length(verdict: "Verdict") -> bool:
+    """A wrong shape that is a list's length, not a tensor's shape."""
+    return verdict.reason == WRONG_SHAPE and bool(_LENGTH.search(verdict.message))
 
 
 def _clip(value: Any, width: int = 200) -> str:

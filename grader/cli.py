@@ -120,21 +120,22 @@ def show_next_step(kata: Kata, state: L.TopicProgress, task: L.TaskProgress, wat
     if task.status == L.FAILING:
         problem = task.problem()
         kata.print("  now    ", (f"failing: {problem.check}", "red"), f" -- kata check {topic.slug} explains why")
+    todo = task.task  # what to edit: this task, or the stub in an earlier topic its checks call
     waits = task.waits_for()
     if (waits is not None and waits[0] in kata.curriculum.slugs
             and any(t.id == waits[1] for t in kata.curriculum[waits[0]].tasks)):
         other, number, name = waits
         kata.print("  first  ", (f"{other} task {number}", "bold"), f" is still a stub ({name}), and this task's "
                    "checks call it")
-        topic, task = kata.curriculum[other], L.TaskProgress(kata.curriculum[other].task(number), L.NOT_STARTED, [])
-    kata.print("  edit   ", (f"exercises/{topic.module_file}", "cyan"), ": ", ", ".join(task.task.api))
+        topic, todo = kata.curriculum[other], kata.curriculum[other].task(number)
+    kata.print("  edit   ", (f"exercises/{topic.module_file}", "cyan"), ": ", ", ".join(todo.api))
     kata.print(("         the docstrings there state the task, the shapes and a small example", "dim"))
     if watching:
         kata.print("  check  ", ("save the file: this watcher checks it", "dim"))
     else:
         kata.print("  check  ", (f"kata check {topic.slug}", "cyan"), ("   or keep ", "dim"),
                    (f"kata watch {topic.slug}", "cyan"), (" running: it checks on every save", "dim"))
-    kata.print("  stuck  ", (f"kata hint {topic.slug} {task.task.id}", "cyan"))
+    kata.print("  stuck  ", (f"kata hint {topic.slug} {todo.id}", "cyan"))
 
 
 def explain_problem(kata: Kata, topic: Topic, task: L.TaskProgress) -> None:

@@ -141,7 +141,8 @@ def grade_topics(worker: Worker, prep: Prepared, slugs: list[str], files: dict[s
                  timeout: float = TOPIC_TIMEOUT, used: dict[str, list[str]] | None = None
                  ) -> dict[str, TopicGrade]:
     """One job on one worker: the submission's files on each topic, public and hidden cases.
-    `used`: the topics each topic's module uses; one that uses a timed-out topic is skipped."""
+    `used`: the topics each topic's module uses; one that uses a topic whose import never
+    finished is skipped."""
     reply = worker.run(slugs, files, timeout, used or {})
     output = str(reply.get("output", ""))[:4096]
     return {slug: _judge_reply(prep, prep.curriculum[slug], reply["topics"].get(slug),
@@ -266,6 +267,7 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
     curriculum = prep.curriculum
     grades = {s.student: StudentGrade(s.student, ignored=s.ignored, error=s.error) for s in submissions}
     files = {s.student: s.files for s in submissions}
+    used = {s.student: {t.slug: uses(curriculum, t.slug, s.files) for t in curriculum.topics} for s in submissions}
     waiting = {s.student: 1 for s in submissions}
 
     def work(worker: Worker, job) -> dict[str, TopicGrade]:
@@ -273,8 +275,7 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
         mine = dict(files[student])
         for dep in failing:  # the reference for the topics this one builds on
             mine[curriculum[dep].module_file] = curriculum[dep].solution().read_bytes()
-        used = {} if failing else {slug: uses(curriculum, slug, mine) for slug in slugs}
-        results = grade_topics(worker, prep, list(slugs), mine, timeout, used)
+        results = grade_topics(worker, prep, list(slugs), mine, timeout, {} if failing else used[student])
         return {slug: without_learner_text(r, failing) for slug, r in results.items()} if failing else results
 
     def done(job, results: dict[str, TopicGrade], submit) -> None:
@@ -286,7 +287,7 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
             grade.topics.update(results)
             progress(1)
             again: dict[tuple[str, ...], list[str]] = {}
-            for slug, deps in regrades_needed(curriculum, grade, files[student]):
+            for slug, deps in regrades_needed(curriculum, grade, used[student]):
                 again.setdefault(deps, []).append(slug)
             for deps, topics in again.items():  # one job per set of references: one fork, not one per topic
                 waiting[student] += 1
@@ -309,13 +310,14 @@ def uses(curriculum: Curriculum, slug: str, files: dict[str, bytes]) -> list[str
     return [d for d in curriculum.requires(slug) if d in source]
 
 
-def regrades_needed(curriculum: Curriculum, grade: StudentGrade, files: dict[str, bytes]):
-    """(topic, failing dependencies) for each failing topic whose module uses a failing topic."""
+def regrades_needed(curriculum: Curriculum, grade: StudentGrade, used: dict[str, list[str]]):
+    """(topic, failing dependencies) for each failing topic whose module uses a failing topic
+    (`used`: per topic, the earlier topics its module uses)."""
     for topic in curriculum.topics:
         if _passes(grade.topics.get(topic.slug)):
             continue
         failing = tuple(d for d in curriculum.requires(topic.slug) if not _passes(grade.topics.get(d)))
-        if failing and any(d in uses(curriculum, topic.slug, files) for d in failing):
+        if failing and any(d in used.get(topic.slug, ()) for d in failing):
             yield topic.slug, failing
 
 

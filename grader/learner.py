@@ -8,6 +8,7 @@ the watcher, and every round imports the learner's files afresh.
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import hashlib
 import json
@@ -18,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass, replace
@@ -126,14 +128,12 @@ class _Printed:
     lines are kept and shown before the verdict; thousands of lines would bury it."""
 
     def __init__(self):
-        import collections
         self.read_end, self.write_end = os.pipe()
         self.head: list[str] = []
         self.tail: collections.deque[str] = collections.deque(maxlen=PRINTED_TAIL)
         self.count, self.thread = 0, None
 
     def start(self) -> None:
-        import threading
         os.close(self.write_end)
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()

@@ -22,7 +22,7 @@ HEADLINES = {
 
 
 def headline(verdict: C.Verdict) -> str:
-    if verdict.reason == C.WRONG_SHAPE and " items, got " in verdict.message:
+    if C.is_wrong_length(verdict):
         return "wrong length"  # a list, not a tensor: "shape" would puzzle a beginner here
     return HEADLINES.get(verdict.reason, verdict.reason.replace("_", " "))
 

@@ -84,8 +84,7 @@ class Warm:
         from grader.curriculum import load
         self.topics = {t.slug: t for t in load().topics if t.test_file().exists()}
         self.checks = {slug: load_checks(t.test_file()) for slug, t in self.topics.items()}
-        rules = seccomp_rules()
-        self.seccomp = rules if rules is not None and filter_blocks(rules) else None
+        self.seccomp = working_seccomp_rules()
 
 
 def _limit(which: int, soft: int) -> None:
@@ -128,7 +127,7 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
             warm.seccomp.load()  # proved to load and block at start-up: if it fails now, run nothing
         os.chdir("/tmp" if IN_SANDBOX else str(slot))
 
-        from grader import checks, wire
+        from grader import wire
         from grader.run import probe_topic
 
         def send(data: bytes) -> None:
@@ -146,12 +145,7 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
 
             outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug], imported)
             imported()
-            try:
-                data = wire.pack(outcomes)
-            except Exception as err:  # a value normalize let through: the topic's checks fail, no crash
-                bad = checks.Outcome(checks.BAD_OUTPUT, message=f"your results could not be sent: {err}"[:200])
-                data = wire.pack({name: [bad.to_data()] * len(items) for name, items in outcomes.items()})
-            send(data)
+            send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
         code = 0
     except MemoryError:
         code = EXIT_MEMORY
@@ -216,10 +210,13 @@ def run_job(job: dict, cases: dict, slot: Path, warm: Warm) -> tuple[dict, list[
         frames, failed = _Frames(read_end), None
         for slug in list(remaining):
             started = time.monotonic()
-            kind, frame = frames.next(started + float(job["timeout"]))
-            at_import = kind != "ok"
-            if kind == "ok":
-                kind, frame = frames.next(started + float(job["timeout"])) if frame == IMPORTED else ("bad_output", b"")
+            deadline = started + float(job["timeout"])
+            kind, frame = frames.next(deadline)
+            at_import = kind != "ok"  # stopped before the module finished importing
+            if kind == "ok" and frame != IMPORTED:
+                kind = "bad_output"
+            elif kind == "ok":
+                kind, frame = frames.next(deadline)  # the outcomes
             entry = {"seconds": round(time.monotonic() - started, 4)}
             if kind == "ok":
                 results[slug] = entry | {"status": "ok"}
@@ -415,9 +412,14 @@ def filter_blocks(rules) -> bool:
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
-def seccomp_available() -> bool:
+def working_seccomp_rules():
+    """The children's filter if it was seen to block here, else None."""
     rules = seccomp_rules()
-    return rules is not None and filter_blocks(rules)
+    return rules if rules is not None and filter_blocks(rules) else None
+
+
+def seccomp_available() -> bool:
+    return working_seccomp_rules() is not None
 
 
 if __name__ == "__main__":

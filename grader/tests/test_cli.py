@@ -224,6 +224,16 @@ def test_hint_level_named_by_a_mistake_message(stub_root):
     assert code == 0 and "Hint 3 of 3" in out and same_words(hints[2]) in same_words(out)
 
 
+@pytest.mark.parametrize("expected,got", [([1], []), ([1, 2], [1]), ([], [3])])
+def test_a_list_of_the_wrong_length_is_headed_wrong_length(expected, got):
+    from grader import checks as C
+    from grader.messages import headline
+    with pytest.raises(C.Failed) as failed:
+        C.compare(got, expected)
+    verdict = C.Verdict("tokenizer", 1, "check", failed.value.reason, failed.value.message)
+    assert headline(verdict) == "wrong length", failed.value.message
+
+
 def test_a_hint_asked_by_level_names_the_next_level(stub_root):
     _, out = kata(stub_root, "hint", "causal_attention", "2", "2")
     assert "Hint 2 of 3" in out and "The next hint: kata hint causal_attention 2 3" in out
