@@ -1,8 +1,14 @@
 """Checks for topic 9, multi-head attention (book section 3.6)."""
 
+from functools import partial
+
 import torch
 
-from grader.checks import Failed, causal, check, compare, generator, load_weights, seeded_construction, sizes, sums_to_one
+from grader.checks import DEEP_ATOL, DEEP_RTOL, Failed, causal, check, compare, generator, load_weights, seeded_construction, sizes, sums_to_one
+
+# Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
+# that does not state its own (another CPU's kernels must not change a verdict).
+check = partial(check, rtol=DEEP_RTOL, atol=DEEP_ATOL)
 
 DIMS = ("batch", "num_tokens", "d_out")
 SUM_ADVICE = ("Softmax over the last dim (the keys) makes each query's weights sum to 1; masked scores must "
@@ -51,7 +57,7 @@ def _same_as_causal_attention(got, expected):
             raise Failed("wrong_values", f"with one head, MultiHeadAttentionWrapper must give exactly what that head, a "
                          f"CausalAttention with the same weights, gives; yours differs by up to {gap:.3g}. Run "
                          f"each head on x and concatenate the outputs, changing nothing else.")
-    compare(got, expected, dims=DIMS)
+    compare(got, expected, dims=DIMS, rtol=DEEP_RTOL, atol=DEEP_ATOL)
 
 
 @check(task=1, inputs=lambda seed: wrapper_inputs(seed, num_heads=1), judge=_same_as_causal_attention, dims=DIMS)
@@ -122,7 +128,7 @@ def context_vectors_match(m, x, weights, context_length, dropout, num_heads):
     return build(m, x, weights, context_length, dropout, num_heads)(x)
 
 
-@check(task=2, inputs=attention_inputs, judge=sums_to_one(DIMS, SUM_ADVICE, sums=lambda t: t), dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=sums_to_one(DIMS, SUM_ADVICE, sums=lambda t: t, rtol=DEEP_RTOL, atol=DEEP_ATOL), dims=DIMS)
 def attention_weights_sum_to_one(m, x, weights, context_length, dropout, num_heads):
     """MultiHeadAttention(..., qkv_bias=True) whose values are all 1 and whose out_proj is the identity, so each output is the sum of its attention weights"""
     d_out = weights["W_query.weight"].shape[0]
@@ -133,7 +139,7 @@ def attention_weights_sum_to_one(m, x, weights, context_length, dropout, num_hea
     return build(m, x, weights, context_length, dropout, num_heads, qkv_bias=True)(x)
 
 
-@check(task=2, inputs=attention_inputs, judge=causal(DIMS, CAUSAL_ADVICE), dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=causal(DIMS, CAUSAL_ADVICE, DEEP_RTOL, DEEP_ATOL), dims=DIMS)
 def later_tokens_do_not_change_earlier_outputs(m, x, weights, context_length, dropout, num_heads):
     """MultiHeadAttention on x, then on x with its last token changed: earlier outputs must stay the same"""
     attention = build(m, x, weights, context_length, dropout, num_heads)

@@ -1,17 +1,19 @@
 """The suite proves itself: for every topic of the curriculum, the files exist and agree, the
 untouched stub fails every check, every catalogued mistake fails a check that names it, and
-the fixtures on disk are exactly what `make fixtures` regenerates. (`pytest tests --impl
+the fixtures on disk are what `make fixtures` regenerates, under each check's own comparison. (`pytest tests --impl
 solutions`, the other half of `make test`, proves the reference passes every check.)"""
 
 import ast
 import inspect
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 
 from grader import checks as C
 from grader.curriculum import ROOT, load
-from grader.fixtures import generate
+from grader.fixtures import decode, generate, load_fixture
 from grader.impl import import_topic, load_package
 from grader.mistakes import catalogue, mistaken_tree
 from grader.run import run_topic
@@ -137,7 +139,50 @@ def test_mistake_fails_a_check_that_names_it(topic, patch):
     assert named, f"no failing check recognises it: {[(v.check, v.reason, v.mistake) for v in failed]}"
 
 
+def stale_values(topic, fresh: dict, stored: dict) -> list[str]:
+    """Where the regenerated fixture differs from the stored one under each check's own
+    comparison: exact for ids, strings, bools, shapes and dtypes; the check's tolerance for
+    floats. Never float bytes: another CPU (or ATEN_CPU_CAPABILITY=default) rounds the last bit
+    of a float32 differently, and that is not a stale fixture."""
+    found = []
+    for chk in C.load_checks(topic.test_file()):
+        old, new = stored.get(chk.name, []), fresh.get(chk.name, [])
+        if len(old) != len(new):
+            found.append(f"{chk.name}: {len(new)} cases regenerated, {len(old)} stored")
+            continue
+        for n, (a, b) in enumerate(zip(new, old)):
+            pairs = [("inputs", a.inputs, b.inputs), ("expected", a.expected, b.expected)]
+            if set(a.mistakes) != set(b.mistakes) or a.raised != b.raised:
+                found.append(f"{chk.name} case {n}: the mistakes it tells apart changed")
+                continue
+            pairs += [(f"mistake {m}", a.mistakes[m], b.mistakes[m]) for m in a.mistakes]
+            for what, x, y in pairs:
+                try:
+                    C.compare(x, y, dims=chk.dims, rtol=chk.rtol, atol=chk.atol)
+                except C.Failed as err:
+                    found.append(f"{chk.name} case {n} {what}: {err.message.splitlines()[0]}")
+    return found
+
+
 @pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
-def test_fixtures_regenerate_identically(topic, tmp_path):
-    fresh = generate(topic, tmp_path)
-    assert fresh.read_bytes() == topic.fixture_file().read_bytes(), "stale fixture: run `make fixtures`"
+def test_fixtures_are_fresh(topic, tmp_path):
+    fresh = decode(generate(topic, tmp_path).read_bytes())
+    stale = stale_values(topic, fresh, load_fixture(topic))
+    assert not stale, "stale fixture: run `make fixtures`\n" + "\n".join(stale[:10])
+
+
+def test_freshness_sees_a_changed_value():
+    """The comparison above is not vacuous: a value moved past a check's tolerance is stale, and
+    one moved in its last bit is not."""
+    topic = next(t for t in TOPICS if t.slug == "softmax_attention")
+    stored = load_fixture(topic)
+    name, case = next((n, cs[0]) for n, cs in stored.items()
+                      if isinstance(cs[0].expected, torch.Tensor) and cs[0].expected.is_floating_point())
+    nudged = case.expected.clone()
+    nudged.view(-1)[0] = torch.nextafter(nudged.view(-1)[0], torch.tensor(float("inf")))
+    fresh = {**stored, name: [replace(case, expected=nudged), *stored[name][1:]]}
+    assert stale_values(topic, fresh, stored) == []
+    moved = case.expected.clone()
+    moved.view(-1)[0] += 0.01
+    fresh = {**stored, name: [replace(case, expected=moved), *stored[name][1:]]}
+    assert stale_values(topic, fresh, stored)
