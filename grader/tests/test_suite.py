@@ -16,7 +16,7 @@ from grader.curriculum import ROOT, load
 from grader.fixtures import decode, generate, load_fixture
 from grader.impl import import_topic, load_package
 from grader.mistakes import catalogue, mistaken_tree
-from grader.run import run_topic
+from grader.run import probe_topic, run_topic
 
 # gpt_blocks' mistake shortcut_without_shape_check feeds mse_loss mismatched shapes on purpose
 pytestmark = pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")
@@ -186,3 +186,91 @@ def test_freshness_sees_a_changed_value():
     moved.view(-1)[0] += 0.01
     fresh = {**stored, name: [replace(case, expected=moved), *stored[name][1:]]}
     assert stale_values(topic, fresh, stored)
+
+
+# Decisions with a margin: an id chosen by argmax, top-k or sampling must not turn on the last bit
+# of a float, or another CPU's kernels could change it (and the verdict with it).
+
+MARGIN = 1e-3  # relative gap between the chosen and the next candidate; kernels differ by ~1e-5
+# Softmax probabilities move by about 1e-7 between kernels; a sample must hold when they move 100 times
+# as far (a larger move flips some of decoding's 4,000 draws, which its judge counts, not compares).
+SAMPLE_MARGIN = 1e-5
+EXACT_TIES = {("decoding", "top_k_keeps_ties_with_the_kth_largest")}  # tied on purpose, in exact values
+
+
+class Decisions(torch.overrides.TorchFunctionMode):
+    """Records, for each argmax / max over a dim / topk the reference makes, the gap between the
+    chosen value and the next one (relative to max(1, |chosen|)); re-samples each multinomial from
+    the same random state with probabilities moved by SAMPLE_MARGIN, and records whether the ids held."""
+
+    def __init__(self):
+        super().__init__()
+        self.gaps: list[tuple[str, float]] = []
+        self.unstable: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name == "multinomial":
+            return self._sample(name, func, args, kwargs)
+        out = func(*args, **kwargs)
+        if name == "topk":
+            k = kwargs.get("k", args[1] if len(args) > 1 else None)
+            self._gap(name, args[0], kwargs.get("dim", args[2] if len(args) > 2 else -1), k)
+        elif name == "argmax" or (name == "max" and (len(args) > 1 or "dim" in kwargs)):
+            self._gap(name, args[0], kwargs.get("dim", args[1] if len(args) > 1 else None), 1)
+        return out
+
+    def _gap(self, name, x, dim, k):
+        x = x.detach().double()
+        if dim is None:
+            x, dim = x.flatten(), 0
+        if x.shape[dim] <= k:
+            return
+        s = x.sort(dim=dim, descending=True).values
+        chosen, rest = s.narrow(dim, k - 1, 1), s.narrow(dim, k, 1)
+        self.gaps.append((name, ((chosen - rest) / chosen.abs().clamp(min=1)).min().item()))
+
+    def _sample(self, name, func, args, kwargs):
+        generator = kwargs.get("generator")
+        state = generator.get_state() if generator is not None else torch.get_rng_state()
+        out = func(*args, **kwargs)
+        after = generator.get_state() if generator is not None else torch.get_rng_state()
+        probs, moves = args[0].detach(), torch.Generator().manual_seed(0)
+        for _ in range(8):
+            sign = torch.randint(0, 2, probs.shape, generator=moves).double() * 2 - 1
+            moved = (probs.double() * (1 + SAMPLE_MARGIN * sign)).to(probs.dtype)
+            (generator.set_state if generator is not None else torch.set_rng_state)(state)
+            if not torch.equal(func(moved, *args[1:], **kwargs), out):
+                self.unstable.append(name)
+                break
+        (generator.set_state if generator is not None else torch.set_rng_state)(after)
+        return out
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_every_decision_has_a_margin(topic):
+    fixture, narrow = load_fixture(topic), []
+    for chk in C.load_checks(topic.test_file()):
+        recorder = Decisions()
+        with recorder:
+            outcomes = probe_topic(topic, topic.solution().parent, {chk.name: [c.inputs for c in fixture[chk.name]]}, [chk])
+        assert all(o["status"] == "ok" for o in outcomes[chk.name]), (chk.name, outcomes[chk.name])
+        if (topic.slug, chk.name) in EXACT_TIES:
+            continue
+        narrow += [f"{chk.name}: {name} chooses by a relative gap of {gap:.2g}" for name, gap in recorder.gaps if gap < MARGIN]
+        narrow += [f"{chk.name}: {name} samples other ids when the probabilities move by {MARGIN:g}"
+                   .replace(f"{MARGIN:g}", f"{SAMPLE_MARGIN:g}") for name in recorder.unstable]
+    assert not narrow, "inputs without a margin: " + "; ".join(narrow[:5])
+
+
+def test_a_decision_without_margin_is_seen():
+    recorder = Decisions()
+    with recorder:
+        torch.tensor([[1.0, 1.0 + 1e-6, 0.0]]).argmax(dim=-1)
+        torch.multinomial(torch.tensor([0.5, 0.5]), 1, generator=torch.Generator().manual_seed(3))
+    assert recorder.gaps[0][1] < MARGIN
+    with recorder:
+        # a million draws: some fall within SAMPLE_MARGIN of the boundary at 0.5
+        torch.multinomial(torch.tensor([0.5, 0.5]), 10**6, replacement=True, generator=torch.Generator().manual_seed(1))
+    assert recorder.unstable
