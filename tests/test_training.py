@@ -32,9 +32,9 @@ class TinyLM(nn.Module):
 
     def __init__(self, vocab_size: int, context_length: int, emb_dim: int, drop_rate: float = 0.0):
         super().__init__()
+        self.drop_emb = nn.Dropout(drop_rate)  # no parameters: the seeded tables below are as before
         self.tok_emb = nn.Embedding(vocab_size, emb_dim)
         self.pos_emb = nn.Embedding(context_length, emb_dim)
-        self.drop_emb = nn.Dropout(drop_rate)
         self.out_head = nn.Linear(emb_dim, vocab_size, bias=False)
 
     def forward(self, in_idx: torch.Tensor) -> torch.Tensor:

@@ -151,6 +151,52 @@ def test_no_solution_code_in_the_release(built):
         f"  {line!r} (from {origin}) in {name}" for line, origin, name in leaks)
 
 
+RUN = 3  # consecutive lines: three lines of the reference in a row are code, whatever their length
+
+
+def code_lines(text: str) -> list[str]:
+    """The lines that carry code: stripped, without blank lines and comment-only lines."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def runs(lines: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(lines[i:i + RUN]) for i in range(len(lines) - RUN + 1)}
+
+
+def reference_runs() -> dict[tuple[str, ...], str]:
+    """Every RUN consecutive code lines of a reference that no stub shows in a row -> its file."""
+    shown = set().union(*(runs(code_lines(t.exercise().read_text(encoding="utf-8"))) for t in CURRICULUM.topics))
+    found = {}
+    for topic in CURRICULUM.topics:
+        for run_ in runs(code_lines(topic.solution().read_text(encoding="utf-8"))) - shown:
+            found.setdefault(run_, f"solutions/{topic.module_file}")
+    return found
+
+
+def test_no_run_of_reference_lines_in_the_release(built):
+    """Short lines escape the line search above (`super().__init__()`, `self.tok_emb = ...`): three
+    of them in a row, as the reference has them, are still the reference's code."""
+    folder, archive, _ = built
+    wanted = reference_runs()
+    assert len(wanted) > 100, "the search found almost nothing to look for"
+    with zipfile.ZipFile(archive) as zf:
+        shipped = {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
+    leaks = []
+    for name, data in sorted(shipped.items()):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        leaks += [(name, wanted[r], r) for r in runs(code_lines(text)) & wanted.keys()]
+    assert not leaks, "reference code in the release:\n" + "\n".join(
+        f"  {name}: {' / '.join(r)} (from {origin})" for name, origin, r in leaks[:10])
+
+
+def test_the_run_search_sees_a_pasted_reference():
+    reference = CURRICULUM.topics[0].solution().read_text(encoding="utf-8")
+    assert runs(code_lines("x = 1\n" + reference)) & reference_runs().keys()
+
+
 def test_the_release_stands_alone(unpacked):
     root = unpacked
     where = run(root, ".venv/bin/python", "-c", "import grader.cli, grader.offline as o; print(grader.cli.__file__, o.CACHE_DIR)")
