@@ -545,3 +545,21 @@ def causal(dims, advice: str, rtol: float = RTOL, atol: float = ATOL):
                                                f"later keys. {advice}")
         compare(got, expected, dims=dims, rtol=rtol, atol=atol)
     return judge
+
+
+def text_back_through_ids(got: Any, encoder: str) -> Any:
+    """For a round-trip probe that returns (ids, decode(ids)): fail unless `ids` are token ids
+    (ints, lists of them, or an integer tensor), so an `encode` that hands the text through
+    unchanged earns nothing; otherwise the decoded text, for the judge to compare."""
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return got
+    ids, text = got
+    if isinstance(ids, torch.Tensor) and not ids.is_floating_point() and ids.dtype != torch.bool:
+        ids = ids.tolist()
+
+    def token_ids(v: Any) -> bool:
+        return isinstance(v, list) and all(type(i) is int or token_ids(i) for i in v)
+    if not token_ids(ids):
+        raise Failed(WRONG_TYPE, f"{encoder} returned {_kind(got[0])} {_clip(got[0], 60)}, not token ids: it must "
+                                 f"turn the text into integers, one per token, that decode turns back into the text.")
+    return text

@@ -106,14 +106,17 @@ def context_vectors_match(m, inputs):
 
 
 def same_token_everywhere(seed: int) -> dict:
+    """Every row the same embedding v, and the embeddings of context_vectors_match: returning the
+    inputs unchanged also gives v everywhere, so the property alone would pay for nothing."""
     n = sizes(seed, num_tokens=5, d=4)
     token = torch.rand(n["d"], generator=generator(seed)) + 0.5
-    return {"inputs": token.repeat(n["num_tokens"], 1)}
+    return {"inputs": token.repeat(n["num_tokens"], 1), "distinct": embeddings(seed)["inputs"]}
 
 
 def _weighted_average(got, expected):
-    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
-        gap = (got - expected).abs().amax().item()
+    same = got[0] if isinstance(got, tuple) and len(got) == 2 else got
+    if isinstance(same, torch.Tensor) and same.shape == expected[0].shape and same.is_floating_point():
+        gap = (same - expected[0]).abs().amax().item()
         if gap > 1e-5:
             raise Failed("wrong_values", f"every token here is the same embedding v, so every context vector, "
                          f"a weighted average of the embeddings with weights summing to 1, must be v. Yours differ "
@@ -123,6 +126,6 @@ def _weighted_average(got, expected):
 
 
 @check(task=4, inputs=same_token_everywhere, judge=_weighted_average, dims=DIMS)
-def context_vectors_are_weighted_averages(m, inputs):
-    """context_vectors(inputs) where all num_tokens=5 rows are the same embedding v (d=4): every output row is v"""
-    return m.context_vectors(inputs)
+def context_vectors_are_weighted_averages(m, inputs, distinct):
+    """context_vectors(inputs) where all num_tokens=5 rows are the same embedding v (d=4): every output row is v; then on distinct embeddings"""
+    return m.context_vectors(inputs), m.context_vectors(distinct)

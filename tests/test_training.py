@@ -16,7 +16,7 @@ import tiktoken
 import torch
 from torch import nn
 
-from grader.checks import WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, sizes
+from grader.checks import WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, sizes, text_back_through_ids
 from grader.curriculum import ROOT
 
 END_OF_TEXT = "<|endoftext|>"
@@ -168,9 +168,10 @@ def train_inputs(seed: int) -> dict:
 # Judges ---------------------------------------------------------------------------------------
 
 def _gives_the_text_back(got, expected):
-    # The reference round trips these texts exactly, so `expected` is the original text.
+    # (ids, text back): the reference round trips these texts exactly, so expected[1] is the text.
     try:
-        compare(got, expected, name="token_ids_to_text(text_to_token_ids(text))")
+        compare(text_back_through_ids(got, "text_to_token_ids"), expected[1],
+                name="token_ids_to_text(text_to_token_ids(text))")
     except Failed as failed:
         raise Failed(failed.reason, failed.message + "\nDecoding the ids of a text must give that text "
                      "back: squeeze the batch dimension, turn the ids into a list, decode.") from None
@@ -252,7 +253,8 @@ def token_ids_to_text_decodes_a_batch_of_one(m, token_ids):
 def text_comes_back_from_its_token_ids(m, text):
     """token_ids_to_text(text_to_token_ids(text, tokenizer), tokenizer) with GPT-2's tokenizer"""
     tokenizer = tiktoken.get_encoding("gpt2")
-    return m.token_ids_to_text(m.text_to_token_ids(text, tokenizer), tokenizer)
+    ids = m.text_to_token_ids(text, tokenizer)
+    return ids, m.token_ids_to_text(ids, tokenizer)
 
 
 # Task 2 ---------------------------------------------------------------------------------------
