@@ -563,3 +563,42 @@ def text_back_through_ids(got: Any, encoder: str) -> Any:
         raise Failed(WRONG_TYPE, f"{encoder} returned {_kind(got[0])} {_clip(got[0], 60)}, not token ids: it must "
                                  f"turn the text into integers, one per token, that decode turns back into the text.")
     return text
+
+
+class _DeviceWatch(torch.utils._python_dispatch.TorchDispatchMode):
+    """Records every operation that gets tensors on more than one device (0-dim CPU tensors are
+    numbers: PyTorch lets them meet tensors anywhere)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mixed: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        leaves = torch.utils._pytree.tree_leaves((args, kwargs or {}))
+        devices = {t.device.type for t in leaves if isinstance(t, torch.Tensor) and not (t.dim() == 0 and t.device.type == "cpu")}
+        if len(devices) > 1:
+            name = func.overloadpacket.__name__
+            if name not in self.mixed:
+                self.mixed.append(name)
+        return func(*args, **(kwargs or {}))
+
+
+def on_another_device(module: torch.nn.Module, *inputs: torch.Tensor) -> dict:
+    """Run `module` on PyTorch's meta device (shapes, no values: a stand-in for a GPU): the
+    operations that mixed it with the CPU, and the output's shape."""
+    module = module.to("meta")
+    watch = _DeviceWatch()
+    with watch:
+        out = module(*(x.to("meta") for x in inputs))
+    return {"mixed": watch.mixed, "shape": tuple(out.shape) if isinstance(out, torch.Tensor) else None}
+
+
+def one_device(made: str, advice: str, dims=None):
+    """Judge for `on_another_device`: nothing mixed devices, then the output shape is right."""
+    def judge(got: Any, expected: Any) -> None:
+        if isinstance(got, dict) and isinstance(got.get("mixed"), list) and got["mixed"]:
+            raise Failed(WRONG_VALUES, f"on another device than the CPU (a GPU), your forward mixes devices in "
+                                       f"{', '.join(map(str, got['mixed'][:3]))}: {made} is created on the CPU while "
+                                       f"the inputs are elsewhere. {advice}")
+        compare(got, expected, dims=dims)
+    return judge

@@ -2,8 +2,11 @@
 
 import torch
 
-from grader.checks import causal, check, generator, load_weights, seeded_construction, sizes, sums_to_one
+from grader.checks import (causal, check, generator, load_weights, on_another_device, one_device,
+                           seeded_construction, sizes, sums_to_one)
 
+MASK_DEVICE_ADVICE = ("Keep it as a buffer, self.register_buffer('mask', ...) in __init__, so that .to(device) "
+                      "moves it with the weights; a tensor made in forward needs device=x.device.")
 DIMS = ("batch", "num_tokens", "d_out")
 # With every value vector all ones, each context vector is the sum of its row of attention weights.
 VALUES_ARE_ONES = lambda t: t[..., 0]  # noqa: E731
@@ -49,6 +52,12 @@ def parameters_created_in_book_order(m, seed):
 def context_vectors_match(m, x, weights, context_length, dropout):
     """CausalAttention(d_in=3, d_out=4, context_length=6, dropout=0.0) with given weights, on x of shape (batch=2, num_tokens=5, d_in=3)"""
     return build(m, x, weights, context_length, dropout)(x)
+
+
+@check(task=2, inputs=attention_inputs, judge=one_device("a tensor such as the mask", MASK_DEVICE_ADVICE))
+def mask_is_on_the_inputs_device(m, x, weights, context_length, dropout):
+    """CausalAttention and x moved to another device than the CPU (PyTorch's meta device): the mask must follow the module there"""
+    return on_another_device(build(m, x, weights, context_length, dropout), x)
 
 
 @check(task=2, inputs=attention_inputs, judge=sums_to_one(DIMS, SUM_ADVICE, sums=VALUES_ARE_ONES), dims=DIMS)

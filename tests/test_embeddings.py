@@ -2,8 +2,11 @@
 
 import torch
 
-from grader.checks import Failed, check, compare, generator, load_weights, seeded_construction, sizes
+from grader.checks import (check, compare, Failed, generator, load_weights, on_another_device, one_device,
+                           seeded_construction, sizes)
 
+POSITIONS_ADVICE = ("Make it where the token ids are: torch.arange(num_tokens, device=in_idx.device), as the book "
+                    "does, so the same code runs on a GPU.")
 DIMS = ("batch", "num_tokens", "emb_dim")
 
 
@@ -61,6 +64,12 @@ def token_plus_position_embeddings(m, in_idx, weights):
 def embeds_a_full_context(m, in_idx, weights):
     """GPTEmbedding(vocab_size=7, context_length=5, emb_dim=3) with given weights, on in_idx of shape (batch=2, num_tokens=5)"""
     return build(m, weights)(in_idx)
+
+
+@check(task=2, inputs=embedding_inputs, judge=one_device("a tensor such as the positions", POSITIONS_ADVICE))
+def positions_are_made_on_the_ids_device(m, in_idx, weights):
+    """GPTEmbedding and in_idx moved to another device than the CPU (PyTorch's meta device): every tensor the forward makes must be made there too"""
+    return on_another_device(build(m, weights), in_idx)
 
 
 # Task 3 ---------------------------------------------------------------------------------------

@@ -4,13 +4,16 @@ from functools import partial
 
 import torch
 
-from grader.checks import DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, Failed, causal, check, compare, generator, load_weights, seeded_construction
+from grader.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, causal, check, compare, Failed, generator,
+                           load_weights, on_another_device, one_device, seeded_construction)
 from grader.gpt_cases import TINY_CONFIG, model_shapes, random_weights, tiny_config
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict).
 check = partial(check, rtol=DEEP_RTOL, atol=DEEP_ATOL)
 
+POSITIONS_ADVICE = ("Make it where the token ids are: torch.arange(num_tokens, device=in_idx.device), as the book "
+                    "does, so the same model runs on a GPU.")
 DIMS = ("batch", "num_tokens", "vocab_size")
 IDS = ("batch", "num_tokens")
 BOOK_CONFIG_124M = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
@@ -55,6 +58,12 @@ def logits_match(m, in_idx, cfg, weights):
 def logits_match_on_a_full_context(m, in_idx, cfg, weights):
     """GPTModel(cfg with vocab_size=11, context_length=7) with given weights, in eval mode, on in_idx of shape (batch=2, num_tokens=7)"""
     return build(m, cfg, weights).eval()(in_idx)
+
+
+@check(task=2, inputs=model_inputs, judge=one_device("a tensor such as the positions", POSITIONS_ADVICE))
+def positions_are_made_on_the_ids_device(m, in_idx, cfg, weights):
+    """GPTModel and in_idx moved to another device than the CPU (PyTorch's meta device): every tensor the forward makes must be made there too"""
+    return on_another_device(build(m, cfg, weights).eval(), in_idx)
 
 
 @check(task=2, inputs=model_inputs, judge=causal(DIMS, CAUSAL_ADVICE, DEEP_RTOL, DEEP_ATOL), dims=DIMS)

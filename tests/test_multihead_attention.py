@@ -4,12 +4,15 @@ from functools import partial
 
 import torch
 
-from grader.checks import DEEP_ATOL, DEEP_RTOL, Failed, causal, check, compare, generator, load_weights, seeded_construction, sizes, sums_to_one
+from grader.checks import (DEEP_ATOL, DEEP_RTOL, causal, check, compare, Failed, generator, load_weights,
+                           on_another_device, one_device, seeded_construction, sizes, sums_to_one)
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict).
 check = partial(check, rtol=DEEP_RTOL, atol=DEEP_ATOL)
 
+MASK_DEVICE_ADVICE = ("Keep it as a buffer, self.register_buffer('mask', ...) in __init__, so that .to(device) "
+                      "moves it with the weights; a tensor made in forward needs device=x.device.")
 DIMS = ("batch", "num_tokens", "d_out")
 SUM_ADVICE = ("Softmax over the last dim (the keys) makes each query's weights sum to 1; masked scores must "
               "be -inf before softmax.")
@@ -126,6 +129,12 @@ def d_out_not_divisible_by_num_heads_is_refused(m):
 def context_vectors_match(m, x, weights, context_length, dropout, num_heads):
     """MultiHeadAttention(d_in=7, d_out=12, context_length=6, dropout=0.0, num_heads=4) with given weights, on x of shape (batch=2, num_tokens=5, d_in=7)"""
     return build(m, x, weights, context_length, dropout, num_heads)(x)
+
+
+@check(task=2, inputs=attention_inputs, judge=one_device("a tensor such as the mask", MASK_DEVICE_ADVICE))
+def mask_is_on_the_inputs_device(m, x, weights, context_length, dropout, num_heads):
+    """MultiHeadAttention and x moved to another device than the CPU (PyTorch's meta device): the mask must follow the module there"""
+    return on_another_device(build(m, x, weights, context_length, dropout, num_heads), x)
 
 
 @check(task=2, inputs=attention_inputs, judge=sums_to_one(DIMS, SUM_ADVICE, sums=lambda t: t, rtol=DEEP_RTOL, atol=DEEP_ATOL), dims=DIMS)
