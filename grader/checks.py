@@ -413,7 +413,7 @@ class Verdict:
 
 
 def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any] | None = None,
-          seed: int | None = None, raised: dict[str, str] | None = None) -> Verdict:
+          seed: int | None = None, raised: dict[str, str] | None = None, inputs: dict | None = None) -> Verdict:
     """The verdict for one case: the outcome against the reference and the known mistakes (by
     their output, or by the error they raise on the same inputs)."""
     base = dict(slug=check.slug, task=check.task, check=check.name, seed=seed, what=check.what)
@@ -424,8 +424,10 @@ def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any
     try:
         check.verdict(outcome.value, expected)
     except Failed as failed:
-        return Verdict(reason=failed.reason, message=failed.message, visual=visual(outcome.value, expected),
-                       mistake=recognise(check, outcome.value, mistakes or {}), **base)
+        mistake = recognise(check, outcome.value, mistakes or {})
+        shows = "" if mistake else diagnose(outcome.value, expected, check.dims, inputs)
+        return Verdict(reason=failed.reason, message=failed.message + (f"\n{shows}" if shows else ""),
+                       visual=visual(outcome.value, expected), mistake=mistake, **base)
     except Exception as err:  # a judge tripping over strange output is still the output's fault
         return Verdict(reason=BAD_OUTPUT, message=f"your output could not be judged ({type(err).__name__}: {err})", **base)
     return Verdict(reason=PASSED, **base)
@@ -602,3 +604,95 @@ def one_device(made: str, advice: str, dims=None):
                                        f"the inputs are elsewhere. {advice}")
         compare(got, expected, dims=dims)
     return judge
+
+
+# What a wrong output shows when no catalogued mistake matches it ----------------------------------
+
+def diagnose(got: Any, expected: Any, dims=None, inputs: dict | None = None) -> str:
+    """One sentence on how a wrong output relates to the expected one (a scale factor, an offset,
+    a transpose, the right slices in another order or shifted by one, a count ratio, or one of
+    the inputs handed back), or '' when nothing simple explains it. Never raises."""
+    try:
+        return _relation(got, expected, dims) or _an_input(got, inputs or {}) or ""
+    except Exception:
+        return ""
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and bool(((a - b).abs() <= 1e-6 + 1e-4 * b.abs().amax()).all())
+
+
+def _nice(c: float) -> str:
+    """c as a simple factor the learner may recognise: 2, 1/2, sqrt(8), 1/sqrt(8), -1."""
+    for k in range(2, 1025):
+        for value, name in ((k, f"{k}"), (1 / k, f"1/{k}"), (k ** 0.5, f"sqrt({k})"), (k ** -0.5, f"1/sqrt({k})")):
+            if abs(c - value) <= 1e-3 * abs(value) and not (name.startswith("sqrt") and int(k ** 0.5) ** 2 == k):
+                return f" (= {name})"
+    return ""
+
+
+def _dim(d: int, names) -> str:
+    return f"the {names[d]} dim" if names and d < len(names) else f"dim {d}"
+
+
+def _relation(got: Any, expected: Any, dims) -> str:
+    names = dims if isinstance(dims, (tuple, list)) else None
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)) and len(got) != len(expected) and expected:
+        return _count(len(got), len(expected), "items")
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool) and isinstance(got, (int, float)) \
+            and expected and got != expected:
+        c = got / expected
+        return f"Yours is {c:.4g} times the expected value{_nice(c)}." if _nice(c) or c == -1 else ""
+    if not (isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor)):
+        return ""
+    if got.dim() == expected.dim() and got.shape != expected.shape:
+        differ = [d for d in range(got.dim()) if got.shape[d] != expected.shape[d]]
+        if len(differ) == 1:
+            d = differ[0]
+            return _count(got.shape[d], expected.shape[d], f"along {_dim(d, names)}")
+        return ""
+    if got.shape != expected.shape or not (got.is_floating_point() and expected.is_floating_point()):
+        return ""
+    g, e = got.double(), expected.double()
+    if not (torch.isfinite(g).all() and torch.isfinite(e).all()) or e.numel() < 2 or e.abs().amax() == 0:
+        return ""
+    c = float((g * e).sum() / (e * e).sum())
+    if abs(c - 1) > 1e-3 and _close(g, c * e):
+        return (f"Your values are {c:.4g} times the expected ones{_nice(c)} everywhere: a scale factor differs "
+                f"(a square root of a dimension, a missing division, a sign?).")
+    shift = float((g - e).mean())
+    if abs(shift) > 1e-5 and _close(g, e + shift):
+        return f"Your values are the expected ones plus {shift:.4g} everywhere: a constant offset."
+    if e.dim() >= 2 and e.shape[-1] == e.shape[-2] and _close(g, e.transpose(-1, -2)):
+        return "Your output is the expected one transposed: its last two dims are swapped."
+    for d in range(e.dim()):
+        n = e.shape[d]
+        if n < 2:
+            continue
+        if _close(g.narrow(d, 1, n - 1), e.narrow(d, 0, n - 1)) or _close(g.narrow(d, 0, n - 1), e.narrow(d, 1, n - 1)):
+            return f"Your output is the expected one shifted by one position along {_dim(d, names)}: an off-by-one."
+        gs, es = g.movedim(d, 0).reshape(n, -1), e.movedim(d, 0).reshape(n, -1)
+        match = [next((j for j in range(n) if _close(gs[i], es[j])), None) for i in range(n)]
+        if None not in match and sorted(match) == list(range(n)) and match != list(range(n)):
+            return (f"Your output holds the expected values in another order along {_dim(d, names)}: the slices "
+                    f"are right but permuted (an index, a view or a transpose in the wrong order?).")
+    return ""
+
+
+def _count(got: int, expected: int, what: str) -> str:
+    if got and expected and max(got, expected) % min(got, expected) == 0 and got != expected:
+        k = max(got, expected) // min(got, expected)
+        more = "times as many" if got > expected else "times fewer"
+        return (f"{got} {what} where {expected} are expected: {k} {more}. A step, a stride or a size differs by "
+                f"a factor of {k}?")
+    return ""
+
+
+def _an_input(got: Any, inputs: dict) -> str:
+    for name, value in inputs.items():
+        if isinstance(value, torch.Tensor) and isinstance(got, torch.Tensor) and value.shape == got.shape \
+                and value.dtype == got.dtype and torch.equal(value, got):
+            return f"Your output equals the input {name}, unchanged: does the code return its argument?"
+        if isinstance(value, str) and got == value:
+            return f"Your output equals the input {name}, unchanged: does the code return its argument?"
+    return ""

@@ -138,7 +138,8 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
             continue
         verdict = None
         for case, data in zip(cases, got):
-            verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised)
+            verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised,
+                             case.inputs)
             if not verdict.passed:
                 break
         verdicts.append(verdict)
