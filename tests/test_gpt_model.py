@@ -158,6 +158,24 @@ def greedy_generation_matches(m, cfg, weights, idx, max_new_tokens, context_size
     return m.generate_text_simple(model, idx, max_new_tokens, context_size)
 
 
+def _without_gradients(got, expected):
+    if isinstance(got, dict) and got.get("grad_enabled") is True:
+        raise Failed(WRONG_VALUES, "generate_text_simple calls the model with gradients on. Generation needs none: "
+                                   "wrap logits = model(idx_cond) in `with torch.no_grad():`, as the book does, or "
+                                   "every step keeps its computation graph in memory.")
+    compare(got, expected, dims=IDS)
+
+
+@check(task=4, inputs=lambda seed: generation_inputs(seed, "greedy"), judge=_without_gradients)
+def generation_runs_without_gradients(m, cfg, weights, idx, max_new_tokens, context_size):
+    """generate_text_simple as in greedy_generation_matches, noting torch.is_grad_enabled() at every call of the model"""
+    model = build(m, cfg, weights).eval()
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(torch.is_grad_enabled()))
+    ids = m.generate_text_simple(model, idx, max_new_tokens, context_size)
+    return {"ids": ids, "grad_enabled": any(seen)}
+
+
 @check(task=4, inputs=lambda seed: generation_inputs(seed, "crop"), dims=IDS)
 def generation_sees_only_the_last_context_size_tokens(m, cfg, weights, idx, max_new_tokens, context_size):
     """generate_text_simple(GPTModel(cfg with context_length=7) with given weights, idx of shape (batch=2, num_tokens=5), max_new_tokens=2, context_size=3)"""
