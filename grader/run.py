@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -39,36 +40,65 @@ def forbidden_use(source: str, forbid: tuple[str, ...]) -> tuple[str, int] | Non
     return None
 
 
-class _RefuseCalls(torch.overrides.TorchFunctionMode):
-    """Sees every torch call, however it was reached, and refuses the forbidden ones."""
+def _caller(own_file: Path | None) -> str | None:
+    """Where the learner's code made the current call: "file, line N" when the nearest frame of
+    the learner's folder is `own_file` (the topic's module), None when it is another topic's
+    module there (its own kata may allow what this one forbids). Without `own_file` (a notebook),
+    always the nearest frame outside the grader and torch."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if own_file is None:
+            if not name.startswith((str(_GRADER), str(_TORCH))) and "importlib" not in name:
+                return f"{Path(name).name}, line {frame.f_lineno}"
+        elif Path(name).resolve().parent == own_file.parent:
+            return f"{own_file.name}, line {frame.f_lineno}" if Path(name).resolve() == own_file else None
+        frame = frame.f_back
+    return "" if own_file is None else f"{own_file.name}"
 
-    def __init__(self, names: tuple[str, ...]):
+
+_GRADER, _TORCH = Path(__file__).resolve().parent, Path(torch.__file__).resolve().parent
+
+
+class _RefuseCalls(torch.overrides.TorchFunctionMode):
+    """Sees every torch call, however it was reached, and refuses the forbidden ones that the
+    topic's own file makes."""
+
+    def __init__(self, names: tuple[str, ...], own_file: Path | None):
         super().__init__()
-        self.names = names
+        self.names, self.own_file = names, own_file
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         name = getattr(func, "__name__", "")
         if any(forbidden in name for forbidden in self.names):
-            raise C.ForbiddenAPI(f"torch's {name}")
+            where = _caller(self.own_file)
+            if where is not None:
+                raise C.ForbiddenAPI(f"torch's {name}" + (f" (called in {where})" if where else ""))
         return func(*args, **(kwargs or {}))
 
 
 @contextlib.contextmanager
-def forbidden_apis(topic: Topic) -> Iterator[None]:
+def forbidden_apis(topic: Topic, own_file: Path | None = None) -> Iterator[None]:
     """While active, a forbidden API raises ForbiddenAPI: by its documented name, and by any
-    call whose name matches `forbid_calls`."""
+    call whose name matches `forbid_calls`, when the call comes from `own_file` (the topic's
+    module; another topic's module may use what its own kata allows)."""
+    own_file = Path(own_file).resolve() if own_file is not None else None
     saved = []
     for dotted in topic.forbid:
         owner_name, attr = dotted.rsplit(".", 1)
         owner = importlib.import_module(owner_name)
-        saved.append((owner, attr, getattr(owner, attr)))
+        original = getattr(owner, attr)
+        saved.append((owner, attr, original))
 
-        def refuse(*args, _dotted=dotted, **kwargs):
-            raise C.ForbiddenAPI(_dotted)
+        def refuse(*args, _dotted=dotted, _original=original, **kwargs):
+            where = _caller(own_file)
+            if where is None:
+                return _original(*args, **kwargs)
+            raise C.ForbiddenAPI(_dotted + (f" (called in {where})" if where else ""))
         setattr(owner, attr, refuse)
     try:
         if topic.forbid_calls:
-            with _RefuseCalls(topic.forbid_calls):
+            with _RefuseCalls(topic.forbid_calls, own_file):
                 yield
         else:
             yield
@@ -95,7 +125,7 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
             f"{topic.module_file}, line {used[1]}, uses {used[0]}: this kata asks you to write it yourself")))
     package = load_package(impl_dir)
     try:
-        with forbidden_apis(topic):
+        with forbidden_apis(topic, source_file):
             try:
                 module = TopicModule(import_topic(package, topic.slug), topic.slug)
                 imported()

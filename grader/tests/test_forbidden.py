@@ -1,0 +1,50 @@
+"""Forbidden APIs are refused where the topic's own file calls them, and only there, with the
+file and line in the message (multihead_attention forbids scaled_dot_product_attention;
+causal_attention does not, and multihead_attention's wrapper may call a CausalAttention that uses it)."""
+
+import shutil
+
+from grader import checks as C
+from grader.curriculum import load
+from grader.run import run_topic
+
+CURRICULUM = load()
+SDPA = "torch.nn.functional.scaled_dot_product_attention"
+
+
+def tree_with(tmp_path, replacements: dict[str, tuple[str, str]]):
+    for module in CURRICULUM["causal_attention"].solution().parent.glob("*.py"):
+        shutil.copy(module, tmp_path / module.name)
+    for name, (find, new) in replacements.items():
+        path = tmp_path / name
+        source = path.read_text()
+        assert source.count(find) == 1, find
+        path.write_text(source.replace(find, new))
+    return tmp_path
+
+
+# CausalAttention.forward written with PyTorch's fused attention: allowed in its own kata.
+FUSED = ("        attn_weights = self.dropout(attn_weights)\n",
+         "        attn_weights = self.dropout(attn_weights)\n"
+         f"        return {SDPA}(queries, keys, values, is_causal=True) * 0 + attn_weights @ values\n")
+
+
+def test_another_topics_module_may_use_what_its_own_kata_allows(tmp_path):
+    tree = tree_with(tmp_path, {"causal_attention.py": FUSED})
+    causal = run_topic(CURRICULUM["causal_attention"], tree)
+    assert all(v.passed for v in causal), [(v.check, v.message) for v in causal if not v.passed]
+    wrapper = [v for v in run_topic(CURRICULUM["multihead_attention"], tree) if v.task == 1]
+    assert wrapper and all(v.passed for v in wrapper), [(v.check, v.reason, v.message) for v in wrapper if not v.passed]
+
+
+def test_the_topics_own_call_is_refused_with_its_line(tmp_path):
+    find = "        attn_weights = torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)\n"
+    # Spelt so that the source scan misses it: the call itself is refused, at its line.
+    hidden = ("        sdpa = getattr(torch.nn.functional, 'scaled_dot_product_' + 'attention')\n"
+              "        sdpa(queries, keys, values)\n")
+    tree = tree_with(tmp_path, {"multihead_attention.py": (find, hidden + find)})
+    verdicts = run_topic(CURRICULUM["multihead_attention"], tree)
+    refused = [v for v in verdicts if v.reason == C.FORBIDDEN_API]
+    assert refused, [(v.check, v.reason) for v in verdicts]
+    line = next(n for n, text in enumerate((tree / "multihead_attention.py").read_text().splitlines(), 1) if "sdpa(queries" in text)
+    assert f"multihead_attention.py, line {line}" in refused[0].message, refused[0].message
