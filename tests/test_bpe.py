@@ -229,7 +229,7 @@ def encode_cases(seed: int) -> dict:
 
 @check(task=2, inputs=encode_cases)
 def encode_merges_the_lowest_rank_first(m, rank_lines, strings):
-    """BPETokenizer(vocab, merges, ["<|endoftext|>"]).encode(text) with GPT-2's first 744 merges, on pieces of the corpus and mixed strings"""
+    """BPETokenizer(vocab, merges, ["<|endoftext|>"]).encode(text) with GPT-2's first 344 merges, on pieces of the corpus and mixed strings"""
     return encodings(tokenizer(m, rank_lines), strings)
 
 

@@ -4,7 +4,6 @@ use (so the fixture's expected ids are tiktoken's, not only the reference's). Al
 examples in the stub's docstrings hold for the reference.
 """
 
-import doctest
 import random
 import tempfile
 from pathlib import Path
@@ -121,18 +120,3 @@ def test_task_2s_merges_give_tiktokens_ids(reference, seed):
         assert bpe.encode(text) == oracle.encode(text), text
     special = CHECKS["special_tokens_encode_only_when_allowed"].inputs(seed)["text"]
     assert bpe.encode(special, allowed_special="all") == oracle.encode(special, allowed_special="all")
-
-
-def test_the_stubs_worked_examples_hold_for_the_reference(reference):
-    """The >>> examples in exercises/bpe.py, run in order in one namespace, with the reference."""
-    source = import_topic(load_package(ROOT / "exercises"), "bpe")
-    methods = [getattr(source.BPETokenizer, name) for name in ("__init__", "encode", "decode", "from_gpt2")]
-    docstrings = [function.__doc__ for function in (source.train_bpe, *methods)]
-    namespace = dict(vars(reference))
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    parser = doctest.DocTestParser()
-    for i, docstring in enumerate(docstrings):
-        test = parser.get_doctest(docstring, namespace, f"bpe docstring {i}", "exercises/bpe.py", 0)
-        runner.run(test, clear_globs=False)
-        namespace = test.globs  # a DocTest copies its globals: carry `vocab`, `tokenizer` on
-    assert runner.summarize(verbose=False).failed == 0
