@@ -69,7 +69,7 @@ REFUSED = {
     "System V IPC and POSIX message queues": ("shmget", "semget", "msgget", "ipc", "mq_open"),
     "reaching other processes (ptrace, their memory, limits and pages)": (
         "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "process_mrelease", "kcmp",
-        "prlimit64", "migrate_pages", "move_pages"),
+        "migrate_pages", "move_pages"),  # and prlimit64 on another process: a rule of its own below
     "kernel interfaces (bpf, perf events, userfaultfd, keyrings, mounts, namespaces, modules, kexec, "
     "file handles, clocks, swap, reboot)": (
         "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2",
