@@ -1,11 +1,13 @@
 """The children's seccomp filter (grader.worker.REFUSED), loaded in a forked child as a grading child
 loads it: what it must refuse is refused, what honest code needs still works, and filter_blocks,
-which decides whether the reports may name the filter, sees a hole in any part it probes."""
+which decides whether the reports may name the filter, sees a hole in any part it probes. And the
+Landlock rules (grader.worker.confine_writes) that keep a child without bubblewrap off the disk."""
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,12 +18,19 @@ pytestmark = pytest.mark.skipif(worker.seccomp_rules() is None, reason="libsecco
 
 def in_filtered_child(check) -> str:
     """Run check() in a forked child under the children's filter; its return value (a short text)."""
+    def filtered() -> str:
+        worker.for_child(worker.seccomp_rules(), os.getpid()).load()
+        return check()
+    return in_child(filtered)
+
+
+def in_child(check) -> str:
+    """Run check() in a forked child; its return value (a short text), or what it raised."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
         try:
-            worker.for_child(worker.seccomp_rules(), os.getpid()).load()
             text = check()
         except BaseException as err:
             text = f"raised {type(err).__name__}: {err}"
@@ -149,3 +158,29 @@ def test_the_cost_of_the_per_child_rule():
         rules.load()
         return f"rule {1e3 * (added - started):.2f} ms, load {1e3 * (time.perf_counter() - added):.2f} ms"
     print("per child:", in_filtered_child(measure))
+
+
+def test_landlock_confines_writes_to_tmp_even_for_root(tmp_path):
+    """confine_writes, as a child applies it: the repository and the home folder refuse a new file
+    (even to root), /tmp takes one, and no TCP connection goes out. Skipped without Landlock."""
+    from grader.curriculum import ROOT
+
+    def confined() -> str:
+        if not worker.confine_writes():
+            return "no landlock"
+        import socket
+        got = []
+        for folder in (ROOT, ROOT / "grader", Path.home(), Path("/tmp")):
+            path = folder / f"kata-landlock-test-{os.getpid()}"
+            got.append(f"{folder}: {refused(lambda: path.write_text('x'))}")
+            path.unlink(missing_ok=True)
+        connection = socket.socket()
+        got.append(f"tcp: {refused(lambda: connection.connect(('127.0.0.1', 9)))}")
+        return "\n".join(got)
+
+    text = in_child(confined)
+    if text == "no landlock":
+        pytest.skip("the kernel has no Landlock")
+    assert text == "\n".join([f"{ROOT}: refused (PermissionError)", f"{ROOT / 'grader'}: refused (PermissionError)",
+                              f"{Path.home()}: refused (PermissionError)", "/tmp: allowed",
+                              "tcp: refused (PermissionError)"]), text
