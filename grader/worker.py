@@ -176,8 +176,9 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
+        writable = WRITABLE if IN_SANDBOX else (str(slot), _private_tmp())
         try:  # without bubblewrap (where a child may even stay root) what keeps it off the disk
-            confine_writes()
+            confine_writes(writable)
         except OSError:
             pass  # not claimed in any report: the seccomp filter and the limits still stand
         if warm.seccomp is not None:  # proved to load and block at start-up: if it fails now, run nothing
@@ -223,15 +224,28 @@ _WRITES = (1 << 1) | sum(1 << bit for bit in range(4, 13))  # write a file, remo
 _FILE_WRITES = 1 << 1                                        # the subset a rule on a single file may hold
 _REFER, _TRUNCATE = 1 << 13, 1 << 14                         # Landlock ABI 2 and 3
 _NET_TCP = (1 << 0) | (1 << 1)                               # ABI 4: bind and connect TCP
-WRITABLE_WITHOUT_SANDBOX = ("/tmp", "/dev/shm")
 
 
-def confine_writes() -> bool:
-    """Landlock the child: it may write, create or remove files only beneath /tmp and /dev/shm
-    (and write /dev/null), and bind or connect no TCP socket however it was made. It holds for
-    root too: without bubblewrap the child may stay uid 0 (when uid 65534 cannot read the
-    runtime), and could otherwise rewrite the repository or plant modules on the import path.
-    Reads are left alone. False where the kernel has no Landlock (then only the filter stands)."""
+_PRIVATE_TMP = "/tmp/kata-child-"
+
+
+def _private_tmp() -> str:
+    """Without the sandbox the machine's /tmp is shared (other workers' slots are there): the child
+    gets a folder of its own for temporary files (checks write some), removed by clean_up_after."""
+    import tempfile
+    folder = tempfile.mkdtemp(prefix=f"{os.path.basename(_PRIVATE_TMP)}{os.getpid()}-", dir=os.path.dirname(_PRIVATE_TMP))
+    os.environ["TMPDIR"] = tempfile.tempdir = folder
+    return folder
+
+
+def confine_writes(writable: tuple[str, ...]) -> bool:
+    """Landlock the child: it may write, create or remove files only beneath `writable` (in the
+    sandbox its private /tmp and /dev/shm; without it, its own slot and temporary folder, since
+    the machine's /tmp holds the other workers' slots) and write /dev/null, and bind or connect no TCP socket
+    however it was made. It holds for root too: without bubblewrap the child may stay uid 0 (when
+    uid 65534 cannot read the runtime), and could otherwise rewrite the repository, plant modules
+    on the import path or change another student's files. Reads are left alone. False where the
+    kernel has no Landlock (then only the filter stands)."""
     if not sys.platform.startswith("linux"):
         return False
     import ctypes
@@ -247,7 +261,7 @@ def confine_writes() -> bool:
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
     try:
-        for path, allowed in [(p, writes) for p in WRITABLE_WITHOUT_SANDBOX] + [(os.devnull, file_writes)]:
+        for path, allowed in [(p, writes) for p in writable] + [(os.devnull, file_writes)]:
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except OSError:
@@ -399,6 +413,12 @@ def clean_up_after(pid: int) -> None:
     except OSError:
         pass
     if not IN_SANDBOX:
+        import glob
+        for folder in glob.glob(f"{_PRIVATE_TMP}{pid}-*"):  # the child's own temporary folder
+            if os.path.isdir(folder) and not os.path.islink(folder):
+                import shutil
+                _make_writable(folder)
+                shutil.rmtree(folder, ignore_errors=True)
         return
     me = os.getpid()
     for entry in os.listdir("/proc"):  # our own PID namespace: everything here is the sandbox's

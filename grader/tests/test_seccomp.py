@@ -160,17 +160,18 @@ def test_the_cost_of_the_per_child_rule():
     print("per child:", in_filtered_child(measure))
 
 
-def test_landlock_confines_writes_to_tmp_even_for_root(tmp_path):
-    """confine_writes, as a child applies it: the repository and the home folder refuse a new file
-    (even to root), /tmp takes one, and no TCP connection goes out. Skipped without Landlock."""
+def test_landlock_confines_writes_to_the_slot_even_for_root(tmp_path):
+    """confine_writes, as a child without the sandbox applies it: the repository, the home folder
+    and /tmp (the other workers' slots) refuse a new file, even to root; its own slot takes one;
+    no TCP connection goes out. Skipped without Landlock."""
     from grader.curriculum import ROOT
 
     def confined() -> str:
-        if not worker.confine_writes():
+        if not worker.confine_writes((str(tmp_path),)):
             return "no landlock"
         import socket
         got = []
-        for folder in (ROOT, ROOT / "grader", Path.home(), Path("/tmp")):
+        for folder in (ROOT, ROOT / "grader", Path.home(), Path("/tmp"), tmp_path):
             path = folder / f"kata-landlock-test-{os.getpid()}"
             got.append(f"{folder}: {refused(lambda: path.write_text('x'))}")
             path.unlink(missing_ok=True)
@@ -182,5 +183,6 @@ def test_landlock_confines_writes_to_tmp_even_for_root(tmp_path):
     if text == "no landlock":
         pytest.skip("the kernel has no Landlock")
     assert text == "\n".join([f"{ROOT}: refused (PermissionError)", f"{ROOT / 'grader'}: refused (PermissionError)",
-                              f"{Path.home()}: refused (PermissionError)", "/tmp: allowed",
+                              f"{Path.home()}: refused (PermissionError)", "/tmp: refused (PermissionError)",
+                              f"{tmp_path}: allowed",
                               "tcp: refused (PermissionError)"]), text

@@ -1,7 +1,7 @@
 """Writes outside its job where grading without bubblewrap would let it: a marker file in the
 repository folder, in its grader/ package (first on the import path) and at /, the files the class
 run watches. Without the sandbox a child may even run as root (when uid 65534 cannot read the
-Python runtime), so only Landlock (writes beneath /tmp and /dev/shm alone) stops it there; in the
+Python runtime), so only Landlock (writes beneath its own slot alone) stops it there; in the
 sandbox the root is read-only. Only marker files, so nothing breaks should a write go through;
 then the module answers correctly (full marks would reveal it) and the markers are left for the
 test to find. Refused everywhere, it returns zeros."""
