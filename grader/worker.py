@@ -241,11 +241,11 @@ def _private_tmp() -> str:
 def confine_writes(writable: tuple[str, ...]) -> bool:
     """Landlock the child: it may write, create or remove files only beneath `writable` (in the
     sandbox its private /tmp and /dev/shm; without it, its own slot and temporary folder, since
-    the machine's /tmp holds the other workers' slots) and write /dev/null, and bind or connect no TCP socket
-    however it was made. It holds for root too: without bubblewrap the child may stay uid 0 (when
-    uid 65534 cannot read the runtime), and could otherwise rewrite the repository, plant modules
-    on the import path or change another student's files. Reads are left alone. False where the
-    kernel has no Landlock (then only the filter stands)."""
+    the machine's /tmp holds the other workers' slots) and write /dev/null, and it may bind or
+    connect no TCP socket however it was made. It holds for root too: without bubblewrap the
+    child may stay uid 0 (when uid 65534 cannot read the runtime), and could otherwise rewrite the
+    repository, plant modules on the import path or change another student's files. Reads are
+    left alone. False where the kernel has no Landlock (then only the filter stands)."""
     if not sys.platform.startswith("linux"):
         return False
     import ctypes
@@ -596,7 +596,7 @@ def _try_syscall(numbers: dict[str, int], *args) -> bool:
     import platform
     number = numbers.get(platform.machine())
     if number is None:
-        return False  # an architecture we do not know the number on: nothing to try
+        return False  # an architecture whose number we do not know: the other attempts still count
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     result = libc.syscall(number, *args)
