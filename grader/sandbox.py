@@ -2,9 +2,13 @@
 
 A worker is `python -m grader.worker SLOT` inside bubblewrap: new user, PID, network, IPC and
 UTS namespaces; uid 65534; the Python runtime, grader/, the checks (tests/*.py, without the
-fixtures) and the offline tiktoken cache bound read-only; a private /tmp of 256 MiB; and one
-read-only slot folder, /submission, into which this process copies one submission at a time.
-Solutions, hidden cases, the class folder and the output folder are not there at all.
+fixtures) and the offline tiktoken cache bound read-only; one read-only slot folder, /submission,
+into which this process copies one submission at a time; and a read-only root. The only places
+anything can write are a private /tmp (TMP_SIZE) and /dev/shm (SHM_SIZE), sized tmpfs that the
+worker empties after every child (grader.worker.WRITABLE). Solutions, hidden cases, the class
+folder and the output folder are not there at all. The import path holds the runtime and the
+repository folder as the sandbox shows it (grader/, tests/, curriculum.toml and data/ only),
+all read-only: nothing a job writes can be imported by a later one.
 
 Where bubblewrap cannot start (not installed, user namespaces disabled), the worker runs
 directly: the child still gets resource limits, a seccomp filter, a timeout and a non-root uid
@@ -29,6 +33,8 @@ from . import wire
 from .curriculum import ROOT
 
 SLOT_IN_SANDBOX = "/submission"
+TMP_SIZE = 64 << 20      # the sandbox's /tmp: the child's printed output, and whatever it writes
+SHM_SIZE = 16 << 20      # /dev/shm (POSIX shared memory); torch on a CPU needs none
 START_TIMEOUT = 120.0
 
 
@@ -36,18 +42,21 @@ START_TIMEOUT = 120.0
 class Isolation:
     sandbox: str          # "bubblewrap" or "none"
     reason: str = ""      # why there is no sandbox
-    seccomp: bool = True  # children cannot start processes or open IP sockets
+    seccomp: bool = True  # the children's filter (grader.worker.REFUSED) was seen to load and refuse
 
     @property
     def degraded(self) -> bool:
         return self.sandbox != "bubblewrap" or not self.seccomp
 
     def describe(self) -> str:
-        filter_words = ("seccomp (no new processes, no IP sockets)" if self.seccomp else
-                        "NO seccomp filter (libseccomp or the kernel would not apply it: new processes and "
-                        "IP sockets are not blocked)")
+        from .worker import REFUSED
+        filter_words = ("seccomp filter refusing " + "; ".join(REFUSED) if self.seccomp else
+                        "NO seccomp filter (libseccomp or the kernel would not apply it: new processes, "
+                        "threads, sockets, io_uring, signals to other processes and IPC are not refused)")
         if self.sandbox == "bubblewrap":
-            sandbox = "bubblewrap sandbox (no network, private PID namespace, read-only runtime, uid 65534)"
+            sandbox = (f"bubblewrap sandbox (no network, private PID and IPC namespaces, uid 65534, read-only "
+                       f"root and runtime; writable only a {TMP_SIZE >> 20} MiB /tmp and a {SHM_SIZE >> 20} MiB "
+                       f"/dev/shm, emptied after every job)")
             return sandbox + ", " + filter_words if self.seccomp else f"isolation degraded: {sandbox}, {filter_words}"
         return (f"isolation degraded: {self.reason}; resource limits, time limits and "
                 f"{filter_words} still apply" if self.seccomp else
@@ -71,7 +80,7 @@ def bwrap_command(slot: Path) -> list[str]:
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", "65534", "--gid", "65534", "--hostname", "kata", "--clearenv",
             # /tmp first: a tmpfs mounted after the binds would hide a repository under /tmp.
-            "--size", str(256 << 20), "--tmpfs", "/tmp",
+            "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
             "--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for name in ("bin", "lib", "lib64", "sbin"):
         host = Path("/") / name
@@ -83,9 +92,14 @@ def bwrap_command(slot: Path) -> list[str]:
         args += ["--ro-bind", str(path), str(path)]
     for part in ("grader", "tests", "curriculum.toml", "data/tiktoken-cache"):
         args += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
-    args += ["--tmpfs", str(ROOT / "tests" / "fixtures"),  # the public answers stay outside
+    fixtures = str(ROOT / "tests" / "fixtures")
+    args += ["--size", str(1 << 20), "--tmpfs", fixtures, "--remount-ro", fixtures,  # the public answers stay outside
              "--ro-bind", str(slot), SLOT_IN_SANDBOX,
-             "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+             "--proc", "/proc", "--dev", "/dev", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm",
+             "--remount-ro", "/dev",  # /dev/null and the others still work; /dev/shm stays writable
+             # Last: the root tmpfs, and the folders bwrap made on it for the binds (the repository
+             # folder, first on the import path), become read-only. Only /tmp and /dev/shm are not.
+             "--remount-ro", "/", "--chdir", "/tmp"]
     for key, value in _environment("bwrap").items():
         args += ["--setenv", key, value]
     return args + ["--", sys.executable, "-m", "grader.worker", SLOT_IN_SANDBOX]

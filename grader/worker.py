@@ -11,7 +11,8 @@ start). It imports torch and every topic's checks once, then answers jobs on std
            {check: [outcome, ...]} (the grader unpacks it; the worker only checks its size)
 
 The child, not the worker, touches submitted code: it sets resource limits, installs a seccomp
-filter (no new processes, no IPv4/IPv6 sockets), then for each topic in turn imports the topic
+filter (no new processes or threads, no sockets or io_uring, no signals but to itself, no IPC:
+see REFUSED), then for each topic in turn imports the topic
 module from SLOT, calls the probes and sends the outcomes as one frame of data (grader.wire)
 through a pipe only it and the worker hold. The worker gives each topic its own deadline; when
 a topic times out or the child dies, it forks a fresh child for the topics left, so a loop or a
@@ -56,24 +57,73 @@ def write_frame(stream, data: bytes) -> None:
     stream.flush()
 
 
-def seccomp_rules():
-    """The children's filter, built once in the worker (None where libseccomp is missing): no
-    process creation (threads allowed) and no IPv4/IPv6 sockets. Each child loads it for itself."""
-    try:
-        import socket
+# What the children's seccomp filter refuses, in words (the reports quote them) and in system calls.
+# A grading child imports a module and calls functions on tensors: it needs none of these.
+REFUSED = {
+    "new processes and threads": ("clone", "clone3", "fork", "vfork"),
+    "running programs": ("execve", "execveat"),
+    "every socket (any family) and io_uring": ("socket", "socketpair", "io_uring_setup", "io_uring_enter",
+                                                "io_uring_register"),
+    "signals to any process but itself": ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+                                          "pidfd_open", "pidfd_send_signal", "pidfd_getfd"),
+    "System V IPC and POSIX message queues": ("shmget", "semget", "msgget", "ipc", "mq_open"),
+    "reaching other processes (ptrace, their memory, limits and pages)": (
+        "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "process_mrelease", "kcmp",
+        "migrate_pages", "move_pages"),  # and prlimit64 on another process: a rule of its own below
+    "kernel interfaces (bpf, perf events, userfaultfd, keyrings, mounts, namespaces, modules, kexec, "
+    "file handles, clocks, swap, reboot)": (
+        "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2",
+        "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+        "mount_setattr", "unshare", "setns", "personality", "kexec_load", "kexec_file_load", "init_module",
+        "finit_module", "delete_module", "name_to_handle_at", "open_by_handle_at", "fanotify_init",
+        "lookup_dcookie", "quotactl", "acct", "swapon", "swapoff", "reboot", "syslog", "vhangup", "iopl",
+        "ioperm", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname"),
+}
+# Refused only where they aim elsewhere: signals unless at the child's own pid (each child adds that
+# rule for itself, `for_child`), limits of another process, and SIGIO redirected at another process.
+SIGNAL_CALLS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+F_SETOWN, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP = 8, 15, 0x8901, 0x8902
 
+
+def seccomp_rules():
+    """The children's filter, built once in the worker (None where libseccomp is missing): every
+    call in REFUSED fails with EPERM (clone3 with ENOSYS, so that libc tries clone, refused too),
+    and so do prlimit64 on another process and fcntl/ioctl that aim SIGIO at one. Each child adds
+    its own signal rule (`for_child`) and loads it for itself. A deny list, not an allow list:
+    torch and libc use a broad, version-dependent set of calls, and a call missing from an allow
+    list would fail honest students at random; these are the calls that reach beyond the child."""
+    try:
         import pyseccomp as sc
+    except Exception:
+        return None
+    try:
         rules = sc.SyscallFilter(sc.ALLOW)
-        clone_thread = 0x00010000
-        rules.add_rule(sc.ERRNO(1), "clone", sc.Arg(0, sc.MASKED_EQ, clone_thread, 0))
-        rules.add_rule(sc.ERRNO(38), "clone3")  # ENOSYS: libc falls back to clone, filtered above
-        for call in ("fork", "vfork"):
-            rules.add_rule(sc.ERRNO(1), call)
-        for family in (socket.AF_INET, socket.AF_INET6):
-            rules.add_rule(sc.ERRNO(1), "socket", sc.Arg(0, sc.EQ, family))
+        for calls in REFUSED.values():
+            for call in calls:
+                if call in SIGNAL_CALLS:
+                    continue
+                errno = 38 if call == "clone3" else 1  # ENOSYS, EPERM
+                try:
+                    rules.add_rule(sc.ERRNO(errno), call)
+                except OSError:  # not a call of this architecture (e.g. iopl on aarch64)
+                    pass
+        rules.add_rule(sc.ERRNO(1), "prlimit64", sc.Arg(0, sc.NE, 0))  # 0 is the caller itself
+        for command in (F_SETOWN, F_SETOWN_EX):
+            rules.add_rule(sc.ERRNO(1), "fcntl", sc.Arg(1, sc.EQ, command))
+        for request in (FIOSETOWN, SIOCSPGRP):
+            rules.add_rule(sc.ERRNO(1), "ioctl", sc.Arg(1, sc.EQ, request))
         return rules
     except Exception:
         return None
+
+
+def for_child(rules, pid: int):
+    """Add the rule only a child's own pid can state: a signal may go to that pid, nowhere else
+    (not the worker, not a process group, not -1). Called in the forked child, on its copy."""
+    import pyseccomp as sc
+    for call in SIGNAL_CALLS:
+        rules.add_rule(sc.ERRNO(1), call, sc.Arg(0, sc.NE, pid))
+    return rules
 
 
 class Warm:
@@ -119,12 +169,20 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
         _limit(resource.RLIMIT_FSIZE, FILE_CAP)
         _limit(resource.RLIMIT_NOFILE, OPEN_FILES)
         _limit(resource.RLIMIT_CORE, 0)
+        # No new task at all where the kernel counts them (a non-root real uid; root and a sandbox
+        # run by root are exempt): there the seccomp filter refuses every clone.
+        _limit(resource.RLIMIT_NPROC, 0)
         if os.getuid() == 0 and _world_readable(Path(sys.base_prefix)):  # never run it as root
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
-        if warm.seccomp is not None:
-            warm.seccomp.load()  # proved to load and block at start-up: if it fails now, run nothing
+        writable = WRITABLE if IN_SANDBOX else (str(slot), _private_tmp())
+        try:  # without bubblewrap (where a child may even stay root) what keeps it off the disk
+            confine_writes(writable)
+        except OSError:
+            pass  # not claimed in any report: the seccomp filter and the limits still stand
+        if warm.seccomp is not None:  # proved to load and block at start-up: if it fails now, run nothing
+            for_child(warm.seccomp, os.getpid()).load()
         os.chdir("/tmp" if IN_SANDBOX else str(slot))
 
         from grader import wire
@@ -158,6 +216,69 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
             except BaseException:
                 pass
         os._exit(code)
+
+
+# Landlock (Linux 5.13+, no privilege needed): the same system call numbers on x86_64 and aarch64.
+_LANDLOCK_CREATE_RULESET, _LANDLOCK_ADD_RULE, _LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_WRITES = (1 << 1) | sum(1 << bit for bit in range(4, 13))  # write a file, remove, make anything
+_FILE_WRITES = 1 << 1                                        # the subset a rule on a single file may hold
+_REFER, _TRUNCATE = 1 << 13, 1 << 14                         # Landlock ABI 2 and 3
+_NET_TCP = (1 << 0) | (1 << 1)                               # ABI 4: bind and connect TCP
+
+
+_PRIVATE_TMP = "/tmp/kata-child-"
+
+
+def _private_tmp() -> str:
+    """Without the sandbox the machine's /tmp is shared (other workers' slots are there): the child
+    gets a folder of its own for temporary files (checks write some), removed by clean_up_after."""
+    import tempfile
+    folder = tempfile.mkdtemp(prefix=f"{os.path.basename(_PRIVATE_TMP)}{os.getpid()}-", dir=os.path.dirname(_PRIVATE_TMP))
+    os.environ["TMPDIR"] = tempfile.tempdir = folder
+    return folder
+
+
+def confine_writes(writable: tuple[str, ...]) -> bool:
+    """Landlock the child: it may write, create or remove files only beneath `writable` (in the
+    sandbox its private /tmp and /dev/shm; without it, its own slot and temporary folder, since
+    the machine's /tmp holds the other workers' slots) and write /dev/null, and it may bind or
+    connect no TCP socket however it was made. It holds for root too: without bubblewrap the
+    child may stay uid 0 (when uid 65534 cannot read the runtime), and could otherwise rewrite the
+    repository, plant modules on the import path or change another student's files. Reads are
+    left alone. False where the kernel has no Landlock (then only the filter stands)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    abi = libc.syscall(_LANDLOCK_CREATE_RULESET, None, 0, 1)  # LANDLOCK_CREATE_RULESET_VERSION
+    if abi < 1:
+        return False
+    writes = _WRITES | (_REFER if abi >= 2 else 0) | (_TRUNCATE if abi >= 3 else 0)
+    file_writes = _FILE_WRITES | (_TRUNCATE if abi >= 3 else 0)
+    attr = struct.pack("<QQ", writes, _NET_TCP) if abi >= 4 else struct.pack("<Q", writes)
+    ruleset = libc.syscall(_LANDLOCK_CREATE_RULESET, attr, len(attr), 0)
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    try:
+        for path, allowed in [(p, writes) for p in writable] + [(os.devnull, file_writes)]:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                rule = struct.pack("<Qi", allowed, fd)  # struct landlock_path_beneath_attr, packed
+                if libc.syscall(_LANDLOCK_ADD_RULE, ruleset, 1, rule, 0) != 0:  # LANDLOCK_RULE_PATH_BENEATH
+                    raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}")
+            finally:
+                os.close(fd)
+        if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS, which Landlock needs without CAP_SYS_ADMIN
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+        if libc.syscall(_LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+    return True
 
 
 def _world_readable(path: Path) -> bool:
@@ -279,13 +400,25 @@ def _reap(pid: int, deadline: float) -> int:
         time.sleep(0.002)
 
 
+# Every place a child can write inside the sandbox: sized tmpfs (grader.sandbox.bwrap_command),
+# emptied after each child. The rest of the sandbox is read-only.
+WRITABLE = ("/tmp", "/dev/shm")
+
+
 def clean_up_after(pid: int) -> None:
-    """Nothing a child started may outlive its job: kill leftovers, empty the private /tmp."""
+    """Nothing a child started or left may outlive its job: kill leftovers, empty every writable
+    place, remove System V IPC objects (the filter refuses them; this is in case it could not load)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
     if not IN_SANDBOX:
+        import glob
+        for folder in glob.glob(f"{_PRIVATE_TMP}{pid}-*"):  # the child's own temporary folder
+            if os.path.isdir(folder) and not os.path.islink(folder):
+                import shutil
+                _make_writable(folder)
+                shutil.rmtree(folder, ignore_errors=True)
         return
     me = os.getpid()
     for entry in os.listdir("/proc"):  # our own PID namespace: everything here is the sandbox's
@@ -294,7 +427,22 @@ def clean_up_after(pid: int) -> None:
                 os.kill(int(entry), signal.SIGKILL)
             except OSError:
                 pass
-    for entry in os.scandir("/tmp"):
+    for place in WRITABLE:
+        _empty(place)
+    _remove_ipc_objects()  # our own IPC namespace: every object here is a child's
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _empty(place: str) -> None:
+    try:
+        entries = list(os.scandir(place))
+    except OSError:
+        return
+    for entry in entries:
         try:
             if entry.is_dir(follow_symlinks=False):
                 import shutil
@@ -304,11 +452,21 @@ def clean_up_after(pid: int) -> None:
                 os.unlink(entry.path)
         except OSError:
             pass
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-    except ChildProcessError:
-        pass
+
+
+def _remove_ipc_objects() -> None:
+    """Remove every shared memory segment, semaphore set and message queue listed in /proc/sysvipc."""
+    import ctypes
+    libc = None
+    for kind, control in (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl")):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                ids = [int(line.split()[1]) for line in table.readlines()[1:] if line.strip()]
+        except (OSError, ValueError, IndexError):
+            continue
+        for ident in ids:
+            libc = libc or ctypes.CDLL(None, use_errno=True)
+            getattr(libc, control)(ident, 0, 0)  # IPC_RMID is 0: shmctl(id, 0, 0), msgctl(id, 0, 0), semctl(id, 0, 0)
 
 
 def _make_writable(top: str) -> None:
@@ -391,25 +549,70 @@ def main() -> None:
 
 
 def filter_blocks(rules) -> bool:
-    """Load the filter in a throwaway child and try to fork there: True only if the fork is refused,
-    so the reports say "seccomp" only where it was seen to work."""
+    """Load the filter in a throwaway child, as a grading child does, and try there what it must
+    refuse: a fork, a thread, a Unix socket, io_uring, a System V segment, a signal to the worker.
+    True only if every one is refused, so the reports name the filter only where it was seen to work."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            rules.load()
-            try:
-                grandchild = os.fork()
-            except PermissionError:
-                code = 0  # refused, as it should be
-            else:
-                if grandchild == 0:
-                    os._exit(0)
-                os.waitpid(grandchild, 0)
+            for_child(rules, os.getpid()).load()
+            code = 0 if all(_refused(attempt) for attempt in _ATTEMPTS) else 1
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def _refused(attempt) -> bool:
+    try:
+        return attempt() is False
+    except (OSError, RuntimeError):
+        return True
+
+
+def _try_fork():
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    os.waitpid(child, 0)
+
+
+def _try_thread():
+    import threading
+    thread = threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+
+
+def _try_socket():
+    import socket
+    socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()
+
+
+def _try_syscall(numbers: dict[str, int], *args) -> bool:
+    """False if the call failed (refused), else True: it went through."""
+    import ctypes
+    import platform
+    number = numbers.get(platform.machine())
+    if number is None:
+        return False  # an architecture whose number we do not know: the other attempts still count
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    result = libc.syscall(number, *args)
+    if result >= 0 and numbers is _IO_URING_SETUP:
+        os.close(result)
+    elif result >= 0:
+        libc.shmctl(int(result), 0, None)  # IPC_RMID: not even a probe leaves a segment behind
+    return result >= 0
+
+
+_IO_URING_SETUP = {"x86_64": 425, "aarch64": 425}
+_SHMGET = {"x86_64": 29, "aarch64": 194}
+_ATTEMPTS = (_try_fork, _try_thread, _try_socket,
+             lambda: _try_syscall(_IO_URING_SETUP, 1, __import__("ctypes").create_string_buffer(120)),
+             lambda: _try_syscall(_SHMGET, 0, 4096, 0o1600),  # IPC_PRIVATE, IPC_CREAT | 0600
+             lambda: os.kill(os.getppid(), 0))
 
 
 def working_seccomp_rules():

@@ -16,6 +16,7 @@ grader/tests/golden_results/ (KATA_UPDATE_GOLDEN=1 rewrites them).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import hashlib
@@ -25,6 +26,7 @@ import os
 import py_compile
 import re
 import shutil
+import socket
 import stat
 import sys
 import tomllib
@@ -444,6 +446,34 @@ def test_no_file_changes_outside_the_output_folder(request, which):
 # ---------------------------------------------------------------------------------------------
 # Without the sandbox (degraded): a safe subset, and every report says so
 
+LISTENER_PORT_FILE = Path("/tmp/kata-hostile-listener-port")  # read by hostile/io_uring_socket.py
+
+
+@contextlib.contextmanager
+def listener_on_loopback():
+    """A TCP listener on 127.0.0.1 whose port a submission can read (without the sandbox, /tmp is
+    the machine's); yields the list of peers that connected, filled in when the block ends."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.setblocking(False)
+    LISTENER_PORT_FILE.write_text(str(server.getsockname()[1]))
+    LISTENER_PORT_FILE.chmod(0o644)  # the children run as uid 65534
+    connections: list = []
+    try:
+        yield connections
+    finally:
+        LISTENER_PORT_FILE.unlink(missing_ok=True)
+        while True:  # the kernel completes a connection before accept: any that came are queued
+            try:
+                connection, peer = server.accept()
+            except BlockingIOError:
+                break
+            connections.append(peer)
+            connection.close()
+        server.close()
+
+
 DEGRADED = [c for c in CASES if c.get("degraded")]
 
 
@@ -455,7 +485,9 @@ def test_degraded_mode_grades_the_subset_and_says_so(tmp_path, curriculum):
     for case in DEGRADED:
         build_hostile(class_dir, curriculum, case)
     write_submission(class_dir, "zz-honest-reference", submission_files(curriculum, HONEST["zz-honest-reference"], HOSTILE))
-    run = grade_class(class_dir, tmp_path / "out", curriculum, "--no-sandbox")
+    with listener_on_loopback() as connections:  # io_uring_socket dials it: it must never be reached
+        run = grade_class(class_dir, tmp_path / "out", curriculum, "--no-sandbox")
+    assert not connections, f"a submission connected to 127.0.0.1 on the grading machine: {connections}"
     assert run.code == 0
     rows = run.gradebook()
     assert {r["student"] for r in rows} == {student_id(c) for c in DEGRADED} | {"zz-honest-reference"}

@@ -1,7 +1,7 @@
 """Kills the process that supervises it: os.kill(os.getppid(), SIGKILL) at import. In the sandbox
-that is the warm worker, so the whole job is lost (every topic of this student crashes) and the
-grader must restart the worker and grade everyone else as usual. Where the kill is refused, the
-module returns zeros."""
+that is the warm worker. The children's filter refuses a signal to anything but the child itself
+(issue 11), so the kill is refused and the module returns zeros; were it not, the whole job would
+be lost and the grader would have to restart the worker."""
 import os
 import signal
 import time

@@ -1,6 +1,7 @@
 """Starts a thread at import that keeps writing forged frames ("every check passed") into every
 pipe the process holds (the result pipe among them) while the checks run and after, hoping one
-is taken for this topic's or a later topic's result. The functions themselves return zeros."""
+is taken for this topic's or a later topic's result. The functions themselves return zeros.
+The children's filter refuses every new thread (issue 11), so the import fails at the start."""
 import os
 import struct
 import threading

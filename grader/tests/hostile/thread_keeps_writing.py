@@ -1,6 +1,7 @@
 """Starts a thread at import that outlives every call: it keeps printing, appending to files in
 /tmp and the working folder, and flipping torch's global settings, until the process ends. The
-functions are right, so the topic scores full marks; nothing may survive the job."""
+children's filter refuses every new thread (issue 11): the import fails, and the topic scores 0
+though its functions are right; nothing may survive the job."""
 import os
 import threading
 import time
