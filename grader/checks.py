@@ -696,3 +696,9 @@ def _an_input(got: Any, inputs: dict) -> str:
         if isinstance(value, str) and got == value:
             return f"Your output equals the input {name}, unchanged: does the code return its argument?"
     return ""
+
+
+def warm_up() -> None:
+    """The first module moved to the meta device imports some 800 modules of torch (1 to 3 s):
+    pay that once in a process that forks children to run checks, not in every child."""
+    on_another_device(torch.nn.Linear(1, 1), torch.zeros(1, 1))

@@ -63,6 +63,8 @@ def run_checks(topic: Topic, exercises: Path, quiet: bool = False) -> list:
     from .offline import install
 
     install()  # tiktoken.get_encoding("gpt2") works offline in learner code
+    if not _trusted:
+        C.warm_up()  # the device checks' first meta tensor, once here rather than in each child
     if topic.test_file() not in _trusted:
         _trusted[topic.test_file()] = (C.load_checks(topic.test_file()), load_fixture(topic))
     checks, fixture = _trusted[topic.test_file()]

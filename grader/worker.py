@@ -130,10 +130,11 @@ class Warm:
     """What the worker prepares once and every forked child inherits."""
 
     def __init__(self):
-        from grader.checks import load_checks
+        from grader.checks import load_checks, warm_up
         from grader.curriculum import load
         self.topics = {t.slug: t for t in load().topics if t.test_file().exists()}
         self.checks = {slug: load_checks(t.test_file()) for slug, t in self.topics.items()}
+        warm_up()  # the device checks' first meta tensor: once here, not in every child
         self.seccomp = working_seccomp_rules()
 
 
