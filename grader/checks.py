@@ -149,10 +149,15 @@ class Outcome:
     @classmethod
     def from_data(cls, data: Any) -> "Outcome":
         """Read an outcome that may come from learner code: only a judge decides that a check
-        passed, so "passed", or anything else but "ok" and a reason to fail, is bad output."""
-        if not isinstance(data, dict) or data.get("status") not in OUTCOME_STATUSES:
-            return cls(BAD_OUTPUT, message="what came back from your code is not a result")
-        return cls(data["status"], data.get("value"), str(data.get("message", ""))[:MESSAGE_CAP])
+        passed, so "passed", or anything but exactly {"status": "ok" or a reason to fail,
+        "value": ..., "message": a str}, is bad output. Never raises, whatever `data` is."""
+        bad = cls(BAD_OUTPUT, message="what came back from your code is not a result")
+        if type(data) is not dict or set(data) - {"status", "value", "message"}:
+            return bad
+        status, message = data.get("status"), data.get("message", "")
+        if type(status) is not str or status not in OUTCOME_STATUSES or type(message) is not str:
+            return bad
+        return cls(status, data.get("value"), message[:MESSAGE_CAP])
 
 
 def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None = None) -> Outcome:

@@ -196,3 +196,38 @@ def test_any_bytes_unpack_or_raise_wire_error(data):
         wire.unpack(data)
     except wire.WireError:
         pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Outcome.from_data reads what a child sent: anything malformed is bad output, nothing raises.
+
+from grader import checks as C  # noqa: E402
+
+_anything = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6) | st.binary(max_size=4)
+    | st.sampled_from(sorted(C.OUTCOME_STATUSES) + ["passed", "PASSED"]),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8)
+_outcomes = st.fixed_dictionaries(
+    {}, optional={"status": _anything, "value": _anything, "message": _anything,
+                  "passed": st.booleans(), "extra": _anything})
+
+
+@pytest.mark.parametrize("data", [
+    {"status": ["ok"], "value": 1, "message": ""}, {"status": {"ok": 1}, "value": 1, "message": ""},
+    {"status": "ok", "value": 1, "message": ["no"]}, {"status": "ok", "value": 1, "message": "", "passed": True},
+    {"status": "passed", "value": None, "message": ""}, {"status": b"ok"}, [("status", "ok")], None, "ok",
+], ids=["a list status", "a dict status", "a list message", "an extra key", "passed", "bytes status",
+        "a list of pairs", "None", "a str"])
+def test_malformed_outcomes_are_bad_output(data):
+    assert C.Outcome.from_data(data).status == C.BAD_OUTPUT
+
+
+@settings(max_examples=400, deadline=None)
+@given(_outcomes | _anything)
+def test_any_outcome_data_reads_without_raising(data):
+    outcome = C.Outcome.from_data(data)
+    assert isinstance(outcome.status, str) and isinstance(outcome.message, str)
+    assert outcome.status in C.OUTCOME_STATUSES
+    assert outcome.status == C.BAD_OUTPUT or (type(data) is dict and data["status"] == outcome.status)
+    assert len(outcome.message) <= C.MESSAGE_CAP
