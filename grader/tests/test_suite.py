@@ -141,3 +141,53 @@ def test_mistake_fails_a_check_that_names_it(topic, patch):
 def test_fixtures_regenerate_identically(topic, tmp_path):
     fresh = generate(topic, tmp_path)
     assert fresh.read_bytes() == topic.fixture_file().read_bytes(), "stale fixture: run `make fixtures`"
+
+
+def _as_floats(value, seen: list):
+    """`value` with every int (not bool) a float and every integer tensor a float tensor."""
+    import torch
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        seen.append(value)
+        return float(value)
+    if isinstance(value, torch.Tensor) and not value.is_floating_point() and value.dtype != torch.bool:
+        seen.append(value)
+        return value.float()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_floats(v, seen) for v in value)
+    if isinstance(value, dict):
+        return {k: _as_floats(v, seen) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_a_float_where_an_int_is_expected_fails_as_wrong_type(topic):
+    """Ids, counts, sizes and integer tensors are exact: the reference's own output with its ints
+    made floats (3 -> 3.0, an int64 tensor -> float32) fails every check that holds an int."""
+    from grader.fixtures import load_fixture
+    checks = {c.name: c for c in C.load_checks(topic.test_file())}
+    for name, cases in load_fixture(topic).items():
+        for case in cases:
+            ints: list = []
+            floats = _as_floats(case.expected, ints)
+            if not ints:
+                continue
+            verdict = C.judge(checks[name], C.Outcome("ok", floats), case.expected)
+            assert verdict.reason == C.WRONG_TYPE, f"{name}: floats for ints gave {verdict.reason}: {verdict.message}"
+            assert "integer" in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("got, expected, words", [
+    (3.0, 3, "expected an integer, got a float 3.0"),
+    ([1, 2.0], [1, 2], "expected an integer, got a float 2.0"),
+    ({1.0: "a"}, {1: "a"}, "expected the key 1 (an integer), got the key 1.0 (a float)"),
+    ({(1, 2.0): 5}, {(1, 2): 5}, "got the key (1, 2.0) (a tuple of an integer, a float)"),
+    ({"n": True}, {"n": 1}, "expected a int"),
+], ids=["a float", "a float in a list", "a float key", "a float in a tuple key", "a bool"])
+def test_compare_is_exact_for_ints(got, expected, words):
+    with pytest.raises(C.Failed, match=words.replace("(", r"\(").replace(")", r"\)")) as failed:
+        C.compare(got, expected)
+    assert failed.value.reason == C.WRONG_TYPE
+    C.compare(expected, expected)
+    C.compare(3, 3.0)  # an int where a float is expected is a number like any other
