@@ -17,13 +17,14 @@ parts as data (`grader.wire`), in pytest as well, so both runs judge exactly the
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import inspect
 import random
 import re
 import sys
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -443,10 +444,43 @@ class Verdict:
     seed: int | None = None
     what: str = ""
     visual: dict | None = None  # what a picture of the failure needs (see `visual`)
+    hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
 
     @property
     def passed(self) -> bool:
         return self.reason == PASSED
+
+
+HIDDEN_WORDS = {
+    WRONG_VALUES: "your output differs from the expected one",
+    WRONG_SHAPE: "your output has the wrong shape or length",
+    WRONG_TYPE: "your output has the wrong type",
+    EXCEPTION: "your code raised {error}",
+    NOT_IMPLEMENTED: "not implemented yet",
+    MISSING_NAME: "a name the check needs is missing",
+    FORBIDDEN_API: "your code used an API this kata forbids",
+    BAD_OUTPUT: "what came back from your code could not be judged",
+    TIMEOUT: "your code ran out of time",
+    MEMORY: "your code ran out of memory",
+    CRASH: "the process running your code died",
+}
+
+
+def hidden_verdict(verdict: Verdict) -> Verdict:
+    """A verdict on hidden inputs, as a learner may see it: its headline (the reason), the check
+    and the mistake it matches; no message of the learner's code, no value, no seed, no picture.
+    The public checks are where the details are."""
+    if verdict.passed:
+        return replace(verdict, seed=None, message="", visual=None, hidden=True)
+    words = HIDDEN_WORDS.get(verdict.reason, "this check failed")
+    if verdict.reason == EXCEPTION:
+        name = error_line(verdict.message).split(":", 1)[0].strip()
+        known = getattr(builtins, name, None)  # the learner names its own exception classes: never shown
+        words = words.format(error=name if isinstance(known, type) and issubclass(known, BaseException)
+                             else "an exception")
+    return replace(verdict, seed=None, visual=None, hidden=True,
+                   message=f"On hidden inputs (other values and sizes than the public checks): {words}. "
+                           f"The public checks pass? Then look for sizes or values your code assumes.")
 
 
 def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any] | None = None,

@@ -27,6 +27,7 @@ class Case:
     expected: Any
     mistakes: dict[str, Any] = field(default_factory=dict)
     raised: dict[str, str] = field(default_factory=dict)  # mistake id -> the error it raises here
+    hidden: bool = False  # a hidden case: its inputs, expected value and seed are never shown
 
 
 class ReferenceFailed(RuntimeError):
@@ -34,8 +35,9 @@ class ReferenceFailed(RuntimeError):
 
 
 def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int, ...]] | None = None,
-                with_mistakes: bool = True) -> dict[str, list[Case]]:
-    """Run the reference (and each mistake) on every check's inputs for the given seeds."""
+                with_mistakes: bool = True, hidden: bool = False) -> dict[str, list[Case]]:
+    """Run the reference (and each mistake) on every check's inputs for the given seeds
+    (`hidden`: the grader's hidden cases, judged without showing them)."""
     from .run import probe_topic  # run imports this module
 
     seeds = seeds or {c.name: c.seeds for c in checks}
@@ -47,8 +49,9 @@ def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int,
         for seed, given, data in zip(seeds[chk.name], inputs[chk.name], reference[chk.name]):
             outcome = C.Outcome.from_data(data)
             if outcome.status != "ok":
-                raise ReferenceFailed(f"{topic.slug}: the reference fails {chk.name} (seed {seed}): {outcome.message}")
-            cases[chk.name].append(Case(seed, given, outcome.value))
+                raise ReferenceFailed(f"{topic.slug}: the reference fails {chk.name} "
+                                      f"({'on hidden inputs' if hidden else f'seed {seed}'}): {outcome.message}")
+            cases[chk.name].append(Case(seed, given, outcome.value, hidden=hidden))
     if with_mistakes:
         for patch in catalogue(topic):
             with mistaken_tree(topic, patch) as tree:
