@@ -89,8 +89,26 @@ def hidden_seeds(root: Path = ROOT, secret: bytes | None = None) -> tuple[int, .
     config = tomllib.loads(path.read_text())
     count = int(config.get("count", len(config.get("seeds", ()))))
     secret = secret if secret is not None else instructor_secret()[0]
-    return tuple(1 + int.from_bytes(hmac.new(secret, f"kata hidden seed {i}".encode(), hashlib.sha256).digest()[:8],
-                                    "big") % (2**31 - 2) for i in range(count))
+    return tuple(_derived_seed(secret, i) for i in range(count))
+
+
+def _derived_seed(secret: bytes, index: int, attempt: int = 0) -> int:
+    label = f"kata hidden seed {index}" + (f" attempt {attempt}" if attempt else "")
+    return 1 + int.from_bytes(hmac.new(secret, label.encode(), hashlib.sha256).digest()[:8], "big") % (2**31 - 2)
+
+
+def _fresh_seeds(chk: C.Check, secret: bytes, count: int, attempts: int = 16) -> tuple[int, ...]:
+    """For each hidden seed, the first derived seed whose inputs differ from the public ones (an
+    input may use only seed % 3, say); none when the inputs ignore the seed (a seeded construction)."""
+    public = wire.pack(chk.inputs(0))
+    seeds = []
+    for i in range(count):
+        for attempt in range(attempts):
+            seed = _derived_seed(secret, i, attempt)
+            if seed not in seeds and wire.pack(chk.inputs(seed)) != public:
+                seeds.append(seed)
+                break
+    return tuple(seeds)
 
 
 @dataclass
@@ -156,8 +174,7 @@ def prepare(curriculum: Curriculum | None = None) -> Prepared:
         checks[topic.slug] = C.load_checks(topic.test_file())
         public[topic.slug] = load_fixture(topic)
         # A check whose inputs ignore the seed (a seeded construction, say) has nothing hidden to add.
-        fresh = {c.name: tuple(s for s in seeds if wire.pack(c.inputs(s)) != wire.pack(c.inputs(0)))
-                 for c in checks[topic.slug]}
+        fresh = {c.name: _fresh_seeds(c, secret, len(seeds)) for c in checks[topic.slug]}
         hidden[topic.slug] = (build_cases(topic, checks[topic.slug], fresh, with_mistakes=False, hidden=True)
                               if seeds else {})
     return Prepared(curriculum, checks, public, hidden, fingerprint(curriculum.root, secret), note)

@@ -335,3 +335,15 @@ def test_a_regrade_keeps_only_tasks_whose_every_check_passed():
                 TopicGrade(topic.slug, verdicts(lambda c: task2.index(c.name) % 2 == 0 if c.task == 2 else False),
                            [], 3.0, topic.max_points), CURRICULUM)
     assert grade2.topics[topic.slug] is own2 and own2.points == 0.0 and "own result counts" in own2.note
+
+
+@pytest.mark.parametrize("secret", [b"a" * 32, b"b" * 32, b"c" * 32])
+def test_every_check_whose_inputs_follow_the_seed_gets_a_hidden_case_whatever_the_secret(secret):
+    """A derived seed may give the public inputs (an input that uses seed % 3): another is tried."""
+    from grader.grade import _fresh_seeds
+    from grader.offline import install
+    install()
+    for topic in TOPICS:
+        for chk in C.load_checks(topic.test_file()):
+            follows = any(repr(chk.inputs(s)) != repr(chk.inputs(0)) for s in (1, 2, 3, 5, 7))
+            assert bool(_fresh_seeds(chk, secret, 1)) == follows, f"{topic.slug}.{chk.name}"
