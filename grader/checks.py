@@ -478,9 +478,10 @@ def hidden_verdict(verdict: Verdict) -> Verdict:
         known = getattr(builtins, name, None)  # the learner names its own exception classes: never shown
         words = words.format(error=name if isinstance(known, type) and issubclass(known, BaseException)
                              else "an exception")
+    advice = (" The public checks pass? Then look for sizes or values your code assumes."
+              if verdict.reason in (WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE, EXCEPTION) else "")
     return replace(verdict, seed=None, visual=None, hidden=True,
-                   message=f"On hidden inputs (other values and sizes than the public checks): {words}. "
-                           f"The public checks pass? Then look for sizes or values your code assumes.")
+                   message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")
 
 
 def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any] | None = None,
