@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
+import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -139,9 +141,6 @@ def probe_module(module: Any, cases: dict[str, list[dict]], checks: list[C.Check
 @contextlib.contextmanager
 def silenced() -> Iterator[None]:
     """File descriptors 1 and 2 (and sys.stdout, sys.stderr) go to /dev/null, then back."""
-    import os
-    import sys
-
     def flush() -> None:
         for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             try:
