@@ -37,7 +37,7 @@ class ReferenceFailed(RuntimeError):
 def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int, ...]] | None = None,
                 with_mistakes: bool = True, hidden: bool = False) -> dict[str, list[Case]]:
     """Run the reference (and each mistake) on every check's inputs for the given seeds
-    (`hidden`: the grader's hidden cases, judged without showing them)."""
+    (`hidden`, or a seed the check does not declare: hidden cases, judged without showing them)."""
     from .run import probe_topic  # run imports this module
 
     seeds = seeds or {c.name: c.seeds for c in checks}
@@ -49,9 +49,10 @@ def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int,
         for seed, given, data in zip(seeds[chk.name], inputs[chk.name], reference[chk.name]):
             outcome = C.Outcome.from_data(data)
             if outcome.status != "ok":
-                raise ReferenceFailed(f"{topic.slug}: the reference fails {chk.name} "
-                                      f"({'on hidden inputs' if hidden else f'seed {seed}'}): {outcome.message}")
-            cases[chk.name].append(Case(seed, given, outcome.value, hidden=hidden))
+                where = "on hidden inputs" if hidden or seed not in chk.seeds else f"seed {seed}"
+                raise ReferenceFailed(f"{topic.slug}: the reference fails {chk.name} ({where}): {outcome.message}")
+            # A seed the check does not declare is a hidden one, whoever asks (the grader, nbgrader).
+            cases[chk.name].append(Case(seed, given, outcome.value, hidden=hidden or seed not in chk.seeds))
     if with_mistakes:
         for patch in catalogue(topic):
             with mistaken_tree(topic, patch) as tree:

@@ -347,3 +347,12 @@ def test_every_check_whose_inputs_follow_the_seed_gets_a_hidden_case_whatever_th
         for chk in C.load_checks(topic.test_file()):
             follows = any(repr(chk.inputs(s)) != repr(chk.inputs(0)) for s in (1, 2, 3, 5, 7))
             assert bool(_fresh_seeds(chk, secret, 1)) == follows, f"{topic.slug}.{chk.name}"
+
+
+def test_cases_on_seeds_a_check_does_not_declare_are_hidden():
+    """nbgrader builds its hidden cases with build_cases too: they are hidden without saying so."""
+    from grader.fixtures import build_cases
+    topic = CURRICULUM["softmax_attention"]
+    checks = C.load_checks(topic.test_file())
+    cases = build_cases(topic, checks, {c.name: (0, 12345) for c in checks}, with_mistakes=False)
+    assert all([k.hidden for k in items] == [False, True] for items in cases.values())
