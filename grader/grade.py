@@ -93,8 +93,9 @@ def hidden_seeds(root: Path = ROOT, secret: bytes | None = None) -> tuple[int, .
 
 
 def _derived_seed(secret: bytes, index: int, attempt: int = 0) -> int:
+    """A seed in [1, 2**62): too many to try each against hidden inputs that leak a few bits."""
     label = f"kata hidden seed {index}" + (f" attempt {attempt}" if attempt else "")
-    return 1 + int.from_bytes(hmac.new(secret, label.encode(), hashlib.sha256).digest()[:8], "big") % (2**31 - 2)
+    return 1 + int.from_bytes(hmac.new(secret, label.encode(), hashlib.sha256).digest()[:8], "big") % (2**62 - 2)
 
 
 def _fresh_seeds(chk: C.Check, secret: bytes, count: int, attempts: int = 16) -> tuple[int, ...]:
