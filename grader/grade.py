@@ -60,7 +60,9 @@ def instructor_secret(path: Path | None = None) -> tuple[bytes, str]:
     try:
         secret = path.read_bytes().strip()
         if len(secret) >= 16:
-            return secret, (_MADE.get(path) or f"hidden inputs derived from the secret in {path}")
+            shared = path.stat().st_mode & 0o077
+            return secret, (_MADE.get(path) or f"hidden inputs derived from the secret in {path}"
+                            + (" -- others can read it: chmod 600 it" if shared else ""))
         raise ValueError(f"the secret in {path} is too short (16 bytes at least): delete it to make a new one")
     except FileNotFoundError:
         pass
