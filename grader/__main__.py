@@ -64,7 +64,8 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
             with Pool(isolation, args.workers) as pool:  # the workers import torch meanwhile
                 t0 = time.monotonic()
                 prep = prepare(curriculum)
-                console.print(f"Hidden cases computed by the reference in {time.monotonic() - t0:.1f} s.")
+                console.print(f"Hidden cases computed by the reference in {time.monotonic() - t0:.1f} s "
+                              f"({prep.secret_note}).")
                 wanted, isolation = isolation, pool.start(prep.packed_cases())
                 style = "yellow" if isolation.degraded else "green"
                 console.print(f"[{style}]{isolation.describe()}[/{style}]")

@@ -17,13 +17,14 @@ parts as data (`grader.wire`), in pytest as well, so both runs judge exactly the
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import inspect
 import random
 import re
 import sys
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -153,10 +154,15 @@ class Outcome:
     @classmethod
     def from_data(cls, data: Any) -> "Outcome":
         """Read an outcome that may come from learner code: only a judge decides that a check
-        passed, so "passed", or anything else but "ok" and a reason to fail, is bad output."""
-        if not isinstance(data, dict) or data.get("status") not in OUTCOME_STATUSES:
-            return cls(BAD_OUTPUT, message="what came back from your code is not a result")
-        return cls(data["status"], data.get("value"), str(data.get("message", ""))[:MESSAGE_CAP])
+        passed, so "passed", or anything but exactly {"status": "ok" or a reason to fail,
+        "value": ..., "message": a str}, is bad output. Never raises, whatever `data` is."""
+        bad = cls(BAD_OUTPUT, message="what came back from your code is not a result")
+        if type(data) is not dict or set(data) - {"status", "value", "message"}:
+            return bad
+        status, message = data.get("status"), data.get("message", "")
+        if type(status) is not str or status not in OUTCOME_STATUSES or type(message) is not str:
+            return bad
+        return cls(status, data.get("value"), message[:MESSAGE_CAP])
 
 
 def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None = None) -> Outcome:
@@ -230,15 +236,18 @@ def compare(got: Any, expected: Any, *, dims=None, rtol: float = RTOL, atol: flo
     if isinstance(expected, torch.Tensor):
         names = dims.get(name) if isinstance(dims, dict) else dims
         return _compare_tensors(got, expected, names, rtol, atol, name)
-    if isinstance(expected, float) or (isinstance(expected, int) and not isinstance(expected, bool)
-                                        and isinstance(got, float)):
+    if _is_int(expected) and isinstance(got, float):  # an id, a count, a size: exact, never a float
+        raise Failed(WRONG_TYPE, f"{name}: expected an integer, got a float {got!r:.40}"
+                                 + (": ids, counts and sizes are ints" if got == expected else ""))
+    if isinstance(expected, float):
         got = _as_number(got, name)
         if not (abs(got - expected) <= atol + rtol * abs(expected)):
             raise Failed(WRONG_VALUES, f"{name}: expected {expected:.6g}, got {got:.6g}")
         return
     if isinstance(expected, (list, tuple)):
-        if type(got) is type(expected) and _plain(expected) and got == expected:
-            return  # a long list of ids or strings, equal: no need to walk it
+        if type(got) is type(expected) and _plain(expected) and _plain(got) and got == expected \
+                and all(type(g) is type(e) for g, e in zip(got, expected)):
+            return  # a long list of ids or strings, equal and of the same types: no need to walk it
         if not isinstance(got, (list, tuple)):
             raise Failed(WRONG_TYPE, f"{name}: expected a {type(expected).__name__}, got {_kind(got)}")
         if len(got) != len(expected):
@@ -250,14 +259,22 @@ def compare(got: Any, expected: Any, *, dims=None, rtol: float = RTOL, atol: flo
     if isinstance(expected, dict):
         if not isinstance(got, dict):
             raise Failed(WRONG_TYPE, f"{name}: expected a dict, got {_kind(got)}")
-        missing = [k for k in expected if k not in got]
-        extra = [k for k in got if k not in expected]
+        # Keys match by value and type: 3.0 is not the id 3, True is not 1.
+        mine = {_exact(k): k for k in got}
+        for k in expected:
+            if _exact(k) not in mine and k in got:
+                other = next(g for g in got if g == k)
+                raise Failed(WRONG_TYPE, f"{name}: expected the key {k!r:.40} ({_types(k)}), "
+                                         f"got the key {other!r:.40} ({_types(other)})")
+        missing = [k for k in expected if _exact(k) not in mine]
+        theirs = {_exact(k) for k in expected}
+        extra = [k for k in got if _exact(k) not in theirs]
         if missing or extra:
             wrong = ([f"no key {_few(missing)}"] * bool(missing)
                      + [f"unexpected key{'s' * (len(extra) > 1)} {_few(extra)}"] * bool(extra))
             raise Failed(WRONG_VALUES, f"{name} has {' and '.join(wrong)}")
         for k in expected:
-            compare(got[k], expected[k], dims=dims, rtol=rtol, atol=atol,
+            compare(got[mine[_exact(k)]], expected[k], dims=dims, rtol=rtol, atol=atol,
                     name=k if name == "output" and isinstance(k, str) else f"{name}[{k!r}]")
         return
     if type(got) is not type(expected) and not (isinstance(got, int) and isinstance(expected, int)
@@ -272,6 +289,24 @@ def compare(got: Any, expected: Any, *, dims=None, rtol: float = RTOL, atol: flo
 
 
 _PLAIN = (int, str, bytes, bool, type(None))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _types(key: Any) -> str:
+    """'an integer', 'a float', 'a tuple of an integer, a float'."""
+    if isinstance(key, tuple):
+        return "a tuple of " + ", ".join(_types(k) for k in key)
+    return "an integer" if _is_int(key) else _kind(key)
+
+
+def _exact(key: Any) -> Any:
+    """A dict key with its type: equal only to a key of the same value and the same type."""
+    if isinstance(key, tuple):
+        return (tuple, tuple(_exact(k) for k in key))
+    return (type(key), key)
 
 
 def _plain(items) -> bool:
@@ -289,8 +324,8 @@ def _compare_tensors(got, expected, names, rtol, atol, name) -> None:
             hint = " (the same sizes in another order: a transpose or a view in the wrong order?)"
         raise Failed(WRONG_SHAPE, f"{name}: expected shape {_shape(expected.shape, names)}, got {tuple(got.shape)}{hint}")
     if got.dtype != expected.dtype:
-        raise Failed(WRONG_TYPE, f"{name}: expected dtype {str(expected.dtype).removeprefix('torch.')}, "
-                                 f"got {str(got.dtype).removeprefix('torch.')}")
+        raise Failed(WRONG_TYPE, f"{name}: expected a tensor of {_dtype_words(expected.dtype)}, "
+                                 f"got a tensor of {_dtype_words(got.dtype)}")
     if not expected.is_floating_point():
         wrong = (got != expected).nonzero()
         if len(wrong):
@@ -319,6 +354,13 @@ def _compare_tensors(got, expected, names, rtol, atol, name) -> None:
         raise Failed(WRONG_VALUES, f"{name} of shape {_shape(expected.shape, names)}: {count} of {expected.numel()} "
                                    f"values differ; worst at {_index(at, names)}: expected {e[at].item():.6g}, "
                                    f"got {g[at].item():.6g} (tolerance {atol:g} + {rtol:g} x |expected|)")
+
+
+def _dtype_words(dtype: torch.dtype) -> str:
+    """'integers (int64)', 'floats (float32)', 'booleans (bool)'."""
+    short = str(dtype).removeprefix("torch.")
+    kind = "booleans" if dtype == torch.bool else "floats" if dtype.is_floating_point else "integers"
+    return f"{kind} ({short})"
 
 
 def _as_number(value: Any, name: str) -> float:
@@ -406,10 +448,44 @@ class Verdict:
     seed: int | None = None
     what: str = ""
     visual: dict | None = None  # what a picture of the failure needs (see `visual`)
+    hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
 
     @property
     def passed(self) -> bool:
         return self.reason == PASSED
+
+
+HIDDEN_WORDS = {
+    WRONG_VALUES: "your output differs from the expected one",
+    WRONG_SHAPE: "your output has the wrong shape or length",
+    WRONG_TYPE: "your output has the wrong type",
+    EXCEPTION: "your code raised {error}",
+    NOT_IMPLEMENTED: "not implemented yet",
+    MISSING_NAME: "a name the check needs is missing",
+    FORBIDDEN_API: "your code used an API this kata forbids",
+    BAD_OUTPUT: "what came back from your code could not be judged",
+    TIMEOUT: "your code ran out of time",
+    MEMORY: "your code ran out of memory",
+    CRASH: "the process running your code died",
+}
+
+
+def hidden_verdict(verdict: Verdict) -> Verdict:
+    """A verdict on hidden inputs, as a learner may see it: its headline (the reason), the check
+    and the mistake it matches; no message of the learner's code, no value, no seed, no picture.
+    The public checks are where the details are."""
+    if verdict.passed:
+        return replace(verdict, seed=None, message="", visual=None, hidden=True)
+    words = HIDDEN_WORDS.get(verdict.reason, "this check failed")
+    if verdict.reason == EXCEPTION:
+        name = error_line(verdict.message).split(":", 1)[0].strip()
+        known = getattr(builtins, name, None)  # the learner names its own exception classes: never shown
+        words = words.format(error=name if isinstance(known, type) and issubclass(known, BaseException)
+                             else "an exception")
+    advice = (" The public checks pass? Then look for sizes or values your code assumes."
+              if verdict.reason in (WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE, EXCEPTION) else "")
+    return replace(verdict, seed=None, visual=None, hidden=True,
+                   message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")
 
 
 def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any] | None = None,

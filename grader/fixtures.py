@@ -27,6 +27,7 @@ class Case:
     expected: Any
     mistakes: dict[str, Any] = field(default_factory=dict)
     raised: dict[str, str] = field(default_factory=dict)  # mistake id -> the error it raises here
+    hidden: bool = False  # a hidden case: its inputs, expected value and seed are never shown
 
 
 class ReferenceFailed(RuntimeError):
@@ -34,8 +35,9 @@ class ReferenceFailed(RuntimeError):
 
 
 def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int, ...]] | None = None,
-                with_mistakes: bool = True) -> dict[str, list[Case]]:
-    """Run the reference (and each mistake) on every check's inputs for the given seeds."""
+                with_mistakes: bool = True, hidden: bool = False) -> dict[str, list[Case]]:
+    """Run the reference (and each mistake) on every check's inputs for the given seeds
+    (`hidden`, or a seed the check does not declare: hidden cases, judged without showing them)."""
     from .run import probe_topic  # run imports this module
 
     seeds = seeds or {c.name: c.seeds for c in checks}
@@ -47,8 +49,10 @@ def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int,
         for seed, given, data in zip(seeds[chk.name], inputs[chk.name], reference[chk.name]):
             outcome = C.Outcome.from_data(data)
             if outcome.status != "ok":
-                raise ReferenceFailed(f"{topic.slug}: the reference fails {chk.name} (seed {seed}): {outcome.message}")
-            cases[chk.name].append(Case(seed, given, outcome.value))
+                where = "on hidden inputs" if hidden or seed not in chk.seeds else f"seed {seed}"
+                raise ReferenceFailed(f"{topic.slug}: the reference fails {chk.name} ({where}): {outcome.message}")
+            # A seed the check does not declare is a hidden one, whoever asks (the grader, nbgrader).
+            cases[chk.name].append(Case(seed, given, outcome.value, hidden=hidden or seed not in chk.seeds))
     if with_mistakes:
         for patch in catalogue(topic):
             with mistaken_tree(topic, patch) as tree:

@@ -10,9 +10,13 @@ not charged twice. Re-running grades only submissions whose files or whose check
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import hmac
 import json
+import os
 import queue
+import secrets
 import threading
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -37,9 +41,77 @@ FAILURE_WORDS = {
 }
 
 
-def hidden_seeds(root: Path = ROOT) -> tuple[int, ...]:
+SECRET_ENV = "KATA_SECRET"  # the path of the instructor's secret, if not the default
+
+
+def secret_path() -> Path:
+    """Where the instructor's secret lives: $KATA_SECRET, else kata/secret in the instructor's
+    config folder ($XDG_CONFIG_HOME or ~/.config): outside the repository and any release."""
+    if os.environ.get(SECRET_ENV):
+        return Path(os.environ[SECRET_ENV]).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "kata" / "secret"
+
+
+def instructor_secret(path: Path | None = None) -> tuple[bytes, str]:
+    """The secret the hidden inputs are derived from, and where it is (never its value). Made on
+    first use: 32 random bytes, written readable by its owner only (0600)."""
+    path = path or secret_path()
+    try:
+        secret = path.read_bytes().strip()
+        if len(secret) >= 16:
+            shared = path.stat().st_mode & 0o077
+            return secret, (_MADE.get(path) or f"hidden inputs derived from the secret in {path}"
+                            + (" -- others can read it: chmod 600 it" if shared else ""))
+        raise ValueError(f"the secret in {path} is too short (16 bytes at least): delete it to make a new one")
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret = secrets.token_hex(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another grader made it meanwhile
+        return instructor_secret(path)
+    with os.fdopen(fd, "wb") as out:
+        out.write(secret + b"\n")
+    _MADE[path] = (f"hidden inputs derived from a new secret, made now in {path} (mode 0600): keep it, "
+                   f"and out of anything students see")
+    return secret, _MADE[path]
+
+
+_MADE: dict[Path, str] = {}  # secrets this process made: the grader says so once it prints the note
+
+
+def hidden_seeds(root: Path = ROOT, secret: bytes | None = None) -> tuple[int, ...]:
+    """The hidden seeds: `count` of them (solutions/hidden.toml), each an HMAC of the instructor's
+    secret, so that nobody without the secret can rebuild the hidden inputs from the public checks."""
     path = root / "solutions" / "hidden.toml"
-    return tuple(tomllib.loads(path.read_text())["seeds"]) if path.exists() else ()
+    if not path.exists():
+        return ()
+    config = tomllib.loads(path.read_text())
+    count = int(config.get("count", len(config.get("seeds", ()))))
+    secret = secret if secret is not None else instructor_secret()[0]
+    return tuple(_derived_seed(secret, i) for i in range(count))
+
+
+def _derived_seed(secret: bytes, index: int, attempt: int = 0) -> int:
+    """A seed in [1, 2**62): too many to try each against hidden inputs that leak a few bits."""
+    label = f"kata hidden seed {index}" + (f" attempt {attempt}" if attempt else "")
+    return 1 + int.from_bytes(hmac.new(secret, label.encode(), hashlib.sha256).digest()[:8], "big") % (2**62 - 2)
+
+
+def _fresh_seeds(chk: C.Check, secret: bytes, count: int, attempts: int = 16) -> tuple[int, ...]:
+    """For each hidden seed, the first derived seed whose inputs differ from the public ones (an
+    input may use only seed % 3, say); none when the inputs ignore the seed (a seeded construction)."""
+    public = wire.pack(chk.inputs(0))
+    seeds = []
+    for i in range(count):
+        for attempt in range(attempts):
+            seed = _derived_seed(secret, i, attempt)
+            if seed not in seeds and wire.pack(chk.inputs(seed)) != public:
+                seeds.append(seed)
+                break
+    return tuple(seeds)
 
 
 @dataclass
@@ -80,6 +152,7 @@ class Prepared:
     public: dict[str, dict[str, list[Case]]]
     hidden: dict[str, dict[str, list[Case]]]
     fingerprint: str
+    secret_note: str = ""  # where the hidden inputs come from (never the secret): print it once
 
     def packed_cases(self) -> bytes:
         """Every topic's inputs, public then hidden, packed once for all workers."""
@@ -97,21 +170,24 @@ def gradable(curriculum: Curriculum | None = None) -> Curriculum:
 
 def prepare(curriculum: Curriculum | None = None) -> Prepared:
     curriculum = gradable(curriculum)
-    seeds = hidden_seeds(curriculum.root)
+    secret, note = instructor_secret()
+    seeds = hidden_seeds(curriculum.root, secret)
     checks, public, hidden = {}, {}, {}
     for topic in curriculum.topics:
         checks[topic.slug] = C.load_checks(topic.test_file())
         public[topic.slug] = load_fixture(topic)
         # A check whose inputs ignore the seed (a seeded construction, say) has nothing hidden to add.
-        fresh = {c.name: tuple(s for s in seeds if wire.pack(c.inputs(s)) != wire.pack(c.inputs(0)))
-                 for c in checks[topic.slug]}
-        hidden[topic.slug] = build_cases(topic, checks[topic.slug], fresh, with_mistakes=False) if seeds else {}
-    return Prepared(curriculum, checks, public, hidden, fingerprint(curriculum.root))
+        fresh = {c.name: _fresh_seeds(c, secret, len(seeds)) for c in checks[topic.slug]}
+        hidden[topic.slug] = (build_cases(topic, checks[topic.slug], fresh, with_mistakes=False, hidden=True)
+                              if seeds else {})
+    return Prepared(curriculum, checks, public, hidden, fingerprint(curriculum.root, secret), note)
 
 
-def fingerprint(root: Path) -> str:
-    """Changes whenever anything that decides a grade changes."""
-    h = hashlib.sha256()
+def fingerprint(root: Path, secret: bytes | None = None) -> str:
+    """Changes whenever anything that decides a grade changes, the instructor's secret included
+    (through an HMAC: the fingerprint is in every results.json and says nothing of the secret)."""
+    secret = secret if secret is not None else instructor_secret()[0]
+    h = hashlib.sha256(hmac.new(secret, b"kata fingerprint", hashlib.sha256).digest())
     for pattern in ("curriculum.toml", "grader/*.py", "tests/*.py", "tests/fixtures/*", "solutions/*.py",
                     "solutions/hidden.toml", "hints/*.toml"):
         for path in sorted(root.glob(pattern)):
@@ -305,14 +381,29 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
 
 
 def uses(curriculum: Curriculum, slug: str, files: dict[str, bytes]) -> list[str]:
-    """The earlier topics this submission's module for `slug` names (so, presumably, imports)."""
-    source = files.get(curriculum[slug].module_file, b"").decode("utf-8", "replace")
-    return [d for d in curriculum.requires(slug) if d in source]
+    """The earlier topics this submission's module for `slug` imports: import statements only
+    (`from .causal_attention import ...`, `from . import causal_attention`, `import
+    causal_attention`), read with ast. A topic named in a comment or a string is not used: a
+    regrade puts a reference beside the learner's code, and the learner must not choose that."""
+    try:
+        tree = ast.parse(files.get(curriculum[slug].module_file, b""))
+    except (SyntaxError, ValueError):
+        return []
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level and not node.module:  # from . import causal_attention
+                imported.update(alias.name for alias in node.names)
+            elif node.module and node.level <= 1:  # from .causal_attention import X, or absolute
+                imported.add(node.module.split(".")[0])
+    return [d for d in curriculum.requires(slug) if d in imported]
 
 
 def regrades_needed(curriculum: Curriculum, grade: StudentGrade, used: dict[str, list[str]]):
-    """(topic, failing dependencies) for each failing topic whose module uses a failing topic
-    (`used`: per topic, the earlier topics its module uses)."""
+    """(topic, failing dependencies) for each failing topic whose module imports a failing topic
+    (`used`: per topic, the earlier topics its module imports, from `uses`)."""
     for topic in curriculum.topics:
         if _passes(grade.topics.get(topic.slug)):
             continue
@@ -323,25 +414,51 @@ def regrades_needed(curriculum: Curriculum, grade: StudentGrade, used: dict[str,
 
 def without_learner_text(grade: TopicGrade, references: tuple[str, ...]) -> TopicGrade:
     """A regrade ran with reference modules beside the learner's code, which could print them,
-    raise them or return them as values: keep its verdicts, none of its text."""
+    raise them or return them as values, or spend time to encode them: keep its verdicts, none
+    of its text, no picture and no time."""
     note = f"(graded with the reference {', '.join(references)}; details are in your own run)"
     for verdict in grade.all_verdicts:
         if not verdict.passed:
             verdict.message, verdict.visual = note, None
     grade.output = ""
+    grade.seconds = 0.0
     return grade
 
 
-def keep_better(grade: StudentGrade, slug: str, failing: tuple[str, ...], result: TopicGrade) -> None:
+def keep_better(grade: StudentGrade, slug: str, failing: tuple[str, ...], result: TopicGrade,
+                curriculum: Curriculum | None = None) -> None:
+    """Keep, per task, the regrade's result only where every check of the task (public and hidden)
+    passed with the reference beside the learner's code; every other task keeps the learner's own
+    verdicts. So a regrade tells one bit per task (all passed, or not), never which checks passed:
+    the learner's code, which can read the reference, cannot spell it out one check at a time."""
+    curriculum = curriculum or load()
+    topic = curriculum[slug]
     own, names = grade.topics[slug], ", ".join(failing)
-    if result.points > own.points:
-        why = (f"This topic was not run with your own code (it needs your {own.not_run}, whose import "
-               f"never finished)" if own.not_run else f"Your {names} has failing checks")
-        result.note = (f"{why}, so it was graded{'' if own.not_run else ' again'} with the reference {names}; "
-                       f"that result counts ({result.points:g} instead of {own.points:g}).")
-        grade.topics[slug] = result
-    else:
-        own.note = f"Graded again with the reference {names}: not better, so your own result counts."
+
+    def passes(verdicts: list[C.Verdict], task: int) -> bool:
+        mine = [v for v in verdicts if v.task == task]
+        return bool(mine) and all(v.passed for v in mine)
+
+    won = [t.id for t in topic.tasks if passes(result.all_verdicts, t.id) and not passes(own.all_verdicts, t.id)]
+    if not won:
+        own.note = f"Graded again with the reference {names}: no task more passed, so your own result counts."
+        return
+    theirs = {(v.check, i): v for i, v in enumerate(result.verdicts)}
+    theirs_hidden = {(v.check, i): v for i, v in enumerate(result.hidden)}
+    verdicts = [theirs.get((v.check, i), v) if v.task in won else v for i, v in enumerate(own.verdicts)]
+    hidden = [theirs_hidden.get((v.check, i), v) if v.task in won else v for i, v in enumerate(own.hidden)]
+    if not all(v.passed for v in verdicts + hidden if v.task in won):  # the two runs judged other checks
+        own.note = f"Graded again with the reference {names}: not comparable, so your own result counts."
+        return
+    points = score(topic, verdicts + hidden)
+    why = (f"This topic was not run with your own code (it needs your {own.not_run}, whose import "
+           f"never finished)" if own.not_run else f"Your {names} has failing checks")
+    tasks = ", ".join(str(t) for t in won)
+    kept = replace(own, verdicts=verdicts, hidden=hidden, points=points)
+    kept.note = (f"{why}, so it was graded{'' if own.not_run else ' again'} with the reference {names}: "
+                 f"task{'s' * (len(won) > 1)} {tasks} passed every check with it and count{'s' * (len(won) == 1)} "
+                 f"({points:g} instead of {own.points:g}); the other tasks keep your own result.")
+    grade.topics[slug] = kept
 
 
 def dump_json(path: Path, data: dict) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -108,9 +109,13 @@ def forbidden_apis(topic: Topic, own_file: Path | None = None) -> Iterator[None]
 
 
 def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
-                checks: list[C.Check], imported: Callable[[], None] = lambda: None) -> dict[str, list[dict]]:
+                checks: list[C.Check], imported: Callable[[], None] = lambda: None,
+                n_public: dict[str, int] | None = None) -> dict[str, list[dict]]:
     """Outcomes (as data) of every check on every case's inputs. Never raises for learner code.
-    `imported()` is called once the module has loaded, before the first probe."""
+    `imported()` is called once the module has loaded, before the first probe. `n_public`: per
+    check, how many of its cases are public; the others are hidden, and run after every public
+    case of the topic with the process's stdout and stderr sent to /dev/null, so that what the
+    learner's code prints while it sees hidden inputs never reaches the feedback."""
     impl_dir = Path(impl_dir)
     source_file = impl_dir / topic.module_file
 
@@ -138,17 +143,60 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
                     raise
                 return everywhere(C.Outcome(C.EXCEPTION, message=(
                     f"{topic.module_file} could not be imported: " + C.describe_exception(err, impl_dir))))
-            return probe_module(module, cases, checks, impl_dir)
+            return probe_module(module, cases, checks, impl_dir, n_public)
     finally:
         unload_package(package)
 
 
 def probe_module(module: Any, cases: dict[str, list[dict]], checks: list[C.Check],
-                 learner_dir: Path | None = None) -> dict[str, list[dict]]:
+                 learner_dir: Path | None = None, n_public: dict[str, int] | None = None) -> dict[str, list[dict]]:
     """Outcomes (as data) of every check on a module already loaded (a topic module, or a
-    notebook's namespace), inside the topic's forbidden-API guard the caller holds."""
-    return {chk.name: [C.run_probe(chk, module, inputs, learner_dir).to_data() for inputs in cases.get(chk.name, ())]
-            for chk in checks}
+    notebook's namespace), inside the topic's forbidden-API guard the caller holds. Public cases
+    first, then the hidden ones (beyond n_public[check]) with the output silenced."""
+    def run(chk: C.Check, inputs: dict) -> dict:
+        return C.run_probe(chk, module, inputs, learner_dir).to_data()
+
+    if n_public is None:
+        return {chk.name: [run(chk, inputs) for inputs in cases.get(chk.name, ())] for chk in checks}
+    split = {chk.name: max(0, n_public.get(chk.name, 0)) for chk in checks}
+    out = {chk.name: [run(chk, inputs) for inputs in list(cases.get(chk.name, ()))[:split[chk.name]]] for chk in checks}
+    if any(len(cases.get(chk.name, ())) > split[chk.name] for chk in checks):
+        with silenced():
+            for chk in checks:
+                out[chk.name] += [run(chk, inputs) for inputs in list(cases.get(chk.name, ()))[split[chk.name]:]]
+    return out
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """File descriptors 1 and 2 (and sys.stdout, sys.stderr) go to /dev/null, then back."""
+    def flush() -> None:
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+
+    flush()
+    saved, streams = [os.dup(1), os.dup(2)], (sys.stdout, sys.stderr)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
+        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+        yield
+    finally:
+        flush()  # what the learner's code buffered while it saw hidden inputs goes to /dev/null too
+        quiet, (sys.stdout, sys.stderr) = sys.stdout, streams
+        try:
+            quiet.close()
+        except BaseException:
+            pass
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
 
 
 def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
@@ -170,6 +218,8 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
         for case, data in zip(cases, got):
             verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised,
                              case.inputs)
+            if case.hidden:
+                verdict = C.hidden_verdict(verdict)
             if not verdict.passed:
                 break
         verdicts.append(verdict)

@@ -4,6 +4,12 @@ A value is a tree of None, bool, int, float, str, bytes, list, tuple, dict and t
 `pack` writes it as a single safetensors file: the tensors as tensors, the tree as JSON in the
 file's metadata, each tensor replaced by `{"$tensor": key}`. Reading one back runs no code
 (no pickle), yields only plain `torch.Tensor`s, and refuses anything over `MAX_BYTES`.
+
+What a packed value may declare is bounded before anything is built from it (the header's size,
+the number of tensors, each one's rank and elements, the skeleton's nodes, depth and strings), so
+a result that is small on the wire cannot make the grader build a million objects. Every legal
+value of the suite stays far inside the bounds (the whole class's cases: about 1,000 tensors,
+6,000 nodes, depth 9); `normalize` applies the same bounds, so pytest refuses what the grader would.
 """
 
 from __future__ import annotations
@@ -18,6 +24,13 @@ from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 
 MAX_BYTES = 64 * 1024 * 1024
+MAX_HEADER = 4 * 1024 * 1024  # bytes of safetensors header, the skeleton included
+MAX_TENSORS = 10_000
+MAX_RANK = 8
+MAX_ELEMENTS = MAX_BYTES  # in all tensors together (at least one byte each)
+MAX_NODES = 200_000  # values in the skeleton: every list, dict, str, number...
+MAX_DEPTH = 64
+MAX_STRING = 1024 * 1024  # characters in one str, key or $bytes body
 _TAGS = ("$tensor", "$bytes", "$tuple", "$dict", "$float")
 
 
@@ -41,14 +54,83 @@ def _json(skeleton: Any) -> str:
 def unpack(data: bytes) -> Any:
     if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_BYTES:
         raise WireError(f"not a packed value, or larger than {MAX_BYTES} bytes")
+    data = bytes(data)
     try:
-        tensors = _st_load(bytes(data))
-        header_len = int.from_bytes(data[:8], "little")
-        metadata = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
-        skeleton = json.loads(metadata["skeleton"])
+        skeleton = _read_header(data)
+        tensors = _st_load(data)
+    except WireError:
+        raise
     except Exception as err:  # any malformed input is the same failure for the caller
         raise WireError(f"not a packed value ({type(err).__name__}: {err})") from None
     return _decode(skeleton, tensors)
+
+
+def _read_header(data: bytes) -> Any:
+    """The skeleton, once the header has been read and bounded: nothing is built from a header
+    that declares too much (safetensors itself would build every tensor it declares)."""
+    if len(data) < 8:
+        raise WireError("not a packed value (too short)")
+    header_len = int.from_bytes(data[:8], "little")
+    if header_len > MAX_HEADER or header_len > len(data) - 8:
+        raise WireError(f"refused: a header of {header_len} bytes (at most {MAX_HEADER})")
+    text = data[8:8 + header_len]
+    # Each tensor's entry holds "data_offsets" once: counted before the header is parsed.
+    declared = text.count(b'"data_offsets"')
+    if declared > MAX_TENSORS:
+        raise WireError(f"refused: {declared} tensors declared (at most {MAX_TENSORS})")
+    header = json.loads(text)
+    if not isinstance(header, dict):
+        raise WireError("not a packed value (the header is not a table)")
+    metadata = header.pop("__metadata__", None) or {}
+    if len(header) > MAX_TENSORS:
+        raise WireError(f"refused: {len(header)} tensors declared (at most {MAX_TENSORS})")
+    elements = 0
+    for key, entry in header.items():
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if not isinstance(shape, list) or not all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape):
+            raise WireError(f"not a packed value (tensor {key[:40]!r} has no valid shape)")
+        if len(shape) > MAX_RANK:
+            raise WireError(f"refused: a tensor of rank {len(shape)} (at most {MAX_RANK})")
+        elements += math.prod(shape)
+        if elements > MAX_ELEMENTS:
+            raise WireError(f"refused: more than {MAX_ELEMENTS} elements declared")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("skeleton"), str):
+        raise WireError("not a packed value (no skeleton)")
+    return _parse_skeleton(metadata["skeleton"], len(header))
+
+
+def _parse_skeleton(text: str, tensors: int) -> Any:
+    # At most one value per comma or opening bracket, plus one: counted before anything is built.
+    if text.count(",") + text.count("[") + text.count("{") + 1 > MAX_NODES + MAX_NODES // 2:
+        raise WireError(f"refused: more than {MAX_NODES} values")
+    skeleton = json.loads(text)
+    _bound(skeleton, tensors)
+    return skeleton
+
+
+def _bound(skeleton: Any, tensors: int) -> None:
+    """Refuse a skeleton with too many nodes, too deep, or with too long a string; walked without
+    recursion, stopping at the first excess."""
+    if tensors > MAX_TENSORS:
+        raise WireError(f"refused: {tensors} tensors (at most {MAX_TENSORS})")
+    stack, nodes = [(skeleton, 0)], 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise WireError(f"refused: more than {MAX_NODES} values")
+        if depth > MAX_DEPTH:
+            raise WireError(f"refused: values nested more than {MAX_DEPTH} deep")
+        if isinstance(value, str):
+            if len(value) > MAX_STRING:
+                raise WireError(f"refused: a string of {len(value)} characters (at most {MAX_STRING})")
+        elif isinstance(value, list):
+            stack.extend((x, depth + 1) for x in value)
+        elif isinstance(value, dict):
+            for k, x in value.items():
+                if len(k) > MAX_STRING:
+                    raise WireError(f"refused: a key of {len(k)} characters (at most {MAX_STRING})")
+                stack.append((x, depth + 1))
 
 
 def normalize(value: Any) -> Any:
@@ -60,9 +142,14 @@ def normalize(value: Any) -> Any:
     # An upper bound on the packed size: the skeleton as escaped in the header, each tensor's bytes
     # and header entry. Near the limit, the real round trip decides, so the two never disagree.
     bound = len(json.dumps(text)) + sum(t.numel() * t.element_size() + 100 + 24 * t.dim() for t in tensors.values())
-    if bound > MAX_BYTES // 2:
+    header = len(json.dumps(text)) + sum(100 + 24 * t.dim() for t in tensors.values())
+    if bound > MAX_BYTES // 2 or header > MAX_HEADER // 2:
         return unpack(_st_save(tensors, metadata={"skeleton": text}))
-    return _decode(json.loads(text), tensors)
+    skeleton = _parse_skeleton(text, len(tensors))
+    for t in tensors.values():
+        if t.dim() > MAX_RANK:
+            raise WireError(f"refused: a tensor of rank {t.dim()} (at most {MAX_RANK})")
+    return _decode(skeleton, tensors)
 
 
 def _encode(value: Any) -> tuple[Any, dict[str, torch.Tensor]]:

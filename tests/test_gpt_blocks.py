@@ -4,8 +4,8 @@ from functools import partial
 
 import torch
 
-from grader.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_SHAPE, WRONG_VALUES, Failed, causal, check, compare, generator,
-                           load_weights, seeded_construction, sizes)
+from grader.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Failed, causal, check, compare,
+                           generator, load_weights, seeded_construction, sizes)
 from grader.gpt_cases import TINY_CONFIG, block_shapes, random_weights, tiny_config
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
@@ -190,6 +190,9 @@ def build_block(m, cfg, weights):
 
 
 def _keeps_shape(got, expected):
+    if isinstance(got, tuple) and not all(type(size) is int for size in got):
+        raise Failed(WRONG_TYPE, f"the shape of TransformerBlock's output should be integers, {expected}; "
+                                 f"yours is {got!r:.80}")
     if got != expected:
         raise Failed(WRONG_SHAPE, f"TransformerBlock must return a tensor of its input's shape (batch, num_tokens, "
                                   f"emb_dim) = {expected}, so that blocks can be stacked; yours returned {got}.")

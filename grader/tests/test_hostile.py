@@ -380,6 +380,10 @@ def test_hostile_case(hostile_run, case):
         assert text in results["extra_data"]["notes"].get(slug, ""), (slug, results["extra_data"]["notes"])
     leaked = leaked_solutions(run, student, set(included) - replaced)
     assert not leaked, f"reference solutions shown to {student}: {leaked}"
+    shown = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in (run.out / student).glob("*"))
+    from grader.grade import hidden_seeds
+    for text in case.get("never_shown", []) + [str(seed) for seed in hidden_seeds()]:
+        assert text not in shown, f"{student} was shown {text!r}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -274,3 +274,218 @@ def test_a_decision_without_margin_is_seen():
         # a million draws: some fall within SAMPLE_MARGIN of the boundary at 0.5
         torch.multinomial(torch.tensor([0.5, 0.5]), 10**6, replacement=True, generator=torch.Generator().manual_seed(1))
     assert recorder.unstable
+
+
+def _as_floats(value, seen: list):
+    """`value` with every int (not bool) a float and every integer tensor a float tensor."""
+    import torch
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        seen.append(value)
+        return float(value)
+    if isinstance(value, torch.Tensor) and not value.is_floating_point() and value.dtype != torch.bool:
+        seen.append(value)
+        return value.float()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_floats(v, seen) for v in value)
+    if isinstance(value, dict):
+        return {k: _as_floats(v, seen) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
+def test_a_float_where_an_int_is_expected_fails_as_wrong_type(topic):
+    """Ids, counts, sizes and integer tensors are exact: the reference's own output with its ints
+    made floats (3 -> 3.0, an int64 tensor -> float32) fails every check that holds an int."""
+    from grader.fixtures import load_fixture
+    checks = {c.name: c for c in C.load_checks(topic.test_file())}
+    for name, cases in load_fixture(topic).items():
+        for case in cases:
+            ints: list = []
+            floats = _as_floats(case.expected, ints)
+            if not ints:
+                continue
+            verdict = C.judge(checks[name], C.Outcome("ok", floats), case.expected)
+            assert verdict.reason == C.WRONG_TYPE, f"{name}: floats for ints gave {verdict.reason}: {verdict.message}"
+            assert "integer" in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("got, expected, words", [
+    (3.0, 3, "expected an integer, got a float 3.0"),
+    ([1, 2.0], [1, 2], "expected an integer, got a float 2.0"),
+    ({1.0: "a"}, {1: "a"}, "expected the key 1 (an integer), got the key 1.0 (a float)"),
+    ({(1, 2.0): 5}, {(1, 2): 5}, "got the key (1, 2.0) (a tuple of an integer, a float)"),
+    ({"n": True}, {"n": 1}, "expected a int"),
+], ids=["a float", "a float in a list", "a float key", "a float in a tuple key", "a bool"])
+def test_compare_is_exact_for_ints(got, expected, words):
+    with pytest.raises(C.Failed, match=words.replace("(", r"\(").replace(")", r"\)")) as failed:
+        C.compare(got, expected)
+    assert failed.value.reason == C.WRONG_TYPE
+    C.compare(expected, expected)
+    C.compare(3, 3.0)  # an int where a float is expected is a number like any other
+
+
+# ---------------------------------------------------------------------------------------------
+# Hidden checks stay hidden: seeds from the instructor's secret, no hidden value in any message.
+
+def test_hidden_seeds_come_from_the_secret_not_the_repository(tmp_path, monkeypatch):
+    from grader import grade
+    import tomllib
+    assert set(tomllib.loads((ROOT / "solutions" / "hidden.toml").read_text())) == {"count"}, \
+        "hidden.toml holds how many hidden seeds, never the seeds"
+    one, other = grade.hidden_seeds(ROOT, b"a" * 32), grade.hidden_seeds(ROOT, b"b" * 32)
+    assert one and len(one) == len(other) and set(one).isdisjoint(other)
+    assert grade.hidden_seeds(ROOT, b"a" * 32) == one, "the same secret gives the same seeds"
+    assert all(s > 0 for s in one), "seed 0 is the public one"
+    path = tmp_path / "config" / "kata" / "secret"
+    monkeypatch.setenv("KATA_SECRET", str(path))
+    secret, note = grade.instructor_secret()
+    assert path.stat().st_mode & 0o777 == 0o600 and secret.decode() not in note and str(path) in note
+    assert grade.instructor_secret()[0] == secret, "made once, then read"
+    assert grade.hidden_seeds(ROOT) == grade.hidden_seeds(ROOT, secret)
+    assert grade.fingerprint(ROOT) != grade.fingerprint(ROOT, b"b" * 32), "a new secret grades everything again"
+
+
+def _tree_with(tmp_path: Path, slug: str, source: str) -> Path:
+    import shutil
+    for module in (ROOT / "solutions").glob("*.py"):
+        shutil.copy(module, tmp_path / module.name)
+    (tmp_path / f"{slug}.py").write_text(source, encoding="utf-8")
+    return tmp_path
+
+
+def _hidden_cases(topic, checks):
+    from grader.fixtures import build_cases
+    from grader.grade import hidden_seeds
+    seeds = hidden_seeds(ROOT, b"k" * 32)
+    return build_cases(topic, checks, {c.name: seeds for c in checks}, with_mistakes=False, hidden=True), seeds
+
+
+def test_a_hidden_failure_shows_no_hidden_value_no_seed_and_no_learner_text(tmp_path):
+    from grader.messages import explain
+    from grader.run import judge_topic, probe_topic
+    topic = CURRICULUM["softmax_attention"]
+    checks = C.load_checks(topic.test_file())
+    hidden, seeds = _hidden_cases(topic, checks)
+    wrong = (ROOT / "solutions" / "softmax_attention.py").read_text().replace(
+        "attn_weights = torch.softmax(scores, dim=-1)", "attn_weights = torch.softmax(scores, dim=0)")
+    wrong = wrong.replace("def attention_scores(inputs: torch.Tensor) -> torch.Tensor:\n",
+                          "def attention_scores(inputs: torch.Tensor) -> torch.Tensor:\n"
+                          "    raise type('Leak' + str(inputs.shape[0]), (ValueError,), {})('LEAK ' + repr(inputs.tolist()))\n")
+    tree = _tree_with(tmp_path, "softmax_attention", wrong)
+    inputs = {name: [case.inputs for case in cases] for name, cases in hidden.items()}
+    verdicts = judge_topic(checks, hidden, probe_topic(topic, tree, inputs, checks))
+    failed = [v for v in verdicts if not v.passed]
+    assert {v.reason for v in failed} >= {C.EXCEPTION, C.WRONG_VALUES}
+    for v in verdicts:
+        text = explain(v, topic) if not v.passed else v.message
+        assert v.hidden and v.seed is None and v.visual is None
+        assert "LEAK" not in text and "Leak" not in text and "hidden inputs" in text.lower() or v.passed
+        assert not any(str(s) in text for s in seeds)
+        expected = hidden[v.check][0].expected
+        if isinstance(expected, torch_tensor()) and expected.is_floating_point():
+            assert f"{expected.flatten()[0].item():.6g}" not in text and f"{expected.flatten()[-1].item():.6g}" not in text
+
+
+def torch_tensor():
+    import torch
+    return torch.Tensor
+
+
+def test_what_learner_code_prints_on_hidden_inputs_goes_nowhere(tmp_path, capfd):
+    from grader.run import probe_topic
+    topic = CURRICULUM["softmax_attention"]
+    checks = C.load_checks(topic.test_file())
+    source = (ROOT / "solutions" / "softmax_attention.py").read_text() + (
+        "\n\nimport os as _os\n_orig = attention_scores\n\n\ndef attention_scores(inputs):\n"
+        "    print('SEEN', tuple(inputs.shape))\n    _os.write(2, b'RAW-SEEN\\n')\n    return _orig(inputs)\n")
+    tree = _tree_with(tmp_path, "softmax_attention", source)
+    from grader.fixtures import load_fixture
+    public = load_fixture(topic)
+    hidden, _ = _hidden_cases(topic, checks)
+    cases = {c.name: [k.inputs for k in public[c.name]] + [k.inputs for k in hidden[c.name]] for c in checks}
+    n_public = {c.name: len(public[c.name]) for c in checks}
+    capfd.readouterr()
+    outcomes = probe_topic(topic, tree, cases, checks, n_public=n_public)
+    printed = capfd.readouterr()
+    public_shape = tuple(public["scores_are_all_dot_products"][0].inputs["inputs"].shape)
+    hidden_shape = tuple(hidden["scores_are_all_dot_products"][0].inputs["inputs"].shape)
+    assert public_shape != hidden_shape
+    assert f"SEEN {public_shape}" in printed.out and "RAW-SEEN" in printed.err, "public cases print as ever"
+    assert f"SEEN {hidden_shape}" not in printed.out
+    assert printed.err.count("RAW-SEEN") == printed.out.count("SEEN ("), "nothing of the hidden cases reached fd 2"
+    assert all(o["status"] == "ok" for items in outcomes.values() for o in items)
+    assert {name: len(items) for name, items in outcomes.items()} == {name: len(c) for name, c in cases.items()}
+    print("after")  # and the output is back
+    assert "after" in capfd.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# Regrades: the learner's imports decide them, and they tell one bit per task.
+
+@pytest.mark.parametrize("source, used", [
+    ("# builds on causal_attention, see CausalAttention\nx = 'causal_attention'\n", []),
+    ("from .causal_attention import CausalAttention\n", ["causal_attention"]),
+    ("from . import causal_attention\n", ["causal_attention"]),
+    ("def f():\n    from .causal_attention import causal_mask\n", ["causal_attention"]),
+    ("import torch\nfrom .qkv_attention import SelfAttention_v2\n", []),
+    ("this is not python (\n", []),
+], ids=["named in a comment and a string", "from .topic import", "from . import topic", "inside a function",
+        "another module", "a syntax error"])
+def test_a_regrade_follows_imports_not_names(source, used):
+    from grader.grade import uses
+    assert uses(CURRICULUM, "multihead_attention", {"multihead_attention.py": source.encode()}) == used
+
+
+def test_a_regrade_keeps_only_tasks_whose_every_check_passed():
+    from grader.grade import StudentGrade, TopicGrade, keep_better, without_learner_text
+    topic = CURRICULUM["multihead_attention"]
+    checks = C.load_checks(topic.test_file())
+
+    def verdicts(passing):
+        return [C.Verdict(topic.slug, c.task, c.name, C.PASSED if passing(c) else C.WRONG_VALUES, message="mine")
+                for c in checks]
+
+    own = TopicGrade(topic.slug, verdicts(lambda c: False), [], 0.0, topic.max_points, output="own output")
+    grade = StudentGrade("s", {topic.slug: own})
+    # The regrade passes all of task 1 and a pattern of task 2's checks (what a leak would spell).
+    task2 = [c.name for c in checks if c.task == 2]
+    regrade = TopicGrade(topic.slug, verdicts(lambda c: c.task == 1 or task2.index(c.name) % 2 == 0), [], 9.0,
+                         topic.max_points, output="LEAK", seconds=3.0)
+    regrade = without_learner_text(regrade, ("causal_attention",))
+    assert regrade.output == "" and regrade.seconds == 0.0
+    keep_better(grade, topic.slug, ("causal_attention",), regrade, CURRICULUM)
+    kept = grade.topics[topic.slug]
+    assert [v.passed for v in kept.verdicts if v.task == 1] == [True] * sum(c.task == 1 for c in checks)
+    assert not any(v.passed for v in kept.verdicts if v.task == 2), "task 2 is the learner's own: no pattern"
+    assert [v.message for v in kept.verdicts if v.task == 2] == ["mine"] * len(task2)
+    assert kept.points == topic.task(1).points and "task 1" in kept.note
+    # Nothing better: the learner's own result, with a note.
+    own2 = TopicGrade(topic.slug, verdicts(lambda c: False), [], 0.0, topic.max_points)
+    grade2 = StudentGrade("t", {topic.slug: own2})
+    keep_better(grade2, topic.slug, ("causal_attention",),
+                TopicGrade(topic.slug, verdicts(lambda c: task2.index(c.name) % 2 == 0 if c.task == 2 else False),
+                           [], 3.0, topic.max_points), CURRICULUM)
+    assert grade2.topics[topic.slug] is own2 and own2.points == 0.0 and "own result counts" in own2.note
+
+
+@pytest.mark.parametrize("secret", [b"a" * 32, b"b" * 32, b"c" * 32])
+def test_every_check_whose_inputs_follow_the_seed_gets_a_hidden_case_whatever_the_secret(secret):
+    """A derived seed may give the public inputs (an input that uses seed % 3): another is tried."""
+    from grader.grade import _fresh_seeds
+    from grader.offline import install
+    install()
+    for topic in TOPICS:
+        for chk in C.load_checks(topic.test_file()):
+            follows = any(repr(chk.inputs(s)) != repr(chk.inputs(0)) for s in (1, 2, 3, 5, 7))
+            assert bool(_fresh_seeds(chk, secret, 1)) == follows, f"{topic.slug}.{chk.name}"
+
+
+def test_cases_on_seeds_a_check_does_not_declare_are_hidden():
+    """nbgrader builds its hidden cases with build_cases too: they are hidden without saying so."""
+    from grader.fixtures import build_cases
+    topic = CURRICULUM["softmax_attention"]
+    checks = C.load_checks(topic.test_file())
+    cases = build_cases(topic, checks, {c.name: (0, 12345) for c in checks}, with_mistakes=False)
+    assert all([k.hidden for k in items] == [False, True] for items in cases.values())
