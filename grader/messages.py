@@ -83,9 +83,19 @@ def one_line(text: Any) -> str:
     return " ".join(clean(text).replace("\t", " ").split("\n"))
 
 
-def md_cell(text: Any) -> str:
-    """A Markdown table cell: one line, and no | that would start another cell."""
-    return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|&~#])")
+_BLOCK_START = re.compile(r"^([-+=>])|^(\d+)([.)])")  # what would open a list, a quote or a heading
+
+
+def md_text(text: Any) -> str:
+    """One line of Markdown text that reads as the text itself, wherever it stands: no emphasis,
+    link, raw HTML, entity, code span or heading can start in it, no list or quote at its start,
+    and no | can open another table cell. Surrounding spaces (an indented code block) are dropped."""
+    escaped = _MARKDOWN.sub(r"\\\1", one_line(text).strip())
+    return _BLOCK_START.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", escaped)
+
+
+md_cell = md_text
 
 
 def cleaned(data: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 from . import checks as C
 from .curriculum import Curriculum, Task, Topic
 from .grade import StudentGrade, TopicGrade, dump_json, write_atomic
-from .messages import clean, cleaned, explain, headline, md_cell, one_line
+from .messages import clean, cleaned, explain, headline, md_cell, md_text, one_line
 from .sandbox import Isolation
 
 
@@ -113,29 +113,29 @@ def task_results(topic: Topic, grade: TopicGrade) -> list[TaskResult]:
 
 
 def feedback_md(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation) -> str:
-    out = [f"# Feedback for {one_line(grade.student)}", "",
+    out = [f"# Feedback for {md_text(grade.student)}", "",
            f"**Total: {grade.total:g} / {sum(t.max_points for t in curriculum.topics)}**", ""]
     if isolation.degraded:
-        out += [f"> Note: {isolation.describe()}.", ""]
+        out += [f"> Note: {md_text(isolation.describe())}.", ""]
     if grade.error:
-        out += [f"> Problem with the submission: {one_line(grade.error)}", ""]
+        out += [f"> Problem with the submission: {md_text(grade.error)}", ""]
     if grade.ignored:
         out += ["Files that were not graded:", ""]
-        out += [f"- {code_span(path)}: {one_line(why)}" for path, why in grade.ignored[:30]]
+        out += [f"- {code_span(path)}: {md_text(why)}" for path, why in grade.ignored[:30]]
         out += [""]
     for topic in curriculum.topics:
         tg = grade.topics.get(topic.slug)
         if tg is None:
             continue
-        out += [f"## {topic.title} ({topic.slug}): {tg.points:g} / {tg.max_points}", ""]
+        out += [f"## {md_text(topic.title)} ({md_text(topic.slug)}): {tg.points:g} / {tg.max_points}", ""]
         if tg.note:
-            out += [f"_{one_line(tg.note)}_", ""]
+            out += [f"_{md_text(tg.note)}_", ""]
         for result in task_results(topic, tg):
-            out.append(f"- **Task {result.task.id}: {result.task.title}**: {result.status}")
+            out.append(f"- **Task {result.task.id}: {md_text(result.task.title)}**: {result.status}")
             if result.failure is not None:
                 out += [""] + ["  " + line for line in fenced(explain(result.failure, topic))]
                 if result.hint:
-                    out += ["", f"  Hint: {one_line(result.hint)}"]
+                    out += ["", f"  Hint: {one_line(result.hint)}"]  # the course's own Markdown
                 out.append("")
         out.append("")
     printed = printed_output(grade)
@@ -268,10 +268,10 @@ def class_report_md(curriculum: Curriculum, rows: dict[str, dict], isolation: Is
     n = summary.students
     out = ["# Class report", "",
            f"{n} submissions; {graded_now} graded in this run, {n - graded_now} unchanged since the last run.",
-           f"Isolation: {isolation.describe()}.", f"Time: {seconds:.1f} s.", ""]
+           f"Isolation: {md_text(isolation.describe())}.", f"Time: {seconds:.1f} s.", ""]
     if skipped:
         out += (["Entries that are not submissions:", ""]
-                + [f"- {code_span(name)}: {one_line(why)}" for name, why in skipped] + [""])
+                + [f"- {code_span(name)}: {md_text(why)}" for name, why in skipped] + [""])
     out += ["## Pass rate per task", "", "| topic | task | pass rate |", "|---|---|---|"]
     for topic, task, rate in summary.pass_rates:
         out.append(f"| {md_cell(topic.slug)} | {md_cell(f'{task.id}. {task.title}')} | "
@@ -283,6 +283,6 @@ def class_report_md(curriculum: Curriculum, rows: dict[str, dict], isolation: Is
     else:
         out.append("None recognised.")
     out += ["", "## Submissions that hit limits or crashed", ""]
-    out += ([f"- {one_line(s)}: {one_line(slug)}: {one_line(headline(C.Verdict(slug, 0, '', reason)))}"
+    out += ([f"- {md_text(s)}: {md_text(slug)}: {md_text(headline(C.Verdict(slug, 0, '', reason)))}"
              for s, slug, reason in summary.limits] or ["None."])
     return clean("\n".join(out) + "\n")

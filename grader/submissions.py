@@ -55,9 +55,15 @@ ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, struct.error, Unic
               RuntimeError, NotImplementedError, EOFError, ValueError, OverflowError)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 def shown(name: str) -> str:
-    """A file or entry name as a person can read it: bytes that are not UTF-8 as \\xff."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace") if isinstance(name, str) else str(name)
+    """A file or entry name as a person can find it: bytes that are not UTF-8 as \\xff, control
+    characters (a newline among them) as \\x0a, so that no name can pass for another line."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace") if isinstance(name, str) else str(name)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 def _why_ignored(name: str) -> str:
@@ -106,7 +112,8 @@ class _Intake:
 
 
 def _reason(err: BaseException) -> str:
-    return f"{type(err).__name__}: {shown(str(err))}"[:300]
+    kind = type(err).__name__ if type(err).__module__ == "builtins" else f"{type(err).__module__}.{type(err).__name__}"
+    return f"{kind}: {shown(str(err))}"[:300]
 
 
 def _read_regular(path: Path, limit: int) -> bytes:
