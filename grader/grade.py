@@ -273,7 +273,8 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
     def grader_failed(grade: StudentGrade, slugs: tuple[str, ...], failing: tuple[str, ...], err: Exception) -> None:
         """The grader itself failed on one job of this student (a bug, or a reply it could not
         judge): the student's status says so; the rest of the class is graded as usual."""
-        what = ", ".join(slugs) + (f" (with the reference {', '.join(failing)})" if failing else "")
+        what = ("this submission" if set(slugs) == set(curriculum.slugs) else ", ".join(slugs)) + (
+            f" (with the reference {', '.join(failing)})" if failing else "")
         if not failing:
             for slug in slugs:
                 grade.topics.pop(slug, None)  # not graded: see not_graded

@@ -87,15 +87,17 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]<>|&~#])")
 _BLOCK_START = re.compile(r"^([-+=>])|^(\d+)([.)])")  # what would open a list, a quote or a heading
 
 
+def md_cell(text: Any) -> str:
+    """A Markdown table cell that reads as the text itself: no emphasis, link, raw HTML, entity,
+    code span or heading can start in it, and no | can open another cell. Surrounding spaces
+    are dropped (Markdown would drop them too)."""
+    return _MARKDOWN.sub(r"\\\1", one_line(text).strip())
+
+
 def md_text(text: Any) -> str:
-    """One line of Markdown text that reads as the text itself, wherever it stands: no emphasis,
-    link, raw HTML, entity, code span or heading can start in it, no list or quote at its start,
-    and no | can open another table cell. Surrounding spaces (an indented code block) are dropped."""
-    escaped = _MARKDOWN.sub(r"\\\1", one_line(text).strip())
-    return _BLOCK_START.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", escaped)
-
-
-md_cell = md_text
+    """md_cell, safe wherever the text stands: no list, quote or heading at its start either."""
+    return _BLOCK_START.sub(lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}",
+                            md_cell(text))
 
 
 def cleaned(data: Any) -> Any:
