@@ -83,7 +83,8 @@ def one_line(text: Any) -> str:
     return " ".join(clean(text).replace("\t", " ").split("\n"))
 
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>|&~#])")
+# An underscore between two letters or digits (a slug, an id) can neither open nor close emphasis.
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|&~#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 _BLOCK_START = re.compile(r"^([-+=>])|^(\d+)([.)])")  # what would open a list, a quote or a heading
 
 

@@ -564,6 +564,21 @@ def test_the_reports_cannot_be_forged(hostile_run):
     assert len(gradebook.splitlines()) == len(run.gradebook()) + 1
 
 
+def test_a_rerun_meets_no_abort_and_regrades_what_it_cannot_trust(hostile_run, tmp_path):
+    """Grading the class again (into a copy of its outputs): every student is kept as graded,
+    but one whose results.json is malformed, who is graded again; the run ends normally."""
+    from grader.__main__ import main
+    run = hostile_run
+    out = tmp_path / "out"
+    shutil.copytree(run.out, out)
+    (out / "zz-honest-reference" / "results.json").write_text('{"extra_data": [], "tests": 1}', encoding="utf-8")
+    code = main(["grade", str(run.class_dir), "--out", str(out), "--timeout", f"{TIMEOUT:g}", "--workers", "1"])
+    assert code == 0
+    again = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8"))))
+    assert again == run.gradebook()
+    assert "1 graded in this run" in (out / "class_report.md").read_text(encoding="utf-8")
+
+
 def test_honest_students_are_graded_as_when_alone(hostile_run, honest_run):
     for student in HONEST:
         in_class, alone = hostile_run.results(student), honest_run.results(student)
