@@ -304,13 +304,14 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
         student, slugs, failing = job
         grade = grades[student]
         waiting[student] -= 1
+        if not failing:
+            progress(1)
         try:
             if isinstance(results, Exception):
                 raise results
             grade.seconds += sum(r.seconds for r in results.values())
             if not failing:
                 grade.topics.update(results)
-                progress(1)
                 again: dict[tuple[str, ...], list[str]] = {}
                 for slug, deps in regrades_needed(curriculum, grade, used[student]):
                     again.setdefault(deps, []).append(slug)
@@ -322,12 +323,13 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
                     keep_better(grade, slug, failing, results[slug])
         except Exception as err:  # noqa: BLE001 -- contained: the student gets an error, the class goes on
             grader_failed(grade, slugs, failing, err)
-            if not failing:
-                progress(1)
         if waiting[student] == 0:
             grade.topics = {t.slug: grade.topics.get(t.slug) or not_graded(t) for t in curriculum.topics}
             grade.seconds = round(grade.seconds, 3)
-            on_done(grade)
+            try:
+                on_done(grade)
+            except Exception as err:  # noqa: BLE001 -- the caller's failure for this student; the class goes on
+                grade.error = grade.error or f"this student's grade could not be reported ({type(err).__name__}: {err})"
 
     pool.run([(s.student, tuple(curriculum.slugs), ()) for s in submissions], work, done)
     return [grades[s.student] for s in submissions]
