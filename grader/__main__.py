@@ -11,14 +11,17 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .curriculum import load
 from .offline import install
-from .grade import TOPIC_TIMEOUT, Pool, fingerprint, gradable, grade_submissions, prepare, write_atomic
+from .grade import TOPIC_TIMEOUT, Pool, dump_json, fingerprint, gradable, grade_submissions, prepare, write_atomic
 from .html import class_report_html, feedback_html
-from .report import class_report_md, gradebook_csv, write_student
+from .grade import StudentGrade
+from .messages import one_line
+from .report import points_of, class_report_md, gradebook_csv, unwritten_row, well_formed, write_student
 from .sandbox import wanted_isolation
 from .submissions import read_class
 
@@ -27,8 +30,8 @@ def _previous(path: Path) -> dict | None:
     try:
         if path.stat().st_size < 8 << 20:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else None
-    except (OSError, ValueError):
+            return data if well_formed(data) else None  # anything else: graded again
+    except (OSError, ValueError, RecursionError):
         pass
     return None
 
@@ -54,6 +57,14 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
                 and old.get("extra_data", {}).get("digest") == digests[student]
                 and not old.get("extra_data", {}).get("isolation_degraded", True))
 
+    def unwritten(grade: StudentGrade, why: str) -> dict:
+        row = unwritten_row(curriculum, grade, isolation, why)
+        try:
+            dump_json(out_dir / grade.student / "results.json", row)
+        except Exception:  # noqa: BLE001 -- the gradebook still has the row
+            pass
+        return row
+
     rows = {s.student: previous[s.student] for s in submissions if unchanged(s.student)}
     todo = [s for s in submissions if not unchanged(s.student)]
     console.print(f"{len(submissions)} submissions in {class_dir}: {len(todo)} to grade, "
@@ -76,25 +87,35 @@ def grade_command(args: argparse.Namespace, console: Console) -> int:
                     bar = progress.add_task("grading", total=len(todo))
 
                     def done(grade):
-                        rows[grade.student] = write_student(out_dir, curriculum, grade, isolation,
-                                                            digests[grade.student], prep.fingerprint)
-                        write_atomic(out_dir / grade.student / "feedback.html",
-                                     feedback_html(curriculum, grade, isolation).encode())
+                        try:
+                            rows[grade.student] = write_student(out_dir, curriculum, grade, isolation,
+                                                                digests[grade.student], prep.fingerprint)
+                            write_atomic(out_dir / grade.student / "feedback.html",
+                                         feedback_html(curriculum, grade, isolation).encode())
+                        except Exception as err:  # noqa: BLE001 -- this student's reports, not the class's
+                            rows[grade.student] = unwritten(grade, f"the grader could not write this student's "
+                                                                   f"reports ({type(err).__name__}: {err}"[:400]
+                                                            + "); report it, then grade again")
                         finished.append(grade.student)
                         work[grade.student] = grade.seconds
                     grade_submissions(todo, prep, pool, on_done=done,
                                       progress=lambda n: progress.advance(bar, n), timeout=args.timeout)
-    finally:  # even on Ctrl-C: what is graded is kept, the rest keeps its earlier result
+    finally:  # even on Ctrl-C: what is graded is kept, the rest keeps its earlier result or says why not
         for s in submissions:
-            if s.student not in rows and previous[s.student] is not None:
-                rows[s.student] = previous[s.student]
+            if s.student not in rows:
+                rows[s.student] = previous[s.student] or unwritten(
+                    StudentGrade(s.student), "not graded in this run (interrupted, or the grader stopped): grade again")
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(out_dir / "gradebook.csv", gradebook_csv(curriculum, rows))
         so_far = time.monotonic() - started
-        write_atomic(out_dir / "class_report.md",
-                     class_report_md(curriculum, rows, isolation, so_far, len(finished), skipped).encode())
-        write_atomic(out_dir / "class_report.html",
-                     class_report_html(curriculum, rows, isolation, so_far, len(finished), skipped).encode())
+        for name, render in (("gradebook.csv", lambda: gradebook_csv(curriculum, rows)),
+                             ("class_report.md", lambda: class_report_md(curriculum, rows, isolation, so_far,
+                                                                          len(finished), skipped).encode()),
+                             ("class_report.html", lambda: class_report_html(curriculum, rows, isolation, so_far,
+                                                                              len(finished), skipped).encode())):
+            try:
+                write_atomic(out_dir / name, render())
+            except Exception as err:  # noqa: BLE001 -- the other class files are still written
+                console.print(f"[red]Could not write {name}: {escape(one_line(f'{type(err).__name__}: {err}'))}[/red]")
     seconds = time.monotonic() - started
     show_summary(console, curriculum, rows, isolation)
     per = ""
@@ -116,15 +137,16 @@ def show_summary(console: Console, curriculum, rows: dict[str, dict], isolation)
     table.add_column("total", justify="right", style="bold", no_wrap=True)
     max_total = sum(t.max_points for t in curriculum.topics)
     for student in sorted(rows):
-        extra = rows[student].get("extra_data", {})
-        points = extra.get("topics", {})
+        row = rows[student] if isinstance(rows[student], dict) else {}
+        extra = row.get("extra_data") if isinstance(row.get("extra_data"), dict) else {}
+        points = extra.get("topics") if isinstance(extra.get("topics"), dict) else {}
         cells = []
         for topic in curriculum.topics:
-            p = points.get(topic.slug, 0)
+            p = points_of(points.get(topic.slug))
             colour = "green" if p == topic.max_points else "red" if p == 0 else "yellow"
             cells.append(f"[{colour}]{p:g}[/{colour}]")
-        name = student + (" [red](error)[/red]" if extra.get("error") else "")
-        table.add_row(name, *cells, f"{rows[student].get('score', 0):g}/{max_total}")
+        name = escape(one_line(student)) + (" [red](error)[/red]" if extra.get("error") else "")
+        table.add_row(name, *cells, f"{points_of(row.get('score')):g}/{max_total}")
     console.print(table)
     console.print("  ".join(f"{n} {t.slug}" for n, t in enumerate(curriculum.topics, 1)), style="dim")
 

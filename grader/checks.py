@@ -519,7 +519,8 @@ def visual(got: Any, expected: Any, limit: int = 32) -> dict | None:
             if _same(g, e):
                 continue
             out = {"expected_shape": list(e.shape), "got_shape": list(g.shape)}
-            if e.dim() >= 2 and g.dim() >= 2 and e.is_floating_point() and g.is_floating_point():
+            if (e.dim() >= 2 and g.dim() >= 2 and e.is_floating_point() and g.is_floating_point()
+                    and e.numel() and g.numel()):  # an empty slice has no picture (and cannot reshape to one)
                 first = lambda t: t.reshape(-1, *t.shape[-2:])[0][:limit, :limit]  # noqa: E731
                 out |= {"expected": first(e).double().tolist(),
                         "got": first(g).double().tolist()}

@@ -346,35 +346,66 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
     used = {s.student: {t.slug: uses(curriculum, t.slug, s.files) for t in curriculum.topics} for s in submissions}
     waiting = {s.student: 1 for s in submissions}
 
-    def work(worker: Worker, job) -> dict[str, TopicGrade]:
-        student, slugs, failing = job
-        mine = dict(files[student])
-        for dep in failing:  # the reference for the topics this one builds on
-            mine[curriculum[dep].module_file] = curriculum[dep].solution().read_bytes()
-        results = grade_topics(worker, prep, list(slugs), mine, timeout, {} if failing else used[student])
-        return {slug: without_learner_text(r, failing) for slug, r in results.items()} if failing else results
+    def grader_failed(grade: StudentGrade, slugs: tuple[str, ...], failing: tuple[str, ...], err: Exception) -> None:
+        """The grader itself failed on one job of this student (a bug, or a reply it could not
+        judge): the student's status says so; the rest of the class is graded as usual."""
+        what = ("this submission" if set(slugs) == set(curriculum.slugs) else ", ".join(slugs)) + (
+            f" (with the reference {', '.join(failing)})" if failing else "")
+        if not failing:
+            for slug in slugs:
+                grade.topics.pop(slug, None)  # not graded: see not_graded
+        grade.error = grade.error or (f"the grader failed on {what} ({type(err).__name__}: {err}"[:400]
+                                      + "); not a verdict on the code: report it, then grade again")
 
-    def done(job, results: dict[str, TopicGrade], submit) -> None:
+    def not_graded(topic) -> TopicGrade:
+        return TopicGrade(topic.slug, [], [], 0.0, topic.max_points,
+                          note="Not graded: the grader failed on this topic (see the problem above).")
+
+    def work(worker: Worker, job) -> dict[str, TopicGrade] | Exception:
+        student, slugs, failing = job
+        try:
+            mine = dict(files[student])
+            for dep in failing:  # the reference for the topics this one builds on
+                mine[curriculum[dep].module_file] = curriculum[dep].solution().read_bytes()
+            results = grade_topics(worker, prep, list(slugs), mine, timeout, {} if failing else used[student])
+            return {slug: without_learner_text(r, failing) for slug, r in results.items()} if failing else results
+        except Exception as err:  # noqa: BLE001 -- this student's failure, not the class's (see `done`)
+            try:  # the worker may have stopped halfway through a reply: the next student gets a fresh one
+                worker.restart()
+            except Exception:  # noqa: BLE001 -- its next job meets (and contains) the same failure
+                pass
+            return err
+
+    def done(job, results: dict[str, TopicGrade] | Exception, submit) -> None:
         student, slugs, failing = job
         grade = grades[student]
-        grade.seconds += sum(r.seconds for r in results.values())
         waiting[student] -= 1
         if not failing:
-            grade.topics.update(results)
             progress(1)
-            again: dict[tuple[str, ...], list[str]] = {}
-            for slug, deps in regrades_needed(curriculum, grade, used[student]):
-                again.setdefault(deps, []).append(slug)
-            for deps, topics in again.items():  # one job per set of references: one fork, not one per topic
-                waiting[student] += 1
-                submit((student, tuple(topics), deps))
-        else:
-            for slug in slugs:
-                keep_better(grade, slug, failing, results[slug])
+        try:
+            if isinstance(results, Exception):
+                raise results
+            grade.seconds += sum(r.seconds for r in results.values())
+            if not failing:
+                grade.topics.update(results)
+                again: dict[tuple[str, ...], list[str]] = {}
+                for slug, deps in regrades_needed(curriculum, grade, used[student]):
+                    again.setdefault(deps, []).append(slug)
+                for deps, topics in again.items():  # one job per set of references: one fork, not one per topic
+                    waiting[student] += 1
+                    submit((student, tuple(topics), deps))
+            else:
+                for slug in slugs:
+                    keep_better(grade, slug, failing, results[slug])
+        except Exception as err:  # noqa: BLE001 -- contained: the student gets an error, the class goes on
+            grader_failed(grade, slugs, failing, err)
         if waiting[student] == 0:
-            grade.topics = {t.slug: grade.topics[t.slug] for t in curriculum.topics}
+            grade.topics = {t.slug: grade.topics.get(t.slug) or not_graded(t) for t in curriculum.topics}
             grade.seconds = round(grade.seconds, 3)
-            on_done(grade)
+            try:
+                on_done(grade)
+            except Exception as err:  # noqa: BLE001 -- the caller's failure for this student; the class goes on
+                grade.error = grade.error or f"this student's grade could not be reported ({type(err).__name__}: {err})"
 
     pool.run([(s.student, tuple(curriculum.slugs), ()) for s in submissions], work, done)
     return [grades[s.student] for s in submissions]

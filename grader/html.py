@@ -6,7 +6,9 @@ side by side, or the two shapes; for the class, pass rates, the common mistakes 
 of scores. A page stands alone: inline CSS and hand-written SVG, no script, no external asset,
 and a Content-Security-Policy that would refuse them anyway. Everything that comes from a
 submission (messages quote exceptions and printed output; file names, notes) is HTML-escaped,
-so a hostile submission cannot put markup into an instructor's report.
+so a hostile submission cannot put markup into an instructor's report, after grader.messages.clean
+has taken out control characters and lone surrogates. Odd numbers (NaN, infinities, values near
+the largest float) are drawn, never a reason for a page to fail.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from urllib.parse import quote
 from . import checks as C
 from .curriculum import Curriculum, Topic
 from .grade import StudentGrade
-from .messages import explain, headline
+from .messages import clean, explain, headline
 from .report import TaskResult, class_summary, printed_output, task_results
 from .sandbox import Isolation
 
@@ -86,7 +88,7 @@ td.bar svg { display: block; width: 100%; height: 1rem; }
 
 
 def _e(value: Any) -> str:
-    return escape(str(value), quote=True)
+    return escape(clean(value), quote=True)
 
 
 def _page(title: str, body: list[str]) -> str:
@@ -120,6 +122,7 @@ def _cell_number(value: float) -> str:
 
 
 def _mix(stops: tuple[str, ...], t: float) -> str:
+    t = 0.5 if math.isnan(t) else t
     t = min(max(t, 0.0), 1.0) * (len(stops) - 1)
     i = min(int(t), len(stops) - 2)
     a, b, f = stops[i], stops[i + 1], t - i
@@ -151,15 +154,19 @@ class Scale:
     def colour(self, value: float) -> str:
         if math.isinf(value):
             return self.stops[-1 if value > 0 else 0]
-        span = self.high - self.low
-        return _mix(self.stops, 0.5 if span <= 0 else (value - self.low) / span)
+        half_span = self.high / 2 - self.low / 2  # halves: near the largest float, high - low is inf
+        return _mix(self.stops, 0.5 if not half_span > 0 else (value / 2 - self.low / 2) / half_span)
+
+    def at(self, fraction: float) -> float:
+        """The value a fraction of the way from low to high (without overflowing)."""
+        return self.low * (1 - fraction) + self.high * fraction
 
 
 def _matrix(value: Any) -> list[list[float]] | None:
     """A non-empty rectangular list of lists of floats, or None: the verdict's data is checked."""
     try:
         rows = [[float(v) for v in row] for row in value]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
         return None
@@ -169,7 +176,7 @@ def _matrix(value: Any) -> list[list[float]] | None:
 def _shape(value: Any) -> list[int] | None:
     try:
         return [int(v) for v in value]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -217,7 +224,7 @@ def legend_svg(scale: Scale, matrices: list[list[list[float]]]) -> str:
     out = [_svg(width, height, f"colour scale from {_number(scale.low)} to {_number(scale.high)}",
                 f'font-size="10" style="max-width:{width * 1.3:.0f}px"')]
     out += [f'<rect x="{4 + k * step}" y="2" width="{step + 0.5}" height="12" '
-            f'fill="{scale.colour(scale.low + (scale.high - scale.low) * (k + 0.5) / steps)}"/>' for k in range(steps)]
+            f'fill="{scale.colour(scale.at((k + 0.5) / steps))}"/>' for k in range(steps)]
     out.append(f'<text x="4" y="27" fill="{INK}">min {_e(_number(scale.low))}</text>'
                f'<text x="{4 + bar}" y="27" text-anchor="end" fill="{INK}">max {_e(_number(scale.high))}</text>')
     if scale.stops is DIVERGING:
@@ -492,7 +499,7 @@ def class_report_html(curriculum: Curriculum, rows: dict[str, dict], isolation: 
     for student, score, status in summary.scores:
         problem = "" if status == "graded" else f' <span class="muted">{_e(status)}</span>'
         share = score / summary.max_total if summary.max_total else None
-        table.append(f'<tr><td><a href="{_e(quote(student))}/feedback.html">{_e(student)}</a>{problem}</td>'
+        table.append(f'<tr><td><a href="{_e(quote(clean(student)))}/feedback.html">{_e(student)}</a>{problem}</td>'
                      f'<td class="bar">{bar_svg(share, student)}</td>'
                      f'<td class="num">{score:g} / {summary.max_total}</td></tr>')
     body.append('<div class="table"><table><thead><tr><th>student</th><th colspan="2">total</th></tr></thead>'

@@ -5,22 +5,30 @@ inside one wrapper folder) or a `.zip` of such a folder. Only the curriculum's t
 are taken: regular files, UTF-8, at most MAX_FILE bytes, found at the shallowest depth.
 Everything else (conftest.py, pytest.ini, .pth, sitecustomize.py, __pycache__, symlinks,
 torch.py, ...) is ignored and reported, so nothing but the topic modules reaches a worker.
+
+Reading one entry never stops the class: an entry that cannot be read (a corrupt zip, a file the
+grader may not open, a name that is not UTF-8) becomes a submission with an `error`, and every
+other student is read as usual. Two entries for one id (a folder and a zip) are both refused.
 """
 
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import re
 import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 MAX_FILE = 256 * 1024
 MAX_ENTRIES = 2000
 MAX_DEPTH = 4
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+# Matched whole (fullmatch): "$" would let a trailing newline through, and a look-alike row in.
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 # The class's own outputs live beside the students' folders: a student named so would take their place.
 RESERVED_IDS = frozenset({"gradebook.csv", "class_report.md", "class_report.html"})
 
@@ -36,7 +44,26 @@ class Submission:
         h = hashlib.sha256()
         for name in sorted(self.files):
             h.update(name.encode() + b"\0" + hashlib.sha256(self.files[name]).digest())
+        if self.error:  # an entry that could not be read is read again once it can be
+            h.update(b"error\0" + self.error.encode("utf-8", "backslashreplace"))
         return h.hexdigest()
+
+
+# What reading a zip may raise on a corrupt or strange archive: a bad deflate or LZMA stream, a
+# name flagged UTF-8 that is not, an unsupported method, a truncated file.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, struct.error, UnicodeDecodeError, OSError,
+              RuntimeError, NotImplementedError, EOFError, ValueError, OverflowError)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def shown(name: str) -> str:
+    """A file or entry name as a person can find it: bytes that are not UTF-8 as \\xff, control
+    characters (a newline among them) as \\x0a, so that no name can pass for another line."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace") if isinstance(name, str) else str(name)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 def _why_ignored(name: str) -> str:
@@ -58,7 +85,7 @@ class _Intake:
         self.depth: dict[str, int] = {}
 
     def offer(self, path: PurePosixPath, size: int, read) -> None:
-        name = path.name
+        name, path = path.name, PurePosixPath(shown(str(path)))
         if "__pycache__" in path.parts:
             return self.sub.ignored.append((str(path), "never used: compiled cache"))
         if name not in self.modules:
@@ -68,7 +95,12 @@ class _Intake:
         depth = len(path.parts)
         if name in self.depth and self.depth[name] <= depth:
             return self.sub.ignored.append((str(path), "another copy of this module was taken instead"))
-        data = read(MAX_FILE + 1)
+        try:
+            data = read(MAX_FILE + 1)
+        except ZIP_ERRORS as err:
+            why = f"cannot be read ({_reason(err)})"
+            self.sub.error = self.sub.error or f"{path} {why}: ask for it again"
+            return self.sub.ignored.append((str(path), why))
         if len(data) > MAX_FILE:
             return self.sub.ignored.append((str(path), "too large"))
         try:
@@ -77,6 +109,21 @@ class _Intake:
             return self.sub.ignored.append((str(path), "not UTF-8 text"))
         self.depth[name] = depth
         self.sub.files[name] = data
+
+
+def _reason(err: BaseException) -> str:
+    kind = type(err).__name__ if type(err).__module__ == "builtins" else f"{type(err).__module__}.{type(err).__name__}"
+    return f"{kind}: {shown(str(err))}"[:300]
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file; never follows a link nor waits on a FIFO or a
+    device put there after it was listed."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"not a regular file any more")
+        return f.read(limit)
 
 
 def read_folder(folder: Path, student: str, modules: set[str]) -> Submission:
@@ -88,7 +135,7 @@ def read_folder(folder: Path, student: str, modules: set[str]) -> Submission:
             dirs[:] = []
         for entry in sorted(dirs):
             if (Path(current) / entry).is_symlink():
-                intake.sub.ignored.append((str(rel / entry), "symlink: never followed"))
+                intake.sub.ignored.append((shown(str(rel / entry)), "symlink: never followed"))
         dirs[:] = sorted(d for d in dirs if not (Path(current) / d).is_symlink())
         for name in sorted(files):
             seen += 1
@@ -96,16 +143,16 @@ def read_folder(folder: Path, student: str, modules: set[str]) -> Submission:
                 intake.sub.error = f"more than {MAX_ENTRIES} files; the rest were not read"
                 return intake.sub
             path = Path(current) / name
-            info = path.lstat()
-            if not stat.S_ISREG(info.st_mode):
-                intake.sub.ignored.append((str(rel / name), "symlink or special file: never followed"))
+            try:
+                info = path.lstat()
+            except OSError as err:
+                intake.sub.ignored.append((shown(str(rel / name)), f"cannot be read ({_reason(err)})"))
                 continue
-
-            def read(limit: int, _path=path) -> bytes:
-                fd = os.open(_path, os.O_RDONLY | os.O_NOFOLLOW)
-                with os.fdopen(fd, "rb") as f:
-                    return f.read(limit)
-            intake.offer(PurePosixPath(*(rel / name).parts), info.st_size, read)
+            if not stat.S_ISREG(info.st_mode):
+                intake.sub.ignored.append((shown(str(rel / name)), "symlink or special file: never followed"))
+                continue
+            intake.offer(PurePosixPath(*(rel / name).parts), info.st_size,
+                         lambda limit, _path=path: _read_regular(_path, limit))
     return intake.sub
 
 
@@ -122,42 +169,59 @@ def read_zip(archive: Path, student: str, modules: set[str]) -> Submission:
                 if info.is_dir():
                     continue
                 if path.is_absolute() or ".." in path.parts or len(path.parts) > MAX_DEPTH + 1:
-                    intake.sub.ignored.append((info.filename, "unsafe path in the zip"))
+                    intake.sub.ignored.append((shown(info.filename), "unsafe path in the zip"))
                     continue
                 if stat.S_ISLNK(info.external_attr >> 16):
-                    intake.sub.ignored.append((info.filename, "symlink: never followed"))
+                    intake.sub.ignored.append((shown(info.filename), "symlink: never followed"))
                     continue
 
                 def read(limit: int, _info=info) -> bytes:
                     with zf.open(_info) as f:
                         return f.read(limit)
                 intake.offer(path, info.file_size, read)
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as err:
-        intake.sub.error = f"the zip cannot be read ({type(err).__name__}: {err})"
+    except ZIP_ERRORS as err:
+        intake.sub.error = f"the zip cannot be read ({_reason(err)})"
     return intake.sub
 
 
 def read_class(folder: Path, modules: set[str]) -> tuple[list[Submission], list[tuple[str, str]]]:
-    """Every student's submission, sorted by id, and the entries that are not a submission."""
-    submissions, skipped = [], []
+    """Every student's submission, sorted by id, and the entries that are not a submission.
+
+    An id is taken whole from the entry's name (a folder, or a .zip without its suffix); two
+    entries with one id are both refused, so neither is graded as the other."""
+    entries: dict[str, list[Path]] = {}
+    skipped = []
     for entry in sorted(folder.iterdir()):
-        student = entry.name[:-4] if entry.name.lower().endswith(".zip") else entry.name
-        if entry.name.startswith("."):
+        name = entry.name
+        student = name[:-4] if name.lower().endswith(".zip") else name
+        if name.startswith("."):
             continue
-        if not STUDENT_ID.match(student):
-            skipped.append((entry.name, "not a usable student id (letters, digits, . _ @ + -)"))
+        if not STUDENT_ID.fullmatch(student):
+            skipped.append((shown(name), "not a usable student id (letters, digits, . _ @ + -)"))
         elif student.lower() in RESERVED_IDS:
-            skipped.append((entry.name, "not a usable student id (the name of a class report)"))
+            skipped.append((name, "not a usable student id (the name of a class report)"))
         elif entry.is_symlink():
-            skipped.append((entry.name, "symlink: never followed"))
-        elif entry.is_dir():
-            submissions.append(read_folder(entry, student, modules))
-        elif entry.is_file() and entry.name.lower().endswith(".zip"):
-            submissions.append(read_zip(entry, student, modules))
+            skipped.append((name, "symlink: never followed"))
+        elif entry.is_dir() or (entry.is_file() and name.lower().endswith(".zip")):
+            entries.setdefault(student, []).append(entry)
         else:
-            skipped.append((entry.name, "neither a folder nor a .zip"))
-    ids = [s.student for s in submissions]
-    for sub in submissions:
-        if ids.count(sub.student) > 1:
-            sub.error = "two entries for this student (a folder and a zip?)"
+            skipped.append((name, "neither a folder nor a .zip"))
+    submissions = []
+    for student, found in sorted(entries.items()):
+        if len(found) > 1:
+            names = " and ".join(p.name for p in found)
+            submissions.append(Submission(student, error=f"two entries for this student ({names}); neither was "
+                                                          "graded: keep one and grade again"))
+        else:
+            submissions.append(read_entry(found[0], student, modules))
     return submissions, skipped
+
+
+def read_entry(entry: Path, student: str, modules: set[str]) -> Submission:
+    """One student's folder or zip; whatever goes wrong is this student's error, not the class's."""
+    try:
+        if entry.is_dir():
+            return read_folder(entry, student, modules)
+        return read_zip(entry, student, modules)
+    except Exception as err:  # noqa: BLE001 -- one unreadable entry must not stop the class
+        return Submission(student, error=f"{entry.name} cannot be read ({_reason(err)})")

@@ -40,6 +40,7 @@ from grader.checks import load_checks
 from grader.curriculum import ROOT, Curriculum, Topic, load
 from grader.demo import submission_files, write_submission
 from grader.offline import install
+from grader.submissions import STUDENT_ID
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -98,6 +99,8 @@ def build_hostile(class_dir: Path, curriculum: Curriculum, case: dict) -> None:
     build = case.get("build", "module")
     if build == "zip_slip":
         return build_zip_slip(class_dir / f"{student}.zip", student, files, topic)
+    if build in INTAKE_BUILDS:
+        return INTAKE_BUILDS[build](class_dir, student, files, topic)
     if build == "reserved_names":
         for name in RESERVED:
             write_submission(class_dir, name, {k: v for k, v in files.items() if k != topic.module_file})
@@ -132,6 +135,88 @@ def build_zip_slip(archive: Path, student: str, files: dict[str, bytes], topic: 
         zf.writestr(link, str(topic.solution()))
 
 
+# -- Issue 11: entries the intake must read safely or refuse clearly (catalogue: build)
+
+FORGED_HEADING = "## Every student: 70 of 70"
+
+
+def build_corrupt_zip(method: int, keep: int):
+    """A zip whose stream for the case's module no decompressor accepts (after `keep` bytes:
+    the LZMA header); the other modules are intact."""
+    def build(class_dir: Path, student: str, files: dict[str, bytes], topic: Topic) -> None:
+        archive = class_dir / f"{student}.zip"
+        with zipfile.ZipFile(archive, "w", method) as zf:
+            for name, content in files.items():
+                zf.writestr(name, content * (20 if name == topic.module_file else 1))
+            info = zf.getinfo(topic.module_file)
+        data = bytearray(archive.read_bytes())
+        start = info.header_offset + 30 + len(info.filename.encode()) + keep
+        data[start:start + info.compress_size - keep] = b"\xff" * (info.compress_size - keep)
+        archive.write_bytes(bytes(data))
+    return build
+
+
+def build_utf8_flag_name(class_dir: Path, student: str, files: dict[str, bytes], topic: Topic) -> None:
+    """A zip holding a member whose name is flagged UTF-8 but is not (zipfile cannot list it)."""
+    archive = class_dir / f"{student}.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+        zf.writestr("caf\u00e9.txt", b"notes")  # stored as UTF-8, with the flag
+    archive.write_bytes(archive.read_bytes().replace("caf\u00e9".encode(), b"caf\xe9\xe9"))
+
+
+def build_non_utf8_names(class_dir: Path, student: str, files: dict[str, bytes], topic: Topic) -> None:
+    """The student's folder holds a file and a folder whose names are not UTF-8; beside it, an
+    entry whose own name is not UTF-8."""
+    write_submission(class_dir, student, files)
+    folder = os.fsencode(class_dir / student)
+    with open(os.path.join(folder, b"notes\xff.txt"), "wb") as f:
+        f.write(b"notes")
+    os.mkdir(os.path.join(folder, b"old\xfe"))
+    with open(os.path.join(folder, b"old\xfe", topic.module_file.encode()), "wb") as f:
+        f.write(files[topic.module_file])
+    write_submission(class_dir, os.fsdecode(os.fsencode(student) + b"\xff"), files)
+
+
+def build_fifo_module(class_dir: Path, student: str, files: dict[str, bytes], topic: Topic) -> None:
+    """The module is a FIFO: opening it to read would wait forever (as root, chmod 000 still
+    reads; grader/tests/test_trusted_side.py simulates the refused open)."""
+    write_submission(class_dir, student, {k: v for k, v in files.items() if k != topic.module_file})
+    os.mkfifo(class_dir / student / topic.module_file)
+
+
+def build_duplicate_entries(class_dir: Path, student: str, files: dict[str, bytes], topic: Topic) -> None:
+    """A folder and a zip under one id: the zip was graded for both."""
+    write_submission(class_dir, student, files)
+    with zipfile.ZipFile(class_dir / f"{student}.zip", "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+
+
+def build_newline_entry(class_dir: Path, student: str, files: dict[str, bytes], topic: Topic) -> None:
+    """An entry whose name carries Markdown after newlines: a heading and a table row."""
+    write_submission(class_dir, f"{student}\n\n{FORGED_HEADING}\n\n| zz-honest-stubs | 70 |", files)
+
+
+def build_trailing_newline_id(class_dir: Path, student: str, files: dict[str, bytes], topic: Topic) -> None:
+    """A look-alike of an honest student: its id with a trailing newline ('$' matched it)."""
+    write_submission(class_dir, "zz-honest-stubs\n", files)
+
+
+INTAKE_BUILDS = {
+    "corrupt_deflate": build_corrupt_zip(zipfile.ZIP_DEFLATED, 0),
+    "corrupt_lzma": build_corrupt_zip(zipfile.ZIP_LZMA, 9),
+    "utf8_flag_name": build_utf8_flag_name,
+    "non_utf8_names": build_non_utf8_names,
+    "fifo_module": build_fifo_module,
+    "duplicate_entries": build_duplicate_entries,
+    "newline_entry": build_newline_entry,
+    "trailing_newline_id": build_trailing_newline_id,
+}
+SKIPPED_BUILDS = {"reserved_names", "newline_entry", "trailing_newline_id"}  # no row of their own
+
+
 def build_honest(class_dir: Path, curriculum: Curriculum) -> None:
     for student, recipe in HONEST.items():
         write_submission(class_dir, student, submission_files(curriculum, recipe, HOSTILE))
@@ -152,6 +237,8 @@ def snapshot(root: Path, skip: set[str] = frozenset()) -> dict[str, tuple]:
             info = path.lstat()
             if stat.S_ISLNK(info.st_mode):
                 found[str(rel / name)] = ("link", os.readlink(path))
+            elif not stat.S_ISREG(info.st_mode):  # a FIFO: reading it would wait forever
+                found[str(rel / name)] = ("special", stat.S_IFMT(info.st_mode), info.st_mtime_ns)
             else:
                 found[str(rel / name)] = (info.st_size, info.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
     return found
@@ -329,7 +416,11 @@ def test_the_catalogue_is_well_formed(curriculum):
         assert case["topic"] in curriculum.slugs, case["id"]
         assert case["points"] in ("0", "less than max", "max", "skipped"), case["id"]
         assert set(case["reasons"]) | set(case.get("degraded_reasons", [])) <= REASONS, case["id"]
-        assert case["others"] in ("max", "max but next", "max before", "crash"), case["id"]
+        assert case["others"] in ("max", "max but next", "max before", "crash", "none"), case["id"]
+        assert case.get("status", "graded") in ("graded", "error") and (case.get("status") != "error") == (
+            "error" not in case), case["id"]
+        assert case.get("build", "module") in {"module", "symlink", "symlinked_folder", "planted_pyc", "zip_slip",
+                                               *INTAKE_BUILDS, *SKIPPED_BUILDS}, case["id"]
         source = (HOSTILE / case["file"]).read_text(encoding="utf-8")
         assert source.startswith('"""'), f"{case['file']} must start with a docstring saying what it attempts"
         for extra in case.get("extra", {}).values():
@@ -347,15 +438,24 @@ def case_param(case: dict):
 def test_hostile_case(hostile_run, case):
     run, curriculum = hostile_run, hostile_run.curriculum
     student = student_id(case)
-    if case.get("build") == "reserved_names":
-        for name in RESERVED:
-            assert (run.out / name).is_file(), f"{name} must be the class's file, not a student's folder"
-            assert name not in {row["student"] for row in run.gradebook()}
-        assert all(name in (run.out / "class_report.md").read_text() for name in RESERVED), \
-            "the class report lists the entries it did not grade"
-        return
+    if case.get("build") in SKIPPED_BUILDS:
+        return expect_refused_entry(run, case)
     results = run.results(student)
     topic = curriculum[case["topic"]]
+    status = next(row["status"] for row in run.gradebook() if row["student"] == student)
+    report = (run.out / "class_report.md").read_text(encoding="utf-8")
+    if "listed" in case:
+        assert case["listed"] in report, f"the class report does not list {case['listed']!r}"
+    if "ignored" in case:
+        assert any(case["ignored"] in path for path, _ in results["extra_data"]["ignored"]), results["extra_data"]
+    if case.get("status") == "error":
+        assert status.startswith("error: ") and case["error"] in status, status
+    elif case.get("contained") and status.startswith("error: "):  # contained here; its root is mended elsewhere
+        assert case["contained"] in status, status
+        assert results["extra_data"]["topics"][topic.slug] == 0
+        return
+    else:
+        assert status == "graded", status
     expect_topic(results, topic, case["points"], case["reasons"], case.get("hidden_only", False))
 
     included = [t.slug for t in included_topics(curriculum, case)]
@@ -368,11 +468,11 @@ def test_hostile_case(hostile_run, case):
                 expect_topic(results, t, "0", ["crash"])
     else:
         after = curriculum.slugs[curriculum.slugs.index(topic.slug) + 1:]  # the order topics are graded in
-        exempt = {"max": set(), "max but next": set(after[:1]), "max before": set(after)}[case["others"]]
+        exempt = {"max": set(), "max but next": set(after[:1]), "max before": set(after), "none": set()}[case["others"]]
         for t in others:
             if t.slug in exempt:
                 continue
-            if t.slug in included:
+            if t.slug in included and case["others"] != "none":
                 expect_topic(results, t, "max", [])
             else:
                 expect_topic(results, t, "0", ["missing_name"])
@@ -386,6 +486,23 @@ def test_hostile_case(hostile_run, case):
         assert text not in shown, f"{student} was shown {text!r}"
 
 
+def expect_refused_entry(run: Run, case: dict) -> None:
+    """An entry that is no student of its own: refused, listed, and it changes no one's row."""
+    rows = run.gradebook()
+    report = (run.out / "class_report.md").read_text(encoding="utf-8")
+    if case["build"] == "reserved_names":
+        for name in RESERVED:
+            assert (run.out / name).is_file(), f"{name} must be the class's file, not a student's folder"
+            assert name not in {row["student"] for row in rows}
+        assert all(name in report for name in RESERVED), "the class report lists the entries it did not grade"
+        return
+    assert case["listed"] in report, f"the class report does not list {case['listed']!r}"
+    assert case["listed"] in (run.out / "class_report.html").read_text(encoding="utf-8")
+    assert [row["student"] for row in rows].count("zz-honest-stubs") == 1
+    assert all(STUDENT_ID.fullmatch(row["student"]) for row in rows), [r["student"] for r in rows]
+    assert FORGED_HEADING not in report.splitlines(), "a forged heading in the class report"
+
+
 # ---------------------------------------------------------------------------------------------
 # The class as a whole
 
@@ -393,10 +510,14 @@ def test_hostile_case(hostile_run, case):
 def test_the_class_run_finished_and_reports_everyone(hostile_run):
     run = hostile_run
     assert run.code == 0
-    expected = {student_id(c) for c in CASES if c.get("build") != "reserved_names"} | set(HONEST)
+    expected = {student_id(c) for c in CASES if c.get("build") not in SKIPPED_BUILDS} | set(HONEST)
     rows = run.gradebook()
-    assert {row["student"] for row in rows} == expected
-    assert all(row["status"] == "graded" for row in rows), [r for r in rows if r["status"] != "graded"]
+    assert sorted(row["student"] for row in rows) == sorted(expected)  # each once: no look-alike row
+    errors = {student_id(c) for c in CASES if c.get("status") == "error"}
+    contained = {student_id(c) for c in CASES if c.get("contained")}
+    assert all(row["status"] == "graded" for row in rows if row["student"] not in errors | contained), \
+        [r for r in rows if r["status"] != "graded"]
+    assert all(row["status"].startswith("error: ") for row in rows if row["student"] in errors)
     max_total = sum(t.max_points for t in run.curriculum.topics)
     assert {row["max_total"] for row in rows} == {str(max_total)}
     for student in expected:
@@ -423,6 +544,45 @@ def test_the_output_folder_holds_only_reports(hostile_run):
         assert "PWNED" not in path.read_text(encoding="utf-8", errors="replace"), f"forged content in {rel}"
         if path.suffix == ".html":  # whatever a submission printed or raised is escaped, never markup
             assert not re.search(r"<\s*(script|img|iframe)", path.read_text(encoding="utf-8"), re.IGNORECASE), rel
+
+
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_the_reports_cannot_be_forged(hostile_run):
+    """Whatever the students wrote or named: every report is UTF-8 without a control character
+    (terminal escape codes among them), class_report.md has the grader's headings and tables
+    only, and the gradebook one line per student."""
+    run = hostile_run
+    for path in sorted(run.out.rglob("*")):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8")  # strictly: no lone surrogate got through
+            found = UNSAFE.search(text.replace("\r\n", "\n") if path.suffix == ".csv" else text)
+            assert found is None, f"{path.relative_to(run.out)} holds {found.group()!r}"
+    report = (run.out / "class_report.md").read_text(encoding="utf-8")
+    headings = [line for line in report.splitlines() if line.startswith("#")]
+    assert headings == ["# Class report", "## Pass rate per task", "## Most common recognised mistakes",
+                        "## Submissions that hit limits or crashed"], headings
+    rows = [line for line in report.splitlines() if line.startswith("|")]
+    assert all(len(re.findall(r"(?<!\\)\|", line)) == 4 for line in rows), [r for r in rows if r.count("|") != 4]
+    assert "\\<\\|unk\\|\\>" in report  # a task title's pipes stay in their cell
+    gradebook = (run.out / "gradebook.csv").read_text(encoding="utf-8")
+    assert len(gradebook.splitlines()) == len(run.gradebook()) + 1
+
+
+def test_a_rerun_meets_no_abort_and_regrades_what_it_cannot_trust(hostile_run, tmp_path):
+    """Grading the class again (into a copy of its outputs): every student is kept as graded,
+    but one whose results.json is malformed, who is graded again; the run ends normally."""
+    from grader.__main__ import main
+    run = hostile_run
+    out = tmp_path / "out"
+    shutil.copytree(run.out, out)
+    (out / "zz-honest-reference" / "results.json").write_text('{"extra_data": [], "tests": 1}', encoding="utf-8")
+    code = main(["grade", str(run.class_dir), "--out", str(out), "--timeout", f"{TIMEOUT:g}", "--workers", "1"])
+    assert code == 0
+    again = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8"))))
+    assert again == run.gradebook()
+    assert "1 graded in this run" in (out / "class_report.md").read_text(encoding="utf-8")
 
 
 def test_honest_students_are_graded_as_when_alone(hostile_run, honest_run):

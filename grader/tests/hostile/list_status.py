@@ -1,0 +1,35 @@
+"""Wraps grader.wire.pack so that this topic's outcomes go back with a list as their status:
+Outcome.from_data looked the list up in a frozenset, raised TypeError on the trusted side and
+stopped the whole class. It must cost this student (bad output, or an error the grader names),
+never the class."""
+import torch
+
+import grader.wire as wire
+
+_real = wire.pack
+
+
+def _forged(value):
+    if isinstance(value, dict) and "scores_are_all_dot_products" in value:  # this topic's outcomes
+        value = {name: [{"status": ["passed"], "value": None, "message": ""} for _ in items]
+                 for name, items in value.items()}
+    return _real(value)
+
+
+wire.pack = _forged
+
+
+def attention_scores(inputs):
+    return torch.zeros(inputs.shape[0], inputs.shape[0])
+
+
+def softmax_naive(x):
+    return torch.zeros_like(x)
+
+
+def attention_weights(scores):
+    return torch.zeros_like(scores)
+
+
+def context_vectors(inputs):
+    return torch.zeros_like(inputs)
