@@ -448,6 +448,8 @@ class Verdict:
     seed: int | None = None
     what: str = ""
     visual: dict | None = None  # what a picture of the failure needs (see `visual`)
+    candidates: tuple[str, ...] = ()  # every catalogued mistake the output matches; `mistake` is the one kept
+    shows: str = ""  # what the output shows when no mistake is kept (grader.checks.diagnose)
     hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
 
     @property
@@ -484,7 +486,7 @@ def hidden_verdict(verdict: Verdict) -> Verdict:
                              else "an exception")
     advice = (" The public checks pass? Then look for sizes or values your code assumes."
               if verdict.reason in (WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE, EXCEPTION) else "")
-    return replace(verdict, seed=None, visual=None, hidden=True,
+    return replace(verdict, seed=None, visual=None, hidden=True, shows="",
                    message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")
 
 
@@ -495,15 +497,16 @@ def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any
     base = dict(slug=check.slug, task=check.task, check=check.name, seed=seed, what=check.what)
     if outcome.status != "ok":
         line = error_line(outcome.message) if outcome.status == EXCEPTION else None
-        mistake = next((m for m, text in (raised or {}).items() if text == line), None)
-        return Verdict(reason=outcome.status, message=outcome.message, mistake=mistake, **base)
+        candidates = tuple(m for m, text in (raised or {}).items() if text == line)
+        return Verdict(reason=outcome.status, message=outcome.message, mistake=candidates[0] if candidates else None,
+                       candidates=candidates, **base)
     try:
         check.verdict(outcome.value, expected)
     except Failed as failed:
-        mistake = recognise(check, outcome.value, mistakes or {})
-        shows = "" if mistake else diagnose(outcome.value, expected, check.dims, inputs)
-        return Verdict(reason=failed.reason, message=failed.message + (f"\n{shows}" if shows else ""),
-                       visual=visual(outcome.value, expected), mistake=mistake, **base)
+        candidates = recognise(check, outcome.value, mistakes or {})
+        shows = diagnose(outcome.value, expected, check.dims, inputs)
+        return Verdict(reason=failed.reason, message=failed.message, shows=shows, visual=visual(outcome.value, expected),
+                       mistake=candidates[0] if candidates else None, candidates=candidates, **base)
     except Exception as err:  # a judge tripping over strange output is still the output's fault
         return Verdict(reason=BAD_OUTPUT, message=f"your output could not be judged ({type(err).__name__}: {err})", **base)
     return Verdict(reason=PASSED, **base)
@@ -532,17 +535,17 @@ def visual(got: Any, expected: Any, limit: int = 32) -> dict | None:
     return None
 
 
-def recognise(check: Check, got: Any, mistakes: dict[str, Any]) -> str | None:
-    """The first catalogued mistake whose output on the same inputs equals the learner's."""
+def recognise(check: Check, got: Any, mistakes: dict[str, Any]) -> tuple[str, ...]:
+    """Every catalogued mistake whose output on the same inputs equals the learner's, in
+    catalogue order (grader.run.judge_topic drops those whose own task passes)."""
+    found = []
     for mistake_id, value in mistakes.items():
         try:
             compare(got, value, dims=check.dims, rtol=check.rtol, atol=check.atol)
-        except Failed:
+        except Exception:  # Failed, or a value the comparison trips over: not this mistake
             continue
-        except Exception:
-            continue
-        return mistake_id
-    return None
+        found.append(mistake_id)
+    return tuple(found)
 
 
 @dataclass

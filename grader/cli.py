@@ -144,7 +144,7 @@ def explain_problem(kata: Kata, topic: Topic, task: L.TaskProgress) -> None:
     headline, *rest = explain(task.problem(), topic).splitlines()
     kata.print((headline, "bold red"))
     for line in rest:
-        known = line.lstrip().startswith(("This looks like a known mistake", "Hint "))
+        known = line.lstrip().startswith(("This looks like a known mistake", "One way to get this is", "Hint "))
         kata.print((line, "yellow" if known else ""))
 
 

@@ -36,7 +36,10 @@ def mistake_note(verdict: C.Verdict, topic: Topic) -> str:
     mistake = topic.mistakes.get(verdict.mistake) if verdict.mistake else None
     if mistake is None:
         return ""
-    return (f"This looks like a known mistake: {mistake.says.rstrip('.')}.\n"
+    # Only the first line of an error, or an output several known mistakes give: not proof.
+    unsure = verdict.reason == C.EXCEPTION or len(verdict.candidates) > 1
+    opening = "One way to get this is a known mistake" if unsure else "This looks like a known mistake"
+    return (f"{opening}: {mistake.says.rstrip('.')}.\n"
             f"Hint {mistake.hint} of task {mistake.task} explains it: kata hint {topic.slug} {mistake.task} {mistake.hint}")
 
 
@@ -51,6 +54,7 @@ def explain(verdict: C.Verdict, topic: Topic) -> str:
     if note:
         lines += ["  " + line for line in note.splitlines()]
     elif verdict.reason not in (C.PASSED, C.NOT_IMPLEMENTED):
+        lines += ["  " + line for line in verdict.shows.splitlines()]
         lines.append(f"  Stuck? kata hint {topic.slug} {verdict.task}")
     return "\n".join(lines)
 

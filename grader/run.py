@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -223,7 +225,34 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
             if not verdict.passed:
                 break
         verdicts.append(verdict)
-    return verdicts
+    return attribute_mistakes(verdicts)
+
+
+def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
+    """Keep, for each failure, the first matching mistake whose own task does not pass: a
+    context_vectors that transposes the weights gives what softmax over dim 0 would, but when
+    attention_weights passes, its hint is not the one to read."""
+    if not verdicts:
+        return verdicts
+    slug = verdicts[0].slug
+    try:
+        task_of = {m.id: m.task for m in _curriculum()[slug].mistakes.values()}
+    except KeyError:
+        return verdicts
+    passing = {v.task for v in verdicts} - {v.task for v in verdicts if not v.passed}
+    kept = []
+    for v in verdicts:
+        if v.candidates:
+            viable = tuple(m for m in v.candidates if task_of.get(m) not in passing)
+            v = replace(v, mistake=viable[0] if viable else None, candidates=viable)
+        kept.append(v)
+    return kept
+
+
+@functools.lru_cache(maxsize=1)
+def _curriculum():
+    from .curriculum import load
+    return load()
 
 
 def run_topic(topic: Topic, impl_dir: Path, checks: list[C.Check] | None = None,

@@ -99,6 +99,14 @@ def targets_are_inputs_shifted_by_one(m, txt, max_length, stride):
     return {"len(dataset)": len(dataset), "pairs": [tuple(dataset[i]) for i in range(len(dataset))]}
 
 
+@check(task=2, inputs=lambda seed: {**dataset_inputs(seed), "txt": excerpt(seed) + " <|endoftext|> " + excerpt(seed + 1)},
+       dims=WINDOW)
+def documents_joined_by_endoftext(m, txt, max_length, stride):
+    """GPTDatasetV1 on two excerpts joined by " <|endoftext|> " (max_length=4, stride=3): the marker is one id, 50256"""
+    dataset = m.GPTDatasetV1(txt, tiktoken.get_encoding("gpt2"), max_length, stride)
+    return {"len(dataset)": len(dataset), "input_ids": dataset.input_ids, "target_ids": dataset.target_ids}
+
+
 # Task 3 ---------------------------------------------------------------------------------------
 
 @check(task=3, inputs=lambda seed: loader_inputs(seed, batch_size=2, stride=4), dims=BATCH)
