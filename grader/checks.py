@@ -32,24 +32,9 @@ import torch
 
 from . import wire
 from .impl import MissingName
-
-# Reasons a check can end with. Only PASSED scores.
-PASSED = "passed"
-NOT_IMPLEMENTED = "not_implemented"
-MISSING_NAME = "missing_name"
-WRONG_VALUES = "wrong_values"
-WRONG_SHAPE = "wrong_shape"
-WRONG_TYPE = "wrong_type"
-EXCEPTION = "exception"
-FORBIDDEN_API = "forbidden_api"
-BAD_OUTPUT = "bad_output"
-TIMEOUT = "timeout"
-MEMORY = "memory"
-CRASH = "crash"
-
-# What an outcome may say: "ok" (a value for the judge) or why there is none. Never "passed".
-OUTCOME_STATUSES = frozenset({"ok", NOT_IMPLEMENTED, MISSING_NAME, WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE,
-                              EXCEPTION, FORBIDDEN_API, BAD_OUTPUT, TIMEOUT, MEMORY, CRASH})
+from .verdicts import (BAD_OUTPUT, CRASH, EXCEPTION, FORBIDDEN_API, MEMORY, MISSING_NAME, NOT_IMPLEMENTED,  # noqa: F401
+                       OUTCOME_STATUSES, PASSED, TIMEOUT, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Verdict,
+                       is_wrong_length)
 
 MESSAGE_CAP = 4000  # characters of an error message kept: learner code can raise anything
 PROBE_SEED = 20240  # every probe starts from the same RNG state, whatever ran before it
@@ -393,12 +378,6 @@ def _items(n: int) -> str:
     return f"{n} item{'' if n == 1 else 's'}"
 
 
-_LENGTH = re.compile(r"expected \d+ items?, got \d+")  # the message compare raises for a list's length
-
-
-def is_wrong_length(verdict: "Verdict") -> bool:
-    """A wrong shape that is a list's length, not a tensor's shape."""
-    return verdict.reason == WRONG_SHAPE and bool(_LENGTH.search(verdict.message))
 
 
 def _clip(value: Any, width: int = 200) -> str:
@@ -435,26 +414,6 @@ def _same(a: Any, b: Any) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Verdicts: a check's result on every case, with the mistake it shows if it shows one.
-
-
-@dataclass
-class Verdict:
-    slug: str
-    task: int
-    check: str
-    reason: str
-    message: str = ""
-    mistake: str | None = None  # the id of a catalogued mistake the output matches
-    seed: int | None = None
-    what: str = ""
-    visual: dict | None = None  # what a picture of the failure needs (see `visual`)
-    candidates: tuple[str, ...] = ()  # every catalogued mistake the output matches; `mistake` is the one kept
-    shows: str = ""  # what the output shows when no mistake is kept (grader.checks.diagnose)
-    hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
-
-    @property
-    def passed(self) -> bool:
-        return self.reason == PASSED
 
 
 HIDDEN_WORDS = {

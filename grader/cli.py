@@ -139,7 +139,7 @@ def show_next_step(kata: Kata, state: L.TopicProgress, task: L.TaskProgress, wat
 
 
 def explain_problem(kata: Kata, topic: Topic, task: L.TaskProgress) -> None:
-    from .messages import explain  # imports torch: only when a check has run
+    from .messages import explain
 
     headline, *rest = explain(task.problem(), topic).splitlines()
     kata.print((headline, "bold red"))

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .curriculum import Task, Topic
+from .verdicts import NOT_IMPLEMENTED
 
 TIMEOUT_SECONDS = 30.0  # for one check (one probe call); the slowest takes a few seconds
 PRINTED_HEAD, PRINTED_TAIL, PRINTED_WIDTH = 40, 10, 400  # what is shown of the learner's own prints
@@ -33,7 +34,6 @@ PRINTED_HEAD, PRINTED_TAIL, PRINTED_WIDTH = 40, 10, 400  # what is shown of the 
 # A task is done, failing or not started; a topic may also be in progress or have no checks yet.
 DONE, FAILING, NOT_STARTED = "done", "failing", "not started"
 IN_PROGRESS, NO_CHECKS = "in progress", "no checks yet"
-NOT_IMPLEMENTED = "not_implemented"  # grader.checks.NOT_IMPLEMENTED, named here without importing torch
 # What a stub raises, as run_probe reports it: "not implemented yet (causal_attention task 2: CausalAttention.__init__)"
 STUB_MESSAGE = re.compile(r"not implemented yet \((?P<topic>[a-z_]+) task (?P<task>\d+): (?P<name>[^)]*)\)")
 
@@ -234,7 +234,7 @@ def _read_until_exit(fd: int, pid: int, timeout: float) -> tuple[list[str], str]
 
 
 def _everywhere(checks: list, reason: str, message: str) -> list:
-    from . import checks as C
+    from . import verdicts as C
     return [C.Verdict(c.slug, c.task, c.name, reason, message, what=c.what) for c in checks]
 
 
@@ -330,7 +330,7 @@ def check_topic(topic: Topic, exercises: Path, overview: bool = False) -> TopicP
     prints and reuses the last verdicts when no file they depend on has changed since."""
     if not topic.test_file().exists():
         return TopicProgress(topic, [])
-    from . import checks as C
+    from . import verdicts as C  # no torch: the saved verdicts are plain data
 
     saved = exercises.parent / ".kata" / "verdicts" / f"{topic.slug}.json"
     fingerprint = _fingerprint(topic, exercises)

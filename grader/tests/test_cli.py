@@ -199,6 +199,20 @@ def test_overviews_reuse_verdicts_until_a_file_changes(stub_root, monkeypatch):
     assert code == 70 and "checks ran again" in out
 
 
+def test_list_and_next_answer_from_saved_verdicts_without_torch(stub_root):
+    """Once a check has run and no file changed, `kata list` and `kata next` import no torch."""
+    kata(stub_root, "list")  # checks every topic once and saves the verdicts
+    probe = ("import sys, time; from grader.cli import main; t = time.perf_counter(); "
+             "codes = [main([c]) for c in ('list', 'next')]; "
+             "print('torch' in sys.modules, round(time.perf_counter() - t, 3), codes)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"COLUMNS": "100"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=stub_root, capture_output=True, text=True, env=env,
+                          timeout=120)
+    torch_loaded, seconds, codes = done.stdout.strip().splitlines()[-1].split(" ", 2)
+    print(f"kata list + kata next from saved verdicts: {seconds} s")
+    assert torch_loaded == "False", done.stdout[-2000:] + done.stderr[-2000:]
+
+
 # Hints ----------------------------------------------------------------------------------------
 
 
