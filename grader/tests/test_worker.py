@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import worker
+from grader import wire, worker
 from grader.curriculum import load
 from grader.fixtures import load_fixture
 from grader.offline import install
@@ -26,22 +26,65 @@ def warm():
     return worker.Warm()
 
 
-def run(warm, causal_source: str) -> dict:
+class FakeHost:
+    """The host's side of the protocol, in this process: answers each request for cases with the
+    topic's packed public cases, and keeps what the worker reports."""
+
+    def __init__(self, packed: dict[str, bytes]):
+        self.packed, self.asked, self.topics, self.outcomes = packed, [], {}, {}
+
+    def cases(self, slug: str):
+        import mmap
+        import struct
+        self.asked.append(slug)
+        memory = mmap.mmap(-1, 8 + len(self.packed[slug]))
+        memory.write(struct.pack("<Q", len(self.packed[slug])) + self.packed[slug])
+        return memory
+
+    def started(self, slug: str, pid: int) -> None:
+        pass
+
+    def report(self, slug: str, entry: dict, outcomes=None, output: str = "") -> None:
+        self.topics[slug] = entry | ({"output": output} if output else {})
+        if outcomes is not None:
+            self.outcomes[slug] = wire.unpack(bytes(outcomes))
+
+    def report_output(self, output: str) -> None:
+        self.output = output
+
+    def done(self) -> None:
+        pass
+
+
+def packed_public(slugs) -> dict[str, bytes]:
+    packed = {}
+    for slug in slugs:
+        fixture = load_fixture(CURRICULUM[slug])
+        packed[slug] = wire.pack({"cases": {name: [case.inputs for case in items] for name, items in fixture.items()},
+                                  "public": {name: len(items) for name, items in fixture.items()}})
+    return packed
+
+
+def run_host(warm, causal_source: str, topics=TOPICS) -> FakeHost:
     slot = Path(tempfile.mkdtemp(prefix="kata-worker-test-"))
     try:
         slot.chmod(0o755)  # the child may drop to uid 65534
-        for slug in TOPICS:
+        for slug in topics:
             shutil.copy(CURRICULUM[slug].solution(), slot / CURRICULUM[slug].module_file)
         (slot / "causal_attention.py").write_text(causal_source, encoding="utf-8")
         for path in slot.iterdir():
             path.chmod(0o644)
-        cases = {slug: {name: [case.inputs for case in items]
-                        for name, items in load_fixture(CURRICULUM[slug]).items()} for slug in TOPICS}
-        job = {"topics": TOPICS, "timeout": TIMEOUT, "uses": {"multihead_attention": ["causal_attention"]}}
-        reply, frames = worker.run_job(job, cases, slot, warm)
-        return reply["topics"]
+        host = FakeHost(packed_public(topics))
+        job = {"topics": list(topics), "timeout": TIMEOUT, "uses": {"multihead_attention": ["causal_attention"]}}
+        worker.run_job(job, slot, warm, host)
+        return host
     finally:
         shutil.rmtree(slot, ignore_errors=True)
+
+
+def run(warm, causal_source: str) -> dict:
+    return {slug: {k: v for k, v in entry.items() if k != "output"}
+            for slug, entry in run_host(warm, causal_source).topics.items()}
 
 
 def test_a_loop_at_import_skips_the_topics_that_import_it(warm):
