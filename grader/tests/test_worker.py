@@ -4,13 +4,17 @@ skipped (and graded with the reference later); a loop inside a call costs only t
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from grader import wire, worker
+from grader.checks import load_checks
 from grader.curriculum import load
 from grader.fixtures import load_fixture
 from grader.offline import install
@@ -106,3 +110,102 @@ def test_a_loop_in_a_call_does_not_skip_them(warm):
 def test_an_honest_submission_is_one_child_and_every_topic_ok(warm):
     topics = run(warm, CURRICULUM["causal_attention"].solution().read_text(encoding="utf-8"))
     assert {slug: entry["status"] for slug, entry in topics.items()} == {slug: "ok" for slug in TOPICS}
+
+
+# ---------------------------------------------------------------------------------------------
+# The host's side (grader.sandbox.Worker, a real worker process, here without bubblewrap so that
+# the child's parent is the worker itself): what a child that kills or stops its worker costs,
+# and which cases a child can find in its own memory.
+
+HOST_TOPICS = ["embeddings", "softmax_attention", "qkv_attention", "causal_attention"]
+KILL_WORKER = '''
+import os
+import signal
+
+
+def context_vectors(inputs):
+    os.kill(os.getppid(), signal.SIGKILL)  # the worker
+    os.killpg(0, signal.SIGKILL)           # and everything in this process group
+'''
+STOP_WORKER = '''
+import os
+import signal
+
+
+def context_vectors(inputs):
+    os.kill(os.getppid(), signal.SIGSTOP)  # the worker: it never answers again
+    return inputs
+'''
+# Prints the check names of every cases mapping ({check: [inputs, ...]}; not the outcomes of the topic
+# before, {check: [{"status": ...}, ...]}, the student's own) this process holds: the
+# hidden inputs of any topic whose cases it can find in its own memory could be printed the same way.
+SEE_CASES = '''
+import gc
+
+gc.unfreeze()
+seen = set()
+for o in gc.get_objects():
+    if (isinstance(o, dict) and o and all(isinstance(k, str) for k in o)
+            and all(isinstance(v, list) and v and isinstance(v[0], dict) for v in o.values())
+            and not any("status" in v[0] for v in o.values())):  # outcomes, not inputs
+        seen.update(o)
+print("CASES-SEEN", sorted(seen))
+'''
+
+
+@pytest.fixture(scope="module")
+def host_worker():
+    from grader.sandbox import Isolation, Worker
+    started = time.monotonic()
+    w = Worker(Isolation("none", "test: the child's parent is the worker"), packed_public(
+        [t.slug for t in CURRICULUM.topics if t.test_file().exists()]))
+    print(f"worker started in {time.monotonic() - started:.1f} s")
+    yield w
+    w.close()
+
+
+def reference_files(**replaced: str) -> dict[str, bytes]:
+    files = {CURRICULUM[s].module_file: CURRICULUM[s].solution().read_bytes() for s in HOST_TOPICS}
+    for slug, extra in replaced.items():
+        files[CURRICULUM[slug].module_file] += extra.encode()
+    return files
+
+
+def grade_on(w, files: dict[str, bytes], topics=HOST_TOPICS) -> dict:
+    started = time.monotonic()
+    reply = w.run(list(topics), files, TIMEOUT, {})
+    print(f"graded in {time.monotonic() - started:.1f} s: "
+          f"{ {s: e.get('status') for s, e in reply['topics'].items()} }")
+    return reply
+
+
+def test_a_child_that_kills_its_worker_costs_only_its_own_topic(host_worker):
+    reply = grade_on(host_worker, reference_files(softmax_attention=KILL_WORKER))
+    topics = reply["topics"]
+    assert topics["softmax_attention"]["status"] == "crash"
+    assert "grading worker was killed" in topics["softmax_attention"]["how"]
+    assert {s: topics[s]["status"] for s in HOST_TOPICS if s != "softmax_attention"} == \
+        {s: "ok" for s in HOST_TOPICS if s != "softmax_attention"}
+    assert set(reply["outcomes"]) == set(HOST_TOPICS) - {"softmax_attention"}
+    assert grade_on(host_worker, reference_files())["topics"].keys() == set(HOST_TOPICS)  # and it still works
+
+
+def test_a_child_that_stops_its_worker_costs_only_its_own_topic(host_worker):
+    reply = grade_on(host_worker, reference_files(softmax_attention=STOP_WORKER))
+    topics = reply["topics"]
+    assert topics["softmax_attention"]["status"] == "timeout"
+    assert "stopped answering" in topics["softmax_attention"]["how"]
+    assert {s: topics[s]["status"] for s in HOST_TOPICS if s != "softmax_attention"} == \
+        {s: "ok" for s in HOST_TOPICS if s != "softmax_attention"}
+    honest = grade_on(host_worker, reference_files())
+    assert {e["status"] for e in honest["topics"].values()} == {"ok"}
+
+
+def test_a_child_holds_only_its_own_topics_cases(host_worker):
+    reply = grade_on(host_worker, reference_files(qkv_attention=SEE_CASES))
+    assert reply["topics"]["qkv_attention"]["status"] == "ok"
+    seen = re.findall(r"CASES-SEEN (\[.*\])", reply["output"])
+    assert len(seen) == 1, reply["output"]
+    names = set(ast.literal_eval(seen[0]))
+    own = {c.name for c in load_checks(CURRICULUM["qkv_attention"].test_file())}
+    assert names and names <= own, f"a child found the cases of other topics' checks: {sorted(names - own)}"

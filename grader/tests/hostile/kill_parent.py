@@ -1,6 +1,6 @@
 """Kills the process that supervises it: os.kill(os.getppid(), SIGKILL) at import. In the sandbox
-that is the warm worker, so the whole job is lost (every topic of this student crashes) and the
-grader must restart the worker and grade everyone else as usual. Where the kill is refused, the
+that is the warm worker: the grader must restart it, grade this student's topics not yet run
+in a fresh worker (only this one crashes), and grade everyone else as usual. Where the kill is refused, the
 module returns zeros."""
 import os
 import signal
