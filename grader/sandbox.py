@@ -263,8 +263,9 @@ class Worker:
         except OSError as err:
             why, status = str(err), "crash"
         self.restart()
-        how = (f"the grading worker stopped answering while it ran this topic: did your code stop it? ({why})"
-               if status == "timeout" else f"the grading worker was killed while it ran this topic ({why})")
+        how = (f"the grading worker stopped answering while it ran this topic, and was stopped after "
+               f"{timeout + self.SLACK:g} s: did your code stop it (SIGSTOP)? ({why})" if status == "timeout" else
+               f"the grading worker was killed while it ran this topic: did your code kill it? ({why})")
         return {"status": status, "how": how, "seconds": 0.0}
 
     def _stage(self, files: dict[str, bytes]) -> None:

@@ -217,14 +217,14 @@ def _world_readable(path: Path) -> bool:
 
 
 class _Frames:
-    """Reads length-prefixed frames from one child's pipe, each with its own deadline, into memory
-    that no child forked later inherits (MADV_DONTFORK): what a topic's code returned, its hidden
-    inputs among them, stays out of the next topic's child. Frames are views of that memory,
-    valid until `close`."""
+    """Reads length-prefixed frames from one child's socket, each with its own deadline, into
+    memory that no child forked later inherits (MADV_DONTFORK): what a topic's code returned, its
+    hidden inputs among them, stays out of any later child. Frames are views of that memory,
+    valid until `release` (or `close`)."""
 
     def __init__(self, fd: int):
         from grader import wire
-        self.fd, self.max_frame = fd, wire.MAX_BYTES
+        self.fd, self.max_frame, self.total = fd, wire.MAX_BYTES, 0
         # Room for IMPORTED and one largest outcomes frame; pages are only touched as they fill.
         self.memory = mmap.mmap(-1, 2 * (8 + wire.MAX_BYTES))
         self.memory.madvise(mmap.MADV_DONTFORK)
@@ -232,6 +232,14 @@ class _Frames:
         self.start = self.end = 0  # the bytes read and not yet taken: view[start:end]
         self.eof = False
         self.taken: list[memoryview] = []
+
+    def release(self) -> None:
+        """The frames taken so far are used: make room for the next topic's."""
+        for frame in self.taken:
+            frame.release()
+        self.taken.clear()
+        self.memory.move(0, self.start, self.end - self.start)
+        self.start, self.end = 0, self.end - self.start
 
     def next(self, deadline: float) -> tuple[str, memoryview | bytes]:
         while True:
@@ -260,6 +268,9 @@ class _Frames:
                 got = 0
             self.eof = not got
             self.end += got
+            self.total += got
+            if self.total > 4 * self.max_frame:  # a thread writing forever
+                return "bad_output", b""
 
     def close(self) -> None:
         for frame in self.taken:
@@ -288,7 +299,27 @@ class _TopicCases:
         return self.data
 
     def __getitem__(self, slug: str) -> dict:
+        """The topic's cases: the child asks for each topic in turn, when it starts it."""
         return self._load(slug)["cases"]
+
+    # Read like a dict of what is here now: the current topic's cases, and nothing else.
+    def get(self, slug: str, default=None):
+        return self.data["cases"] if self.data is not None and slug == self.slug else default
+
+    def __contains__(self, slug: object) -> bool:
+        return self.data is not None and slug == self.slug
+
+    def __iter__(self):
+        return iter([self.slug] if self.data is not None else [])
+
+    def __len__(self) -> int:
+        return int(self.data is not None)
+
+    def keys(self):
+        return list(self)
+
+    def items(self):
+        return [(slug, self.data["cases"]) for slug in self]
 
     @property
     def cases_public(self) -> dict[str, dict[str, int]]:
@@ -383,6 +414,7 @@ def run_job(job: dict, slot: Path, warm: Warm, host: Host) -> None:
                     break
                 remaining.remove(slug)
                 host.report(slug, entry | {"status": "ok"}, frame)
+                frames.release()
             mine.close()
             status = _reap(pid, time.monotonic() + (REAP_GRACE if failed is None else 0.0))
         finally:
