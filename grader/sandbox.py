@@ -161,8 +161,8 @@ class NoReply(WorkerDied):
 class Worker:
     """One warm sandboxed process; `run` grades one submission's topics on it.
 
-    The protocol is grader.worker's: the job, then per topic the worker asks for its cases (from
-    `cases`, packed once per class: {slug: bytes}), names the child running it, and reports it.
+    The protocol is grader.worker's: the job and each of its topics' cases (from `cases`, packed
+    once per class: {slug: bytes}); the worker names each child it forks and reports each topic.
     Every message must come within the topic timeout plus SLACK of the one before: a worker that
     does not (a child stopped it) or that dies (a child killed it) is killed here with what it
     runs, started again, and the topics it had not reported run again, one job each, so only the
@@ -227,20 +227,18 @@ class Worker:
         finished; else why the worker was lost (a status for the topic it was running), after it
         was killed and started again."""
         self.child = None
+        cases = [(self.cases or {})[slug] for slug in topics]  # a KeyError here is the grader's bug
         try:
             self._write(wire.pack({"topics": topics, "timeout": timeout, "uses": uses}))
+            for packed in cases:  # the worker reads them all before it forks: no wait for a reply
+                self._write(packed)
             while True:
                 message = self._read(time.monotonic() + timeout + self.SLACK)
                 if not isinstance(message, dict):
                     raise WorkerDied("malformed message")
                 if message.get("done") is True and set(reply["topics"]) >= set(topics):
                     return None
-                if "need" in message:
-                    asked = message["need"]
-                    if asked not in topics or asked in reply["topics"] or asked not in (self.cases or {}):
-                        raise WorkerDied(f"asked for the cases of {asked!r}")
-                    self._write(self.cases[asked], time.monotonic() + timeout + self.SLACK)
-                elif "pid" in message and isinstance(message["pid"], int):
+                if "pid" in message and isinstance(message["pid"], int):
                     self.child = message["pid"]
                 elif set(message) == {"output"}:
                     reply["output"] += str(message["output"])

@@ -1,19 +1,19 @@
-"""The warm worker: runs inside the sandbox, forks one child per (submission, topic).
+"""The warm worker: runs inside the sandbox, forks one child per job (a submission's topics).
 
 Started by grader.sandbox as `python -m grader.worker SLOT` (inside bubblewrap when it can
 start). It imports torch and every topic's checks once, then answers jobs on stdin/stdout, one
 length-prefixed frame of grader.wire data at a time:
 
     host   {"topics": [slug, ...], "timeout": seconds, "uses": {slug: [slug it imports, ...]}}
-    then, per topic in order, as the job goes:
-    worker {"need": slug}                          the host answers with that topic's cases,
-    host   {"cases": {check: [inputs, ...]},       packed once per class by the trusted side
-            "public": {check: how many of them are public}}
-    worker {"pid": child}                          the child running it (the host kills it too
-                                                   if this worker stops answering)
+    host   per topic, in that order, its cases (packed once per class by the trusted side):
+           {"cases": {check: [inputs, ...]}, "public": {check: how many of them are public}}
+    then, as the job goes:
+    worker {"pid": child}                          each child it forks for the job (the host
+                                                   kills it too if this worker stops answering)
     worker {"topic": slug, "status": "ok" | "timeout" | "memory" | "crash" | "bad_output"
             | "skipped", "seconds": float, "how"?: str, "output": str}
            and, when the status is "ok", the child's outcomes frame as it came: {check: [outcome]}
+    worker {"output": str}                         what a child that finished the job printed
     worker {"done": true}
 
 The host allows each message the topic timeout plus a little from the one before, so a worker
@@ -21,16 +21,18 @@ that a child stopped or killed costs that topic, never the class: the host kills
 fresh one, and runs the topics it had not reported again, one job each.
 
 The child, not the worker, touches submitted code: it sets resource limits, installs a seccomp
-filter (no new processes, no IPv4/IPv6 sockets), then imports the topic module from SLOT, calls
-the probes and sends the outcomes as one frame of data (grader.wire) through a pipe only it and
-the worker hold. One child per topic: a child holds only its own topic's cases. They arrive from
-the host just before the child is forked, into a private mapping the worker unmaps right after
-the fork, so the worker never keeps a class's cases and no later child inherits them; what a
-child sends back is read into memory that children do not inherit at all (MADV_DONTFORK). Each
-topic has its own deadline, and a loop or a crash costs only its own topic. The child sends
-IMPORTED once the module is loaded; when a topic times out before that (a loop at import), the
-topics that import it are not run ("skipped", "how" naming it): they would only wait out the same
-loop, and are graded with the reference for it instead.
+filter (no new processes, no IPv4/IPv6 sockets), then for each topic in turn receives that
+topic's cases, imports the topic module from SLOT, calls the probes and sends the outcomes as
+one frame of data (grader.wire), all through a socket only it and the worker hold. A child thus
+holds only the cases of the topic it runs (and forgets those of the topic before): the worker
+keeps a job's cases only while the job runs, in memory no child inherits (MADV_DONTFORK), and
+sends each topic's as the child starts it; what a child sends back is read into such memory too.
+The worker gives each topic its own deadline; when a topic times out or the child dies, it forks
+a fresh child for the topics left, so a loop or a crash costs only its own topic and an honest
+submission costs one fork. Before each topic's outcomes the child sends IMPORTED once the module
+is loaded; when a topic times out before that (a loop at import), the topics that import it are
+not run ("skipped", "how" naming it): they would only wait out the same loop, and are graded with
+the reference for it instead.
 Whatever comes back is judged by the trusted grader against values the child never sees.
 """
 
@@ -331,6 +333,7 @@ class Host:
 
     def __init__(self, in_fd: int, out_fd: int):
         self.in_fd, self.out_fd = in_fd, out_fd
+        self.pending: dict[str, mmap.mmap] = {}
 
     def send(self, message: dict, *then) -> None:
         from grader import wire
@@ -339,15 +342,18 @@ class Host:
             write_frame(self.out_fd, frame)
 
     def job(self) -> dict | None:
+        """The next job, and then the cases of each of its topics, read into mappings of their
+        own that no child inherits (MADV_DONTFORK) and that are unmapped once passed on: no
+        buffer of this process keeps them, and a child only ever receives its topic's."""
         from grader import wire
         frame = read_frame(self.in_fd)
-        return None if frame is None else wire.unpack(frame)
+        if frame is None:
+            return None
+        job = wire.unpack(frame)
+        self.pending = {slug: self._read_cases() for slug in job["topics"]}
+        return job
 
-    def cases(self, slug: str) -> mmap.mmap:
-        """Ask for a topic's cases and read them into a mapping of their own, which the caller
-        unmaps once it has passed them on: no buffer of this process keeps them, and no child
-        forked later inherits them."""
-        self.send({"need": slug})
+    def _read_cases(self) -> mmap.mmap:
         header = bytearray(8)
         if not _read_into(self.in_fd, memoryview(header)):
             raise EOFError("the host closed the protocol")
@@ -357,10 +363,14 @@ class Host:
         packed = mmap.mmap(-1, 8 + size)
         packed.madvise(mmap.MADV_DONTFORK)
         with memoryview(packed) as view:
-            view[:8] = header
+            view[:8] = header  # kept: the frame goes on to the child as it came
             if not _read_into(self.in_fd, view[8:]):
                 raise EOFError("the host closed the protocol")
         return packed
+
+    def cases(self, slug: str) -> mmap.mmap:
+        """A topic's cases, as a frame, once: the caller unmaps them when they are sent."""
+        return self.pending.pop(slug)
 
     def started(self, slug: str, pid: int) -> None:
         self.send({"pid": pid})
@@ -374,6 +384,9 @@ class Host:
             self.send({"output": output})
 
     def done(self) -> None:
+        for packed in self.pending.values():  # topics skipped
+            packed.close()
+        self.pending = {}
         self.send({"done": True})
 
 
