@@ -5,6 +5,7 @@ skipped (and graded with the reference later); a loop inside a call costs only t
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import tempfile
@@ -35,7 +36,7 @@ class FakeHost:
     topic's packed public cases, and keeps what the worker reports."""
 
     def __init__(self, packed: dict[str, bytes]):
-        self.packed, self.asked, self.topics, self.outcomes = packed, [], {}, {}
+        self.packed, self.asked, self.topics, self.outcomes, self.output = packed, [], {}, {}, ""
 
     def cases(self, slug: str):
         import mmap
@@ -209,3 +210,20 @@ def test_a_child_holds_only_its_own_topics_cases(host_worker):
     names = set(ast.literal_eval(seen[0]))
     own = {c.name for c in load_checks(CURRICULUM["qkv_attention"].test_file())}
     assert names and names <= own, f"a child found the cases of other topics' checks: {sorted(names - own)}"
+
+
+def test_the_child_passes_how_many_cases_are_public_where_probe_topic_takes_it(warm, monkeypatch):
+    import grader.run
+    original = grader.run.probe_topic
+
+    def probe_topic(topic, impl_dir, cases, checks, imported=lambda: None, n_public=None):
+        # to fd 1, the child's output file (pytest's capture replaced sys.stdout in this process)
+        os.write(1, f"N-PUBLIC {topic.slug} {sorted((n_public or {}).items())}\n".encode())
+        return original(topic, impl_dir, cases, checks, imported)
+
+    monkeypatch.setattr(grader.run, "probe_topic", probe_topic)  # the forked child imports it from there
+    host = run_host(warm, CURRICULUM["causal_attention"].solution().read_text(encoding="utf-8"))
+    assert {e["status"] for e in host.topics.values()} == {"ok"}
+    for slug in TOPICS:
+        expected = sorted((name, len(items)) for name, items in load_fixture(CURRICULUM[slug]).items())
+        assert f"N-PUBLIC {slug} {expected}" in host.output
