@@ -1,6 +1,9 @@
-"""grader.worker.run_job, forked here without the sandbox: what an endless loop costs the topics
-built on it. A loop while the module imports stalls every topic that imports it, so those are
-skipped (and graded with the reference later); a loop inside a call costs only the calls."""
+"""The worker protocol, without the sandbox. grader.worker.run_job forked here (with a fake host):
+what an endless loop costs the topics built on it (a loop while the module imports stalls every
+topic that imports it, so those are skipped and graded with the reference later; a loop inside a
+call costs only the calls), and the counts of public cases the child passes on. Then a real worker
+process driven by grader.sandbox.Worker: a child that kills or stops its worker costs only its own
+topic, and a child finds no other topic's cases in its memory."""
 
 from __future__ import annotations
 
