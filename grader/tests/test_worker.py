@@ -134,11 +134,14 @@ def context_vectors(inputs):
 STOP_WORKER = '''
 import os
 import signal
+import time
 
 
 def context_vectors(inputs):
+    with open(PID_FILE, "a") as f:  # for the test: which processes must be gone afterwards
+        f.write(f"{os.getpid()}\\n")
     os.kill(os.getppid(), signal.SIGSTOP)  # the worker: it never answers again
-    return inputs
+    time.sleep(3600)                       # and this child would outlive it
 '''
 # Prints the check names of every cases mapping ({check: [inputs, ...]}; not the outcomes of the topic
 # before, {check: [{"status": ...}, ...]}, the student's own) this process holds: the
@@ -194,8 +197,11 @@ def test_a_child_that_kills_its_worker_costs_only_its_own_topic(host_worker):
     assert grade_on(host_worker, reference_files())["topics"].keys() == set(HOST_TOPICS)  # and it still works
 
 
-def test_a_child_that_stops_its_worker_costs_only_its_own_topic(host_worker):
-    reply = grade_on(host_worker, reference_files(softmax_attention=STOP_WORKER))
+def test_a_child_that_stops_its_worker_costs_only_its_own_topic(host_worker, tmp_path):
+    pid_file = tmp_path / "pids"
+    tmp_path.chmod(0o777)  # the child runs as uid 65534 where it can
+    stop = f"PID_FILE = {str(pid_file)!r}\n" + STOP_WORKER
+    reply = grade_on(host_worker, reference_files(softmax_attention=stop))
     topics = reply["topics"]
     assert topics["softmax_attention"]["status"] == "timeout"
     assert "stopped answering" in topics["softmax_attention"]["how"]
@@ -203,6 +209,22 @@ def test_a_child_that_stops_its_worker_costs_only_its_own_topic(host_worker):
         {s: "ok" for s in HOST_TOPICS if s != "softmax_attention"}
     honest = grade_on(host_worker, reference_files())
     assert {e["status"] for e in honest["topics"].values()} == {"ok"}
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert len(pids) == 2  # the job, and its topic again in a fresh worker
+    for _ in range(100):  # killed with the worker; init may take a moment to reap them
+        alive = [p for p in pids if _running(p)]
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert not alive, f"children of a stopped worker outlived it: {alive}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
 
 
 def test_a_child_holds_only_its_own_topics_cases(host_worker):
