@@ -153,13 +153,20 @@ class Prepared:
     hidden: dict[str, dict[str, list[Case]]]
     fingerprint: str
     secret_note: str = ""  # where the hidden inputs come from (never the secret): print it once
+    _packed: dict[str, bytes] = field(default_factory=dict, repr=False)
 
-    def packed_cases(self) -> bytes:
-        """Every topic's inputs, public then hidden, packed once for all workers."""
-        return wire.pack({"cases": {
-            slug: {c.name: [k.inputs for k in self.public[slug].get(c.name, [])]
-                   + [k.inputs for k in self.hidden[slug].get(c.name, [])] for c in checks}
-            for slug, checks in self.checks.items()}})
+    def packed_cases(self) -> dict[str, bytes]:
+        """Each topic's inputs, public then hidden, with how many of each check's are public:
+        {slug: packed {"cases": {check: [inputs]}, "public": {check: count}}}, packed once per
+        class. A worker asks for one topic's when it runs that topic, so a child only ever
+        holds its own topic's cases."""
+        if not self._packed:
+            self._packed.update({slug: wire.pack({
+                "cases": {c.name: [k.inputs for k in self.public[slug].get(c.name, [])]
+                          + [k.inputs for k in self.hidden[slug].get(c.name, [])] for c in checks},
+                "public": {c.name: len(self.public[slug].get(c.name, [])) for c in checks}})
+                for slug, checks in self.checks.items()})
+        return self._packed
 
 
 def gradable(curriculum: Curriculum | None = None) -> Curriculum:
@@ -231,6 +238,8 @@ def _judge_reply(prep: Prepared, topic: Topic, reply, outcomes, timeout: float, 
     reply = reply if isinstance(reply, dict) else {"status": "crash", "how": "no reply"}
     if reply.get("status") != "ok":
         reason, words = FAILURE_WORDS.get(reply.get("status"), FAILURE_WORDS["crash"])
+        if reply.get("status") == "timeout" and reply.get("how"):  # the worker itself stopped answering
+            words = "{how}"
         failed = C.Outcome(reason, message=words.format(timeout=timeout, how=reply.get("how", "unknown"))).to_data()
         outcomes = {c.name: [failed] * (len(public.get(c.name, [])) + len(hidden.get(c.name, []))) for c in checks}
     elif not isinstance(outcomes, dict):
@@ -267,8 +276,9 @@ class Pool:
             self.start(self.cases)
         return self
 
-    def start(self, cases: bytes) -> Isolation:
-        """Wait for the workers and hand them the cases; returns the isolation they achieved. If
+    def start(self, cases: dict[str, bytes]) -> Isolation:
+        """Wait for the workers and hand them the cases (Prepared.packed_cases: they send each
+        topic's to the worker when it asks); returns the isolation they achieved. If
         bubblewrap cannot start them, they start again without it, and the isolation says why."""
         try:
             for worker in self.workers:

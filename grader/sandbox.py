@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -151,20 +152,45 @@ def probe_isolation(force_degraded: bool = False) -> Isolation:
     return Isolation("bubblewrap", seccomp=result.returncode == 0)
 
 
+def _kill_child_of(parent: int, pid: int) -> None:
+    """SIGKILL the process group of `pid` (the child is a session leader) if it is still
+    `parent`'s child: never a stranger that reused the number."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            ppid = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        if ppid == parent:
+            os.killpg(pid, signal.SIGKILL)
+    except (OSError, ValueError, IndexError):
+        pass
+
+
 class WorkerDied(RuntimeError):
     pass
 
 
-class Worker:
-    """One warm sandboxed process; `run` grades one (submission, topic) job on it."""
+class NoReply(WorkerDied):
+    """The worker is alive (or stopped) but sent nothing in time."""
 
-    def __init__(self, isolation: Isolation, cases: bytes | None, ready: bool = True):
-        """`cases`: the class's inputs, packed once ({"cases": {slug: {check: [inputs]}}}); they
-        may be given later, before `wait_ready`, so that the worker imports torch meanwhile."""
+
+class Worker:
+    """One warm sandboxed process; `run` grades one submission's topics on it.
+
+    The protocol is grader.worker's: the job and each of its topics' cases (from `cases`, packed
+    once per class: {slug: bytes}); the worker names each child it forks and reports each topic.
+    Every message must come within the topic timeout plus SLACK of the one before: a worker that
+    does not (a child stopped it) or that dies (a child killed it) is killed here with what it
+    runs, started again, and the topics it had not reported run again, one job each, so only the
+    topic whose code did it scores 0."""
+
+    SLACK = 5.0  # seconds a message may take beyond the topic timeout: fork, reap, clean-up
+
+    def __init__(self, isolation: Isolation, cases: dict[str, bytes] | None, ready: bool = True):
+        """`cases`: each topic's packed inputs; they may be given later, before `run`."""
         self.isolation, self.cases, self.seccomp = isolation, cases, False
         self.slot = Path(tempfile.mkdtemp(prefix="kata-slot-"))
         self.slot.chmod(0o755)
         self.process: subprocess.Popen | None = None
+        self.child: int | None = None  # the worker's child running the current topic (its pid there)
         self.log = tempfile.TemporaryFile()
         self.launch()
         if ready:
@@ -193,32 +219,66 @@ class Worker:
         if not isinstance(hello, dict) or not hello.get("ready"):
             raise WorkerDied(f"the grading worker did not start: {self._log_tail()}")
         self.seccomp = bool(hello.get("seccomp"))  # could the children's filter be loaded here?
-        self._write(self.cases)
 
     def run(self, topics: list[str], files: dict[str, bytes], timeout: float,
             uses: dict[str, list[str]] | None = None) -> dict:
         """Grade `files` on `topics`: {"topics": {slug: status...}, "output": str, "outcomes":
         {slug: data}}, with a status for every topic whatever happens."""
         self._stage(files)
-        why = "malformed reply"
+        reply: dict = {"topics": {}, "output": "", "outcomes": {}}
+        lost = self._job(topics, timeout, uses or {}, reply)
+        if lost is None:
+            return reply
+        for slug in [s for s in topics if s not in reply["topics"]]:  # a fresh worker, one topic a job
+            self._stage(files)
+            lost = self._job([slug], timeout, {}, reply)
+            if lost is not None:
+                reply["topics"][slug] = lost
+        return reply
+
+    def _job(self, topics: list[str], timeout: float, uses: dict, reply: dict) -> dict | None:
+        """Run one job, adding each topic to `reply` as the worker reports it. None when the job
+        finished; else why the worker was lost (a status for the topic it was running), after it
+        was killed and started again."""
+        self.child = None
+        cases = [(self.cases or {})[slug] for slug in topics]  # a KeyError here is the grader's bug
         try:
-            deadline = time.monotonic() + timeout * len(topics) + 30
-            self._write(wire.pack({"topics": topics, "timeout": timeout, "uses": uses or {}}))
-            reply = self._read(deadline)
-            if isinstance(reply, dict) and isinstance(reply.get("topics"), dict):
-                reply["outcomes"] = {}
-                for slug, entry in reply["topics"].items():
-                    if isinstance(entry, dict) and entry.get("status") == "ok":
+            self._write(wire.pack({"topics": topics, "timeout": timeout, "uses": uses}))
+            for packed in cases:  # the worker reads them all before it forks: no wait for a reply
+                self._write(packed)
+            while True:
+                message = self._read(time.monotonic() + timeout + self.SLACK)
+                if not isinstance(message, dict):
+                    raise WorkerDied("malformed message")
+                if message.get("done") is True and set(reply["topics"]) >= set(topics):
+                    return None
+                if "pid" in message and isinstance(message["pid"], int):
+                    self.child = message["pid"]
+                elif set(message) == {"output"}:
+                    reply["output"] += str(message["output"])
+                elif message.get("topic") in topics and message["topic"] not in reply["topics"]:
+                    slug = message.pop("topic")
+                    reply["output"] += str(message.pop("output", ""))
+                    entry = {k: v for k, v in message.items() if k in ("status", "seconds", "how")}
+                    reply["topics"][slug] = entry
+                    if entry.get("status") == "ok":
                         try:
-                            reply["outcomes"][slug] = self._read(deadline)
+                            reply["outcomes"][slug] = self._read(time.monotonic() + self.SLACK)
                         except wire.WireError:
                             entry["status"] = "bad_output"
-                return reply
-        except (WorkerDied, OSError, wire.WireError) as err:
-            why = str(err)
-        self.restart()  # the worker itself died: a child killed it, or worse
-        died = {"status": "crash", "how": f"the grading worker was killed: {why}", "seconds": 0.0}
-        return {"topics": {slug: died for slug in topics}, "output": "", "outcomes": {}}
+                else:
+                    raise WorkerDied("unexpected message")
+        except wire.WireError as err:
+            why, status = f"malformed message ({err})", "crash"
+        except WorkerDied as err:
+            why, status = str(err), "timeout" if isinstance(err, NoReply) else "crash"
+        except OSError as err:
+            why, status = str(err), "crash"
+        self.restart()
+        how = (f"the grading worker stopped answering while it ran this topic, and was stopped after "
+               f"{timeout + self.SLACK:g} s: did your code stop it (SIGSTOP)? ({why})" if status == "timeout" else
+               f"the grading worker was killed while it ran this topic: did your code kill it? ({why})")
+        return {"status": status, "how": how, "seconds": 0.0}
 
     def _stage(self, files: dict[str, bytes]) -> None:
         for old in self.slot.iterdir():  # a degraded child may have left anything here
@@ -231,10 +291,22 @@ class Worker:
             path.write_bytes(content)
             path.chmod(0o644)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, deadline: float | None = None) -> None:
+        """One frame, never blocking past the deadline: a stopped worker stops reading."""
         assert self.process and self.process.stdin
-        self.process.stdin.write(struct.pack("<Q", len(data)) + data)
-        self.process.stdin.flush()
+        fd = self.process.stdin.fileno()
+        os.set_blocking(fd, False)
+        deadline = time.monotonic() + self.SLACK if deadline is None else deadline
+        for part in (struct.pack("<Q", len(data)), data):
+            view = memoryview(part)
+            while view:
+                wait = deadline - time.monotonic()
+                if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                    raise NoReply("the worker did not take its input in time")
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    continue
 
     def _read(self, deadline: float):
         assert self.process and self.process.stdout
@@ -250,7 +322,7 @@ class Worker:
         while left:
             wait = deadline - time.monotonic()
             if wait <= 0 or not select.select([fd], [], [], wait)[0]:
-                raise WorkerDied("no reply in time")
+                raise NoReply("no reply in time")
             chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:
                 raise WorkerDied(f"the worker exited: {self._log_tail()}")
@@ -268,9 +340,14 @@ class Worker:
         self.start()
 
     def stop(self) -> None:
+        """Kill the worker, and first the child it was running where that child is not inside
+        bubblewrap's PID namespace (which dies with bwrap): a stopped worker no longer kills it."""
         if self.process and self.process.poll() is None:
+            if self.isolation.degraded and self.child is not None:
+                _kill_child_of(self.process.pid, self.child)
             self.process.kill()
             self.process.wait()
+        self.child = None
 
     def close(self) -> None:
         self.stop()

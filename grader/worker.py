@@ -1,34 +1,50 @@
-"""The warm worker: runs inside the sandbox, forks one child per (submission, topic).
+"""The warm worker: runs inside the sandbox, forks one child per job (a submission's topics).
 
 Started by grader.sandbox as `python -m grader.worker SLOT` (inside bubblewrap when it can
-start). It imports torch and every topic's checks once, then answers jobs on stdin/stdout:
+start). It imports torch and every topic's checks once, then answers jobs on stdin/stdout, one
+length-prefixed frame of grader.wire data at a time:
 
-    setup  {"cases": {slug: {check: [inputs, ...]}}}          once: the class's inputs
-    job    {"topics": [slug, ...], "timeout": seconds, "uses": {slug: [slug it imports, ...]}}
-    reply  {"topics": {slug: {"status": "ok" | "timeout" | "memory" | "crash" | "bad_output"
-                                        | "skipped", "seconds": float}}, "output": str}
-           then, for each topic whose status is "ok", in order, the child's outcomes frame as it came:
-           {check: [outcome, ...]} (the grader unpacks it; the worker only checks its size)
+    host   {"topics": [slug, ...], "timeout": seconds, "uses": {slug: [slug it imports, ...]}}
+    host   per topic, in that order, its cases (packed once per class by the trusted side):
+           {"cases": {check: [inputs, ...]}, "public": {check: how many of them are public}}
+    then, as the job goes:
+    worker {"pid": child}                          each child it forks for the job (the host
+                                                   kills it too if this worker stops answering)
+    worker {"topic": slug, "status": "ok" | "timeout" | "memory" | "crash" | "bad_output"
+            | "skipped", "seconds": float, "how"?: str, "output": str}
+           and, when the status is "ok", the child's outcomes frame as it came: {check: [outcome]}
+    worker {"output": str}                         what a child that finished the job printed
+    worker {"done": true}
+
+The host allows each message the topic timeout plus a little from the one before, so a worker
+that a child stopped or killed costs that topic, never the class: the host kills it, starts a
+fresh one, and runs the topics it had not reported again, one job each.
 
 The child, not the worker, touches submitted code: it sets resource limits, installs a seccomp
 filter (no new processes or threads, no sockets or io_uring, no signals but to itself, no IPC:
-see REFUSED), then for each topic in turn imports the topic
-module from SLOT, calls the probes and sends the outcomes as one frame of data (grader.wire)
-through a pipe only it and the worker hold. The worker gives each topic its own deadline; when
-a topic times out or the child dies, it forks a fresh child for the topics left, so a loop or a
-crash costs only its own topic and an honest submission costs one fork. Before each topic's
-outcomes the child sends IMPORTED once the module is loaded; when a topic times out before that
-(a loop at import), the topics that import it are not run ("skipped", "how" naming it): they
-would only wait out the same loop, and are graded with the reference for it instead.
+see REFUSED), then for each topic in turn receives that
+topic's cases, imports the topic module from SLOT, calls the probes and sends the outcomes as
+one frame of data (grader.wire), all through a socket only it and the worker hold. A child thus
+holds only the cases of the topic it runs (and forgets those of the topic before): the worker
+keeps a job's cases only while the job runs, in memory no child inherits (MADV_DONTFORK), and
+sends each topic's as the child starts it; what a child sends back is read into such memory too.
+The worker gives each topic its own deadline; when a topic times out or the child dies, it forks
+a fresh child for the topics left, so a loop or a crash costs only its own topic and an honest
+submission costs one fork. Before each topic's outcomes the child sends IMPORTED once the module
+is loaded; when a topic times out before that (a loop at import), the topics that import it are
+not run ("skipped", "how" naming it): they would only wait out the same loop, and are graded with
+the reference for it instead.
 Whatever comes back is judged by the trusted grader against values the child never sees.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import resource
 import select
 import signal
+import socket
 import stat
 import struct
 import sys
@@ -41,20 +57,44 @@ MEMORY_BUDGET = 3 << 30    # address space a child may add on top of the warm wo
 OPEN_FILES = 256
 EXIT_MEMORY = 71
 IMPORTED = b"imported"     # the child's frame before each topic's outcomes: its module is loaded
+MAX_FRAME = (64 << 20) + 1024  # grader.wire.MAX_BYTES and a header
+REAP_GRACE = 1.0          # seconds a child may take to exit once it has sent its outcomes
 IN_SANDBOX = os.environ.get("KATA_SANDBOX") == "bwrap"
 
 
-def read_frame(stream) -> bytes | None:
-    header = stream.read(8)
-    if len(header) < 8:
+def _read_into(fd: int, view: memoryview) -> bool:
+    """Fill `view` from `fd`; False at end of input. Straight into the caller's memory: no
+    buffer of this process keeps a copy."""
+    while view:
+        got = os.readv(fd, [view])
+        if not got:
+            return False
+        view = view[got:]
+    return True
+
+
+def read_frame(fd: int) -> bytes | None:
+    header = bytearray(8)
+    if not _read_into(fd, memoryview(header)):
         return None
     (size,) = struct.unpack("<Q", header)
-    return stream.read(size)
+    if size > MAX_FRAME:
+        raise ValueError(f"a frame of {size} bytes")
+    data = bytearray(size)
+    return bytes(data) if _read_into(fd, memoryview(data)) else None
 
 
-def write_frame(stream, data: bytes) -> None:
-    stream.write(struct.pack("<Q", len(data)) + data)
-    stream.flush()
+def write_frame(fd: int, *parts) -> None:
+    """One frame of the concatenated `parts` (bytes or memoryviews, sent as they are)."""
+    _write_all(fd, struct.pack("<Q", sum(len(p) for p in parts)))
+    for part in parts:
+        _write_all(fd, part)
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 # What the children's seccomp filter refuses, in words (the reports quote them) and in system calls.
@@ -202,7 +242,8 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
                     send(IMPORTED)
                     marked.append(True)
 
-            outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug], imported)
+            outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug], imported,
+                                   **_public_counts(cases, slug))
             imported()
             send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
         code = 0
@@ -282,91 +323,267 @@ def confine_writes(writable: tuple[str, ...]) -> bool:
     return True
 
 
+def _public_counts(cases, slug: str) -> dict:
+    """`n_public` for grader.run.probe_topic: how many of each check's cases are public (what the
+    learner's code prints while the hidden ones run is dropped)."""
+    return {"n_public": getattr(cases, "cases_public", {}).get(slug)}
+
+
 def _world_readable(path: Path) -> bool:
     """Can uid 65534 still import from the runtime once we drop to it?"""
     return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
 
 
 class _Frames:
-    """Reads length-prefixed frames from the child's pipe, each with its own deadline."""
+    """Reads length-prefixed frames from one child's socket, each with its own deadline, into
+    memory that no child forked later inherits (MADV_DONTFORK): what a topic's code returned, its
+    hidden inputs among them, stays out of any later child. Frames are views of that memory,
+    valid until `release` (or `close`)."""
 
     def __init__(self, fd: int):
-        # A bytearray: appending a pipe's 64 KiB reads to bytes would copy the buffer each time.
-        self.fd, self.buffer, self.eof, self.total = fd, bytearray(), False, 0
-
-    def next(self, deadline: float) -> tuple[str, bytes]:
         from grader import wire
+        self.fd, self.max_frame, self.total = fd, wire.MAX_BYTES, 0
+        # Room for IMPORTED and one largest outcomes frame; pages are only touched as they fill.
+        self.memory = mmap.mmap(-1, 2 * (8 + wire.MAX_BYTES))
+        self.memory.madvise(mmap.MADV_DONTFORK)
+        self.view = memoryview(self.memory)
+        self.start = self.end = 0  # the bytes read and not yet taken: view[start:end]
+        self.eof = False
+        self.taken: list[memoryview] = []
+
+    def release(self) -> None:
+        """The frames taken so far are used: make room for the next topic's."""
+        for frame in self.taken:
+            frame.release()
+        self.taken.clear()
+        self.memory.move(0, self.start, self.end - self.start)
+        self.start, self.end = 0, self.end - self.start
+
+    def next(self, deadline: float) -> tuple[str, memoryview | bytes]:
         while True:
-            if len(self.buffer) >= 8:
-                (size,) = struct.unpack("<Q", self.buffer[:8])
-                if size > wire.MAX_BYTES:
+            if self.end - self.start >= 8:
+                (size,) = struct.unpack_from("<Q", self.memory, self.start)
+                if size > self.max_frame:
                     return "bad_output", b""
-                if len(self.buffer) >= 8 + size:
-                    frame = bytes(self.buffer[8:8 + size])
-                    del self.buffer[:8 + size]
+                if self.end - self.start >= 8 + size:
+                    frame = self.view[self.start + 8:self.start + 8 + size]
+                    self.taken.append(frame)
+                    self.start += 8 + size
                     return "ok", frame
             if self.eof:
                 return "eof", b""
+            if self.end == len(self.memory):
+                return "bad_output", b""
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.fd], [], [], left)[0]:
                 return "timeout", b""
-            chunk = os.read(self.fd, 1 << 20)
-            self.total += len(chunk)
-            if self.total > 4 * wire.MAX_BYTES:
+            try:
+                with self.view[self.end:self.end + (1 << 20)] as room:
+                    got = os.readv(self.fd, [room])
+            except BlockingIOError:
+                continue
+            except OSError:  # a reset connection: the child is gone
+                got = 0
+            self.eof = not got
+            self.end += got
+            self.total += got
+            if self.total > 4 * self.max_frame:  # a thread writing forever
                 return "bad_output", b""
-            self.eof = not chunk
-            self.buffer += chunk
+
+    def close(self) -> None:
+        for frame in self.taken:
+            frame.release()
+        self.view.release()
+        self.memory.close()
 
 
-def run_job(job: dict, cases: dict, slot: Path, warm: Warm) -> tuple[dict, list[bytes]]:
+class _TopicCases:
+    """A child's cases, as `child` reads them: `cases[slug]` ({check: [inputs]}) and
+    `cases_public[slug]` ({check: how many of those are public}). Each topic's arrive from the
+    worker on the child's own socket when the child starts that topic, in the job's order, and
+    replace the topic's before: the child holds no other topic's cases while one runs."""
+
+    def __init__(self, fd: int):
+        self.fd, self.slug, self.data = fd, None, None
+
+    def _load(self, slug: str) -> dict:
+        if slug != self.slug:
+            from grader import wire
+            self.slug, self.data = None, None
+            frame = read_frame(self.fd)
+            if frame is None:
+                raise EOFError(f"no cases came for {slug}")
+            self.slug, self.data = slug, wire.unpack(frame)
+        return self.data
+
+    def __getitem__(self, slug: str) -> dict:
+        """The topic's cases: the child asks for each topic in turn, when it starts it."""
+        return self._load(slug)["cases"]
+
+    # Read like a dict of what is here now: the current topic's cases, and nothing else.
+    def get(self, slug: str, default=None):
+        return self.data["cases"] if self.data is not None and slug == self.slug else default
+
+    def __contains__(self, slug: object) -> bool:
+        return self.data is not None and slug == self.slug
+
+    def __iter__(self):
+        return iter([self.slug] if self.data is not None else [])
+
+    def __len__(self) -> int:
+        return int(self.data is not None)
+
+    def keys(self):
+        return list(self)
+
+    def items(self):
+        return [(slug, self.data["cases"]) for slug in self]
+
+    @property
+    def cases_public(self) -> dict[str, dict[str, int]]:
+        return {self.slug: self.data.get("public", {})} if self.data else {}
+
+
+class Host:
+    """The worker's side of the protocol (see the module docstring), on raw file descriptors."""
+
+    def __init__(self, in_fd: int, out_fd: int):
+        self.in_fd, self.out_fd = in_fd, out_fd
+        self.pending: dict[str, mmap.mmap] = {}
+
+    def send(self, message: dict, *then) -> None:
+        from grader import wire
+        write_frame(self.out_fd, wire.pack(message))
+        for frame in then:
+            write_frame(self.out_fd, frame)
+
+    def job(self) -> dict | None:
+        """The next job, and then the cases of each of its topics, read into mappings of their
+        own that no child inherits (MADV_DONTFORK) and that are unmapped once passed on: no
+        buffer of this process keeps them, and a child only ever receives its topic's."""
+        from grader import wire
+        frame = read_frame(self.in_fd)
+        if frame is None:
+            return None
+        job = wire.unpack(frame)
+        self.pending = {slug: self._read_cases() for slug in job["topics"]}
+        return job
+
+    def _read_cases(self) -> mmap.mmap:
+        header = bytearray(8)
+        if not _read_into(self.in_fd, memoryview(header)):
+            raise EOFError("the host closed the protocol")
+        (size,) = struct.unpack("<Q", header)
+        if size > MAX_FRAME:
+            raise ValueError(f"cases of {size} bytes")
+        packed = mmap.mmap(-1, 8 + size)
+        packed.madvise(mmap.MADV_DONTFORK)
+        with memoryview(packed) as view:
+            view[:8] = header  # kept: the frame goes on to the child as it came
+            if not _read_into(self.in_fd, view[8:]):
+                raise EOFError("the host closed the protocol")
+        return packed
+
+    def cases(self, slug: str) -> mmap.mmap:
+        """A topic's cases, as a frame, once: the caller unmaps them when they are sent."""
+        return self.pending.pop(slug)
+
+    def started(self, slug: str, pid: int) -> None:
+        self.send({"pid": pid})
+
+    def report(self, slug: str, entry: dict, outcomes=None, output: str = "") -> None:
+        self.send({"topic": slug, **entry, "output": output}, *([outcomes] if outcomes is not None else []))
+
+    def report_output(self, output: str) -> None:
+        """What a child that ran to the end printed (a failed one's comes with its topic)."""
+        if output:
+            self.send({"output": output})
+
+    def done(self) -> None:
+        for packed in self.pending.values():  # topics skipped
+            packed.close()
+        self.pending = {}
+        self.send({"done": True})
+
+
+def run_job(job: dict, slot: Path, warm: Warm, host: Host) -> None:
+    """The job's topics in order, in one child while all goes well; each topic's cases are sent
+    to the child as it starts that topic, and each topic is reported to `host` once known. When
+    a topic times out or the child dies, a fresh child takes the topics left."""
     output_path = f"/tmp/kata-output-{os.getpid()}"
-    remaining, results, raw, printed = list(job["topics"]), {}, {}, []
-    uses = job.get("uses") or {}
+    timeout, uses = float(job["timeout"]), job.get("uses") or {}
+    remaining = list(job["topics"])
     while remaining:
-        read_end, write_end = os.pipe()
+        mine, theirs = socket.socketpair()  # the child's outcomes come back; its cases go to it
         pid = os.fork()
         if pid == 0:
-            os.close(read_end)
-            child(job, remaining, cases, slot, write_end, output_path, warm)
-        os.close(write_end)
-        frames, failed = _Frames(read_end), None
-        for slug in list(remaining):
-            started = time.monotonic()
-            deadline = started + float(job["timeout"])
-            kind, frame = frames.next(deadline)
-            at_import = kind != "ok"  # stopped before the module finished importing
-            if kind == "ok" and frame != IMPORTED:
-                kind = "bad_output"
-            elif kind == "ok":
-                kind, frame = frames.next(deadline)  # the outcomes
-            entry = {"seconds": round(time.monotonic() - started, 4)}
-            if kind == "ok":
-                results[slug] = entry | {"status": "ok"}
-                raw[slug] = frame
+            mine.close()
+            child(job, remaining, _TopicCases(theirs.fileno()), slot, theirs.fileno(), output_path, warm)
+        theirs.close()
+        host.started(remaining[0], pid)
+        frames, failed = _Frames(mine.fileno()), None
+        try:
+            for slug in list(remaining):
+                packed = host.cases(slug)
+                started = time.monotonic()
+                deadline = started + timeout
+                try:
+                    sent = _send_before(mine.fileno(), packed, deadline)
+                finally:
+                    packed.close()
+                kind, frame = frames.next(deadline) if sent else ("timeout", b"")
+                at_import = kind != "ok"  # stopped before the module finished importing
+                if kind == "ok" and frame != IMPORTED:
+                    kind = "bad_output"
+                elif kind == "ok":
+                    kind, frame = frames.next(deadline)  # the outcomes
+                entry = {"seconds": round(time.monotonic() - started, 4)}
+                if kind != "ok":
+                    failed = (slug, entry, kind, at_import)
+                    break
                 remaining.remove(slug)
-                continue
-            failed = (slug, entry, kind, at_import)
-            break
-        os.close(read_end)
-        status = _reap(pid, time.monotonic() + (float(job["timeout"]) if failed is None else 0.0))
-        printed.append(_printed(output_path))  # before the clean-up empties /tmp
+                host.report(slug, entry | {"status": "ok"}, frame)
+                frames.release()
+            mine.close()
+            status = _reap(pid, time.monotonic() + (REAP_GRACE if failed is None else 0.0))
+        finally:
+            frames.close()
+        output = _printed(output_path)  # before the clean-up empties /tmp
         clean_up_after(pid)
-        if failed is not None:
-            slug, entry, kind, at_import = failed
-            results[slug] = entry | _why_it_stopped(kind, status)
-            remaining.remove(slug)
-            if results[slug]["status"] == "timeout" and at_import:  # its users would import it: same loop
-                stalled = {slug}
-                for user in list(remaining):  # curriculum order: a user comes after what it uses
-                    if stalled.intersection(uses.get(user, ())):
-                        results[user] = {"seconds": 0.0, "status": "skipped", "how": slug}
-                        remaining.remove(user)
-                        stalled.add(user)
-    ordered = {slug: results[slug] for slug in job["topics"]}
-    output = "".join(printed)
-    if len(output) > OUTPUT_CAP:
-        output = output[:OUTPUT_CAP] + "\n[... output cut ...]"
-    return {"topics": ordered, "output": output}, [raw[s] for s in ordered if s in raw]
+        if failed is None:
+            host.report_output(output)
+            break
+        slug, entry, kind, at_import = failed
+        entry |= _why_it_stopped(kind, status)
+        remaining.remove(slug)
+        host.report(slug, entry, None, output)
+        if entry["status"] == "timeout" and at_import:  # its users would import it: the same loop
+            stalled = {slug}
+            for user in list(remaining):  # curriculum order: a user comes after what it uses
+                if stalled.intersection(uses.get(user, ())):
+                    host.report(user, {"seconds": 0.0, "status": "skipped", "how": slug})
+                    remaining.remove(user)
+                    stalled.add(user)
+    host.done()
+
+
+def _send_before(fd: int, data, deadline: float) -> bool:
+    """Write all of `data` to a non-blocking `fd` before the deadline; False if it could not."""
+    os.set_blocking(fd, False)
+    done = 0
+    with memoryview(data) as view:
+        while done < len(view):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                return False
+            try:
+                with view[done:] as rest:
+                    done += os.write(fd, rest)
+            except BlockingIOError:
+                continue
+            except OSError:  # the child is gone: what it left says why
+                return True
+    return True
 
 
 def _why_it_stopped(kind: str, status: int) -> dict:
@@ -518,16 +735,17 @@ def main() -> None:
     _not_dumpable()  # before any child is forked: they inherit it
     slot = Path(sys.argv[1])
     # The protocol owns the real stdout; anything printed by mistake goes to stderr instead.
-    protocol_out = os.fdopen(os.dup(1), "wb")
+    # Raw descriptors, no buffered streams: a topic's cases pass through no buffer of this process.
+    protocol_out = os.dup(1)
     os.dup2(2, 1)
-    protocol_in = os.fdopen(os.dup(0), "rb")
+    protocol_in = os.dup(0)
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
     torch.set_num_threads(1)
     # No accelerator exists in the sandbox; torch.manual_seed would still try each one lazily (about
     # 1 ms a call, and probes call it hundreds of times a submission). Same CPU stream, without that.
     torch.manual_seed = torch.random.manual_seed = lambda seed: torch.default_generator.manual_seed(int(seed))
-    from grader import wire
+    from grader import wire  # noqa: F401  (every child packs its outcomes with it)
     from grader.offline import install
     import grader.run  # noqa: F401  (imported before forking, not by the child)
     install()
@@ -540,13 +758,10 @@ def main() -> None:
     torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
     import gc
     gc.freeze()  # fewer copy-on-write page faults in each forked child
-    write_frame(protocol_out, wire.pack({"ready": True, "seccomp": warm.seccomp is not None}))
-    cases = wire.unpack(read_frame(protocol_in) or b"")["cases"]
-    while (frame := read_frame(protocol_in)) is not None:
-        reply, frames = run_job(wire.unpack(frame), cases, slot, warm)
-        write_frame(protocol_out, wire.pack(reply))
-        for raw in frames:
-            write_frame(protocol_out, raw)
+    host = Host(protocol_in, protocol_out)
+    host.send({"ready": True, "seccomp": warm.seccomp is not None})
+    while (job := host.job()) is not None:
+        run_job(job, slot, warm, host)
 
 
 def filter_blocks(rules) -> bool:

@@ -1,6 +1,8 @@
 """Kills every process it may signal: os.kill(-1, SIGKILL) at import. Inside the sandbox's own PID
 namespace that is the worker and itself. The children's filter refuses a signal to anything
-but the child itself (issue 11), so the import fails with PermissionError and the worker lives.
+but the child itself (issue 11), so the import fails with PermissionError and the worker lives;
+were it not, the grader would restart the worker and grade this student's topics not yet run in a
+fresh one (only this topic would crash).
 For safety it only fires inside a private PID namespace (pid 1 there is bubblewrap, not init):
 anywhere else kill(-1) would hit every process of the user running the tests."""
 import os

@@ -1,7 +1,8 @@
 """Kills the process that supervises it: os.kill(os.getppid(), SIGKILL) at import. In the sandbox
 that is the warm worker. The children's filter refuses a signal to anything but the child itself
-(issue 11), so the kill is refused and the module returns zeros; were it not, the whole job would
-be lost and the grader would have to restart the worker."""
+(issue 11), so the kill is refused and the module returns zeros; were it not, the grader would
+restart the worker and grade this student's topics not yet run in a fresh one (only this one
+would crash)."""
 import os
 import signal
 import time

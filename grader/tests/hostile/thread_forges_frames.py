@@ -1,7 +1,7 @@
 """Starts a thread at import that keeps writing forged frames ("every check passed") into every
-pipe the process holds (the result pipe among them) while the checks run and after, hoping one
-is taken for this topic's or a later topic's result. The functions themselves return zeros.
-The children's filter refuses every new thread (issue 11), so the import fails at the start."""
+pipe and socket the process holds (the result channel among them) while the checks run and after,
+hoping one is taken for this topic's or a later topic's result. The functions themselves return
+zeros. The children's filter refuses every new thread (issue 11), so the import fails at the start."""
 import os
 import struct
 import threading
@@ -22,7 +22,7 @@ def _forge():
     while True:
         for fd in os.listdir("/proc/self/fd"):
             try:
-                if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
+                if os.readlink(f"/proc/self/fd/{fd}").startswith(("pipe:", "socket:")):
                     os.write(int(fd), _data)
             except OSError:
                 pass
