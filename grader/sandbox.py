@@ -112,7 +112,8 @@ def _environment(sandbox: str) -> dict[str, str]:
             # `python -m` would put the working folder, the sandbox's writable /tmp, first on
             # sys.path: a module a child plants there would run in later jobs.
             "PYTHONSAFEPATH": "1",
-            "TIKTOKEN_CACHE_DIR": str(ROOT / "data" / "tiktoken-cache"), "KATA_SANDBOX": sandbox}
+            "TIKTOKEN_CACHE_DIR": str(ROOT / "data" / "tiktoken-cache"), "KATA_SANDBOX": sandbox,
+            "KATA_SECCOMP": os.environ.get("KATA_SECCOMP", "on")}
 
 
 def wanted_isolation(no_sandbox: bool = False) -> Isolation:

@@ -175,7 +175,9 @@ class Warm:
         self.topics = {t.slug: t for t in load().topics if t.test_file().exists()}
         self.checks = {slug: load_checks(t.test_file()) for slug, t in self.topics.items()}
         warm_up()  # the device checks' first meta tensor: once here, not in every child
-        self.seccomp = working_seccomp_rules()
+        # KATA_SECCOMP=off: what grading does where libseccomp is missing (test_worker proves the
+        # host's own defences that way); the reports then say the filter is off.
+        self.seccomp = None if os.environ.get("KATA_SECCOMP") == "off" else working_seccomp_rules()
 
 
 def _limit(which: int, soft: int) -> None:
