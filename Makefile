@@ -3,15 +3,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NBGRADER := $(VENV)/.nbgrader-installed
+TESTDEPS := $(VENV)/.testdeps-installed
 TOPIC  ?=
 
-.PHONY: help setup test check fixtures grade bench release notebooks gradescope clean
+.PHONY: help setup test lint check fixtures grade bench release notebooks gradescope clean
 
 help:
 	@echo "make grade      grade the demo class in examples/submissions into grades/"
 	@echo "                (SUBMISSIONS=DIR OUT=DIR for a real class; ARGS=--force to re-grade all)"
 	@echo "make test       prove the suite: reference passes, stubs and mistakes fail, fixtures fresh"
+	@echo "make lint       ruff over the code (make test runs it)"
 	@echo "make check      check your exercises/ (TOPIC=causal_attention for one topic)"
 	@echo "make fixtures   regenerate tests/fixtures from solutions/"
 	@echo "make bench      time the grader against one pytest run per submission"
@@ -29,15 +30,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/kata snapshot
 	@touch $@
 
-$(NBGRADER): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[nbgrader]'
+$(TESTDEPS): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[nbgrader,dev]'
 	@touch $@
 
-test: setup $(NBGRADER)
+test: setup $(TESTDEPS) lint
 	$(BIN)/python -m pytest tests --impl solutions -q
 	@echo "Again on PyTorch's portable kernels: the same verdicts and the same named mistakes on any CPU"
 	ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest tests --impl solutions grader/tests/test_suite.py -q -p no:cacheprovider
 	$(BIN)/python -m pytest grader/tests -q
+
+lint: setup $(TESTDEPS)
+	$(BIN)/ruff check grader tests exercises solutions scripts
 
 check: setup
 	$(BIN)/kata check $(TOPIC)
@@ -57,7 +61,7 @@ bench: setup
 release: setup
 	$(BIN)/python -m grader.release
 
-notebooks: setup $(NBGRADER)
+notebooks: setup $(TESTDEPS)
 	$(BIN)/python -m grader.notebooks
 
 gradescope: setup

@@ -21,7 +21,6 @@ import builtins
 import importlib.util
 import inspect
 import random
-import re
 import sys
 import traceback
 from dataclasses import dataclass, field, replace

@@ -9,7 +9,6 @@ its property part of a check that compares values (see context_vectors_are_weigh
 
 import ast
 import shutil
-from pathlib import Path
 
 import pytest
 
