@@ -6,8 +6,9 @@
 
 The bundle holds setup.sh and run_autograder (grader/templates/gradescope/) at its root, and
 everything grading needs: grader/, the checks and fixtures, the solutions with the catalogue of
-mistakes and the hidden seeds, the hints, the data, curriculum.toml and pyproject.toml. It is the
-instructor's: upload it to Gradescope only, never hand it out.
+mistakes, the instructor's secret the hidden inputs come from (as in `make grade`), the hints, the
+data, curriculum.toml and pyproject.toml. It is the instructor's: upload it to Gradescope only,
+never hand it out.
 
 On Gradescope, setup.sh installs Python and the pinned packages once per image; run_autograder
 then reads the submission from ROOT/submission (the topic modules flat, in an exercises/
@@ -29,7 +30,7 @@ import traceback
 from pathlib import Path
 
 from .curriculum import ROOT, load
-from .grade import TOPIC_TIMEOUT, Pool, dump_json, grade_submissions, prepare
+from .grade import TOPIC_TIMEOUT, Pool, dump_json, grade_submissions, instructor_secret, prepare
 from .offline import install
 from .release import TEMPLATES, Entry, Files, write_zip
 from .report import results_json
@@ -38,6 +39,7 @@ from .submissions import Submission, read_folder, read_zip
 
 AUTOGRADER_ROOT = Path(os.environ.get("KATA_AUTOGRADER_ROOT", "/autograder"))
 STUDENT = "submission"  # Gradescope grades one submission per run; results.json carries no name
+BUNDLED_SECRET = "kata-secret"  # in the bundle; run_autograder points KATA_SECRET at it
 WORKERS = 1             # one submission: its topics run one after another on one warm worker
 
 
@@ -53,6 +55,9 @@ def bundle_files(root: Path = ROOT) -> Files:
             files[path.relative_to(root).as_posix()] = Entry(path.read_bytes())
     for script in ("setup.sh", "run_autograder"):
         files[script] = Entry((TEMPLATES / "gradescope" / script).read_bytes(), executable=True)
+    # The instructor's secret, so that every container grades the same hidden inputs as `make grade`
+    # (the bundle holds the solutions already: it is the instructor's alone).
+    files[BUNDLED_SECRET] = Entry(instructor_secret()[0] + b"\n")
     return files
 
 
@@ -149,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         return grade_command(args)
     archive = build(args.out)
     print(f"Gradescope autograder: {archive} ({archive.stat().st_size:,} bytes). It holds the solutions and "
-          "the hidden seeds: upload it to Gradescope only.")
+          "your secret for the hidden inputs: upload it to Gradescope only.")
     return 0
 
 
