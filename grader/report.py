@@ -92,7 +92,7 @@ class TaskResult:
     passed: int
     checks: int
     failure: C.Verdict | None  # the first failing check: its message is the one shown
-    hint: str  # the task's first hint, when the failure is more than "not implemented yet"
+    hint: str  # the hint a recognised mistake names, else the task's first; none for "not implemented yet"
 
     @property
     def status(self) -> str:
@@ -106,8 +106,13 @@ def task_results(topic: Topic, grade: TopicGrade) -> list[TaskResult]:
     for task in topic.tasks:
         mine = [v for v in grade.all_verdicts if v.task == task.id]
         failure = next((v for v in mine if not v.passed), None)
-        hint = (task.hints[0] if failure is not None and task.hints
-                and failure.reason not in (C.NOT_IMPLEMENTED, C.PASSED) else "")
+        hint = ""
+        if failure is not None and failure.reason not in (C.NOT_IMPLEMENTED, C.PASSED):
+            named = topic.mistakes.get(failure.mistake) if failure.mistake else None
+            if named is not None and 1 <= named.hint <= len(topic.task(named.task).hints):
+                hint = topic.task(named.task).hints[named.hint - 1]  # the hint the diagnosis names
+            elif task.hints:
+                hint = task.hints[0]
         results.append(TaskResult(task, sum(v.passed for v in mine), len(mine), failure, hint))
     return results
 

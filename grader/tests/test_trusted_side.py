@@ -530,3 +530,17 @@ def test_any_entry_names_are_read_or_skipped_never_a_failure(tmp_path_factory, n
     assert len(subs) + len(skipped) <= len(names)
     for name, why in skipped:
         assert_safe(f"{name}: {why}", "a skipped entry")
+
+
+def test_feedback_quotes_the_hint_a_recognised_mistake_names():
+    from grader.report import task_results
+    topic = next(t for t in load().topics if any(m.hint > 1 for m in t.mistakes.values()))
+    mistake = next(m for m in topic.mistakes.values() if m.hint > 1)
+    failing = C.Verdict(topic.slug, mistake.task, "some_check", C.WRONG_VALUES, "differs", mistake=mistake.id)
+    grade = TopicGrade(topic.slug, [failing], [], 0.0, topic.max_points)
+    [result] = [r for r in task_results(topic, grade) if r.task.id == mistake.task]
+    assert result.hint == topic.task(mistake.task).hints[mistake.hint - 1]
+    plain = C.Verdict(topic.slug, mistake.task, "some_check", C.WRONG_VALUES, "differs")
+    [result] = [r for r in task_results(topic, TopicGrade(topic.slug, [plain], [], 0.0, topic.max_points))
+                if r.task.id == mistake.task]
+    assert result.hint == topic.task(mistake.task).hints[0]
