@@ -523,6 +523,7 @@ def run_job(job: dict, slot: Path, warm: Warm, host: Host) -> None:
             child(job, remaining, _TopicCases(theirs.fileno()), slot, theirs.fileno(), output_path, warm)
         theirs.close()
         host.started(remaining[0], pid)
+        first = remaining[0]
         frames, failed = _Frames(mine.fileno()), None
         try:
             for slug in list(remaining):
@@ -557,6 +558,10 @@ def run_job(job: dict, slot: Path, warm: Warm, host: Host) -> None:
             break
         slug, entry, kind, at_import = failed
         entry |= _why_it_stopped(kind, status)
+        if at_import and entry["status"] in ("crash", "memory") and slug != first:
+            # Died before this topic's module was even loaded, with earlier topics' code in the
+            # process (memory they hoarded, say): a fresh child runs it, and only then is it charged.
+            continue
         remaining.remove(slug)
         host.report(slug, entry, None, output)
         if entry["status"] == "timeout" and at_import:  # its users would import it: the same loop
