@@ -153,19 +153,23 @@ class Prepared:
     hidden: dict[str, dict[str, list[Case]]]
     fingerprint: str
     secret_note: str = ""  # where the hidden inputs come from (never the secret): print it once
-    _packed: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _packed: dict = field(default_factory=dict, repr=False)
 
-    def packed_cases(self) -> dict[str, bytes]:
-        """Each topic's inputs, public then hidden, with how many of each check's are public:
-        {slug: packed {"cases": {check: [inputs]}, "public": {check: count}}}, packed once per
-        class. A worker asks for one topic's when it runs that topic, so a child only ever
-        holds its own topic's cases."""
+    def packed_cases(self) -> dict:
+        """Each topic's inputs, packed once per class: {slug: its public cases, ("hidden", slug):
+        its hidden cases}, each {"cases": {check: [inputs]}, "public": {check: how many are public}}.
+        A worker sends a topic's cases to the child only as it starts that topic, and public and
+        hidden cases run in different jobs (grade_topics), so no child that shows its output or
+        returns values for the public feedback ever holds a hidden input."""
         if not self._packed:
-            self._packed.update({slug: wire.pack({
-                "cases": {c.name: [k.inputs for k in self.public[slug].get(c.name, [])]
-                          + [k.inputs for k in self.hidden[slug].get(c.name, [])] for c in checks},
-                "public": {c.name: len(self.public[slug].get(c.name, [])) for c in checks}})
-                for slug, checks in self.checks.items()})
+            for slug, checks in self.checks.items():
+                self._packed[slug] = wire.pack({
+                    "cases": {c.name: [k.inputs for k in self.public[slug].get(c.name, [])] for c in checks},
+                    "public": {c.name: len(self.public[slug].get(c.name, [])) for c in checks}})
+                if any(self.hidden[slug].get(c.name) for c in checks):
+                    self._packed[("hidden", slug)] = wire.pack({
+                        "cases": {c.name: [k.inputs for k in self.hidden[slug].get(c.name, [])] for c in checks},
+                        "public": {c.name: 0 for c in checks}})
         return self._packed
 
 
@@ -212,42 +216,45 @@ def score(topic: Topic, verdicts: list[C.Verdict]) -> float:
     return round(total, 2)
 
 
-def _split(outcomes: dict, n_public: dict[str, int]) -> tuple[dict, dict]:
-    public, hidden = {}, {}
-    for name, items in outcomes.items():
-        if isinstance(items, list):
-            public[name], hidden[name] = items[:n_public.get(name, 0)], items[n_public.get(name, 0):]
-    return public, hidden
-
-
 def grade_topics(worker: Worker, prep: Prepared, slugs: list[str], files: dict[str, bytes],
                  timeout: float = TOPIC_TIMEOUT, used: dict[str, list[str]] | None = None
                  ) -> dict[str, TopicGrade]:
-    """One job on one worker: the submission's files on each topic, public and hidden cases.
-    `used`: the topics each topic's module uses; one that uses a topic whose import never
-    finished is skipped."""
-    reply = worker.run(slugs, files, timeout, used or {})
-    output = str(reply.get("output", ""))[:4096]
-    return {slug: _judge_reply(prep, prep.curriculum[slug], reply["topics"].get(slug),
-                               reply["outcomes"].get(slug), timeout, output)
+    """Two jobs on one worker: the submission's files on each topic's public cases, then, in a
+    fresh child, on its hidden cases. What the second prints is never shown and its time never
+    reported, so no hidden input reaches the feedback by any channel the code controls (its
+    output, a value a later topic returns, the time it takes). `used`: the topics each topic's
+    module uses; one that uses a topic whose import never finished is skipped."""
+    public = worker.run(slugs, files, timeout, used or {})
+    output = str(public.get("output", ""))[:4096]
+    ran = [s for s in slugs if ("hidden", s) in (worker.cases or {})
+           and isinstance(public["topics"].get(s), dict) and public["topics"][s].get("status") == "ok"]
+    hidden = worker.run(ran, files, timeout, used or {}, hidden=True) if ran else {"topics": {}, "outcomes": {}}
+    return {slug: _judge_reply(prep, prep.curriculum[slug], public["topics"].get(slug), public["outcomes"].get(slug),
+                               hidden["topics"].get(slug, public["topics"].get(slug)), hidden["outcomes"].get(slug),
+                               timeout, output)
             for slug in slugs}
 
 
-def _judge_reply(prep: Prepared, topic: Topic, reply, outcomes, timeout: float, output: str) -> TopicGrade:
-    checks, public, hidden = prep.checks[topic.slug], prep.public[topic.slug], prep.hidden[topic.slug]
+def _phase_outcomes(reply, outcomes, cases: dict[str, list[Case]], timeout: float) -> dict:
+    """{check: [outcome data]} for one job's cases of a topic, whatever happened to the job."""
     reply = reply if isinstance(reply, dict) else {"status": "crash", "how": "no reply"}
     if reply.get("status") != "ok":
         reason, words = FAILURE_WORDS.get(reply.get("status"), FAILURE_WORDS["crash"])
         if reply.get("status") == "timeout" and reply.get("how"):  # the worker itself stopped answering
             words = "{how}"
         failed = C.Outcome(reason, message=words.format(timeout=timeout, how=reply.get("how", "unknown"))).to_data()
-        outcomes = {c.name: [failed] * (len(public.get(c.name, [])) + len(hidden.get(c.name, []))) for c in checks}
-    elif not isinstance(outcomes, dict):
-        outcomes = {}
-    mine_public, mine_hidden = _split(outcomes, {c.name: len(public.get(c.name, [])) for c in checks})
-    verdicts = judge_topic(checks, public, mine_public)
-    hidden_verdicts = judge_topic([c for c in checks if hidden.get(c.name)], hidden, mine_hidden)
-    seconds = reply.get("seconds", 0.0)
+        return {name: [failed] * len(items) for name, items in cases.items()}
+    return outcomes if isinstance(outcomes, dict) else {}
+
+
+def _judge_reply(prep: Prepared, topic: Topic, reply, outcomes, hidden_reply, hidden_outcomes, timeout: float,
+                 output: str) -> TopicGrade:
+    checks, public, hidden = prep.checks[topic.slug], prep.public[topic.slug], prep.hidden[topic.slug]
+    verdicts = judge_topic(checks, public, _phase_outcomes(reply, outcomes, public, timeout))
+    hidden_verdicts = judge_topic([c for c in checks if hidden.get(c.name)], hidden,
+                                  _phase_outcomes(hidden_reply, hidden_outcomes, hidden, timeout))
+    reply = reply if isinstance(reply, dict) else {}
+    seconds = reply.get("seconds", 0.0)  # the public job's only: the hidden job's time is never shown
     return TopicGrade(topic.slug, verdicts, hidden_verdicts, score(topic, verdicts + hidden_verdicts),
                       topic.max_points, output=output,
                       seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,

@@ -46,8 +46,10 @@ def forbidden_use(source: str, forbid: tuple[str, ...]) -> tuple[str, int] | Non
 def _caller(own_file: Path | None) -> str | None:
     """Where the learner's code made the current call: "file, line N" when the nearest frame of
     the learner's folder is `own_file` (the topic's module), None when it is another topic's
-    module there (its own kata may allow what this one forbids). Without `own_file` (a notebook),
-    always the nearest frame outside the grader and torch."""
+    module there, inside what that topic's kata asks for (CausalAttention.forward may use what
+    its own kata allows, and multi-head attention's wrapper calls it). A helper of the other
+    file's own is refused as if it were in `own_file`. Without `own_file` (a notebook), always
+    the nearest frame outside the grader and torch."""
     frame = sys._getframe(2)
     while frame is not None:
         name = frame.f_code.co_filename
@@ -55,9 +57,18 @@ def _caller(own_file: Path | None) -> str | None:
             if not name.startswith((str(_GRADER), str(_TORCH))) and "importlib" not in name:
                 return f"{Path(name).name}, line {frame.f_lineno}"
         elif Path(name).resolve().parent == own_file.parent:
-            return f"{own_file.name}, line {frame.f_lineno}" if Path(name).resolve() == own_file else None
+            where = Path(name).resolve()
+            if where != own_file and frame.f_code.co_qualname.split(".")[0] in _api_names(where.name):
+                return None
+            return f"{where.name}, line {frame.f_lineno}"
         frame = frame.f_back
     return "" if own_file is None else f"{own_file.name}"
+
+
+def _api_names(module_file: str) -> frozenset[str]:
+    """The names a topic's kata asks for (its classes and functions), by its module file."""
+    return frozenset(api.split(".")[0] for topic in _curriculum().topics if topic.module_file == module_file
+                     for task in topic.tasks for api in task.api)
 
 
 _GRADER, _TORCH = Path(__file__).resolve().parent, Path(torch.__file__).resolve().parent

@@ -59,9 +59,14 @@ class Isolation:
                        f"root and runtime; writable only a {TMP_SIZE >> 20} MiB /tmp and a {SHM_SIZE >> 20} MiB "
                        f"/dev/shm, emptied after every job)")
             return sandbox + ", " + filter_words if self.seccomp else f"isolation degraded: {sandbox}, {filter_words}"
+        reads = (" Submitted code can READ whatever the grading user can"
+                 + (", and that user is root: the solutions, your secret for the hidden inputs and the other "
+                    "students' files among it; grade with bubblewrap, or as a user who cannot read them"
+                    if os.geteuid() == 0 else ": the solutions and your secret among it, if that user can")
+                 + ".")
         return (f"isolation degraded: {self.reason}; resource limits, time limits and "
-                f"{filter_words} still apply" if self.seccomp else
-                f"isolation degraded: {self.reason}; resource and time limits only, {filter_words}")
+                f"{filter_words} still apply.{reads}" if self.seccomp else
+                f"isolation degraded: {self.reason}; resource and time limits only, {filter_words}.{reads}")
 
 
 def _runtime_paths() -> list[Path]:
@@ -222,27 +227,28 @@ class Worker:
         self.seccomp = bool(hello.get("seccomp"))  # could the children's filter be loaded here?
 
     def run(self, topics: list[str], files: dict[str, bytes], timeout: float,
-            uses: dict[str, list[str]] | None = None) -> dict:
-        """Grade `files` on `topics`: {"topics": {slug: status...}, "output": str, "outcomes":
-        {slug: data}}, with a status for every topic whatever happens."""
+            uses: dict[str, list[str]] | None = None, hidden: bool = False) -> dict:
+        """Grade `files` on `topics` (their hidden cases if `hidden`, else their public ones):
+        {"topics": {slug: status...}, "output": str, "outcomes": {slug: data}}, with a status for
+        every topic whatever happens."""
         self._stage(files)
         reply: dict = {"topics": {}, "output": "", "outcomes": {}}
-        lost = self._job(topics, timeout, uses or {}, reply)
+        lost = self._job(topics, timeout, uses or {}, reply, hidden)
         if lost is None:
             return reply
         for slug in [s for s in topics if s not in reply["topics"]]:  # a fresh worker, one topic a job
             self._stage(files)
-            lost = self._job([slug], timeout, {}, reply)
+            lost = self._job([slug], timeout, {}, reply, hidden)
             if lost is not None:
                 reply["topics"][slug] = lost
         return reply
 
-    def _job(self, topics: list[str], timeout: float, uses: dict, reply: dict) -> dict | None:
+    def _job(self, topics: list[str], timeout: float, uses: dict, reply: dict, hidden: bool = False) -> dict | None:
         """Run one job, adding each topic to `reply` as the worker reports it. None when the job
         finished; else why the worker was lost (a status for the topic it was running), after it
         was killed and started again."""
         self.child = None
-        cases = [(self.cases or {})[slug] for slug in topics]  # a KeyError here is the grader's bug
+        cases = [(self.cases or {})[("hidden", slug) if hidden else slug] for slug in topics]  # a KeyError: our bug
         try:
             self._write(wire.pack({"topics": topics, "timeout": timeout, "uses": uses}))
             for packed in cases:  # the worker reads them all before it forks: no wait for a reply

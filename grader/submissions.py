@@ -156,9 +156,35 @@ def read_folder(folder: Path, student: str, modules: set[str]) -> Submission:
     return intake.sub
 
 
+CENTRAL_DIRECTORY_CAP = MAX_ENTRIES * (46 + 1024)  # bytes: a header and a long name per entry
+
+
+def _declared_size(archive: Path) -> tuple[int, int] | None:
+    """(entries, central directory bytes) as the zip's end record declares them, read from its
+    last 64 KiB without parsing the directory (zipfile would build every entry first: a 141 MB
+    directory of 3 million entries took the grader to 1.4 GB). None if there is no such record."""
+    with open(archive, "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - (1 << 16) - 22))
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    entries, directory = int.from_bytes(tail[at + 10:at + 12], "little"), int.from_bytes(tail[at + 12:at + 16], "little")
+    if entries == 0xFFFF or directory == 0xFFFFFFFF:  # zip64: the real figures are elsewhere, and large
+        return (MAX_ENTRIES + 1, directory)
+    return entries, directory
+
+
 def read_zip(archive: Path, student: str, modules: set[str]) -> Submission:
     intake = _Intake(student, modules)
     try:
+        declared = _declared_size(archive)
+        if declared is not None and (declared[0] > MAX_ENTRIES or declared[1] > CENTRAL_DIRECTORY_CAP):
+            intake.sub.error = (f"the zip declares {declared[0]:,} entries in a {declared[1]:,}-byte directory "
+                                f"(at most {MAX_ENTRIES} entries): not read")
+            return intake.sub
         with zipfile.ZipFile(archive) as zf:
             members = zf.infolist()
             if len(members) > MAX_ENTRIES:

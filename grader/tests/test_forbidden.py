@@ -48,3 +48,18 @@ def test_the_topics_own_call_is_refused_with_its_line(tmp_path):
     assert refused, [(v.check, v.reason) for v in verdicts]
     line = next(n for n, text in enumerate((tree / "multihead_attention.py").read_text().splitlines(), 1) if "sdpa(queries" in text)
     assert f"multihead_attention.py, line {line}" in refused[0].message, refused[0].message
+
+
+def test_a_helper_in_another_topics_file_is_no_way_round(tmp_path):
+    """A function of causal_attention.py that no kata asks for, calling the forbidden API for
+    MultiHeadAttention.forward, is refused (found by a red team: it scored 3.6 of 4 before)."""
+    helper = ("\n\ndef fused(queries, keys, values):\n"
+              f"    return {SDPA}(queries, keys, values, is_causal=True)\n")
+    find = "        context_vec = (attn_weights @ values).transpose(1, 2)"
+    tree = tree_with(tmp_path, {
+        "causal_attention.py": ("import torch\n", "import torch\n" + helper),
+        "multihead_attention.py": (find, "        from .causal_attention import fused\n"
+                                         "        context_vec = fused(queries, keys, values).transpose(1, 2)")})
+    verdicts = [v for v in run_topic(CURRICULUM["multihead_attention"], tree) if v.task == 2]
+    refused = [v for v in verdicts if v.reason == C.FORBIDDEN_API]
+    assert refused and "causal_attention.py, line" in refused[0].message, [(v.check, v.reason) for v in verdicts]

@@ -343,14 +343,19 @@ class FakeWorker:
     def __init__(self, prep, hostile_reply):
         self.prep, self.hostile_reply, self.restarts = prep, hostile_reply, 0
 
-    def run(self, slugs, files, timeout, uses) -> dict:
+    def run(self, slugs, files, timeout, uses, hidden=False) -> dict:
         if files.get("who") == b"hostile":
             return self.hostile_reply(slugs)
         prep = self.prep
+        cases = prep.hidden if hidden else prep.public  # two jobs: the public cases, then the hidden ones
         return {"topics": {s: {"status": "ok", "seconds": 0.01} for s in slugs}, "output": "",
                 "outcomes": {s: {c.name: [{"status": "ok", "value": k.expected, "message": ""}
-                                          for k in prep.public[s].get(c.name, []) + prep.hidden[s].get(c.name, [])]
+                                          for k in cases[s].get(c.name, [])]
                                  for c in prep.checks[s]} for s in slugs}}
+
+    @property
+    def cases(self) -> dict:
+        return self.prep.packed_cases()
 
     def restart(self) -> None:
         self.restarts += 1
@@ -544,3 +549,15 @@ def test_feedback_quotes_the_hint_a_recognised_mistake_names():
     [result] = [r for r in task_results(topic, TopicGrade(topic.slug, [plain], [], 0.0, topic.max_points))
                 if r.task.id == mistake.task]
     assert result.hint == topic.task(mistake.task).hints[0]
+
+
+def test_a_zip_declaring_too_many_entries_is_refused_before_its_directory_is_read(tmp_path, monkeypatch):
+    from grader import submissions
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(submissions.MAX_ENTRIES + 1):
+            zf.writestr(f"f{i}.txt", "")
+    parsed = []
+    monkeypatch.setattr(submissions.zipfile, "ZipFile", lambda *a, **k: parsed.append(a) or None)
+    found = submissions.read_zip(archive, "many", {"tokenizer.py"})
+    assert "declares" in found.error and not parsed

@@ -1,6 +1,7 @@
 """Attempts to dodge the hidden checks: walks up the stack at import to the probe loop's `cases`
 and overwrites every hidden case's inputs with the public ones (whose answers are easy), then
-answers correctly for whatever it is given."""
+answers correctly for whatever it is given. Hidden cases now run in a child of their own, where
+there is no public input to copy: the attack changes nothing, and the correct code scores."""
 import sys
 
 import torch
