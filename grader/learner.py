@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .curriculum import Task, Topic
+from . import verdicts as V  # no torch: saved verdicts are plain data
 from .verdicts import NOT_IMPLEMENTED
 
 TIMEOUT_SECONDS = 30.0  # for one check (one probe call); the slowest takes a few seconds
@@ -234,8 +235,7 @@ def _read_until_exit(fd: int, pid: int, timeout: float) -> tuple[list[str], str]
 
 
 def _everywhere(checks: list, reason: str, message: str) -> list:
-    from . import verdicts as C
-    return [C.Verdict(c.slug, c.task, c.name, reason, message, what=c.what) for c in checks]
+    return [V.Verdict(c.slug, c.task, c.name, reason, message, what=c.what) for c in checks]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,19 +330,17 @@ def check_topic(topic: Topic, exercises: Path, overview: bool = False) -> TopicP
     prints and reuses the last verdicts when no file they depend on has changed since."""
     if not topic.test_file().exists():
         return TopicProgress(topic, [])
-    from . import verdicts as C  # no torch: the saved verdicts are plain data
-
     saved = exercises.parent / ".kata" / "verdicts" / f"{topic.slug}.json"
     fingerprint = _fingerprint(topic, exercises)
     if overview:
         try:
             data = json.loads(saved.read_text(encoding="utf-8"))
             if data["fingerprint"] == fingerprint:
-                return progress(topic, [C.Verdict(**v) for v in data["verdicts"]])
+                return progress(topic, [V.Verdict(**v) for v in data["verdicts"]])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # nothing saved, or damaged: check afresh
     verdicts = run_checks(topic, exercises, quiet=overview)
-    if not any(v.reason in (C.TIMEOUT, C.CRASH) for v in verdicts):  # those depend on the moment
+    if not any(v.reason in (V.TIMEOUT, V.CRASH) for v in verdicts):  # those depend on the moment
         write_atomically(saved, json.dumps({"fingerprint": fingerprint, "verdicts": [asdict(v) for v in verdicts]}))
     return progress(topic, verdicts)
 

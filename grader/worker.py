@@ -245,7 +245,7 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
                     marked.append(True)
 
             outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug], imported,
-                                   **_public_counts(cases, slug))
+                                   n_public=getattr(cases, "cases_public", {}).get(slug))
             imported()
             send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
         code = 0
@@ -323,12 +323,6 @@ def confine_writes(writable: tuple[str, ...]) -> bool:
     finally:
         os.close(ruleset)
     return True
-
-
-def _public_counts(cases, slug: str) -> dict:
-    """`n_public` for grader.run.probe_topic: how many of each check's cases are public (what the
-    learner's code prints while the hidden ones run is dropped)."""
-    return {"n_public": getattr(cases, "cases_public", {}).get(slug)}
 
 
 def _world_readable(path: Path) -> bool:
