@@ -94,12 +94,16 @@ def bwrap_command(slot: Path) -> list[str]:
             args += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
+    # The repository folder is a tmpfs of its own, read-only once the parts below are bound into
+    # it: a repository under /tmp would otherwise sit on the writable /tmp, first on the import path.
+    args += ["--size", str(1 << 20), "--tmpfs", str(ROOT)]
     for path in _runtime_paths():
         args += ["--ro-bind", str(path), str(path)]
     for part in ("grader", "tests", "curriculum.toml", "data/tiktoken-cache"):
         args += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
     fixtures = str(ROOT / "tests" / "fixtures")
     args += ["--size", str(1 << 20), "--tmpfs", fixtures, "--remount-ro", fixtures,  # the public answers stay outside
+             "--remount-ro", str(ROOT),
              "--ro-bind", str(slot), SLOT_IN_SANDBOX,
              "--proc", "/proc", "--dev", "/dev", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm",
              "--remount-ro", "/dev",  # /dev/null and the others still work; /dev/shm stays writable
