@@ -110,6 +110,9 @@ def show_topic(kata: Kata, state: L.TopicProgress, expand: bool = True,
                       Text(task.task.title, style=emphasis), Text(task.status, style=style),
                       f"{task.points}/{task.task.points}")
     kata.console.print(indent(table))
+    for task in state.tasks:
+        if task.note:  # it passed with the reference's code for a failing task it calls
+            kata.print(("    ", ""), (f"task {task.task.id} {task.note}", "dim"))
 
 
 def show_next_step(kata: Kata, state: L.TopicProgress, task: L.TaskProgress, watching: bool = False) -> None:
@@ -211,11 +214,12 @@ def show_verdicts(kata: Kata, states: list[L.TopicProgress], single: bool, watch
         return False
     explain_problem(kata, state.topic, task)
     kata.print()
-    later = [t.task.id for t in state.tasks if t.task.id > task.task.id and t.status == L.FAILING]
-    if later:
-        kata.print((f"Task{'s' if len(later) > 1 else ''} {', '.join(map(str, later))} fail{'' if len(later) > 1 else 's'}"
-                    f" too; if {'they use' if len(later) > 1 else 'it uses'} task {task.task.id}'s code, fixing "
-                    f"task {task.task.id} may fix {'them' if len(later) > 1 else 'it'}.", "dim"))
+    callers = [t.task.id for t in state.tasks if task.task.id in t.task.calls and t.status == L.FAILING]
+    if callers:  # only the tasks whose checks run this one's code (curriculum.toml's `calls`)
+        many = len(callers) > 1
+        kata.print((f"Task{'s' if many else ''} {', '.join(map(str, callers))} fail{'' if many else 's'} too and "
+                    f"{'call' if many else 'calls'} task {task.task.id}'s code: fixing task {task.task.id} "
+                    f"may fix {'them' if many else 'it'}.", "dim"))
     kata.print((f"{done} of {len(tasks)} tasks done, {points} of {total_points} points.", "bold"),
                f" Fix task {task.task.id}, then check again: kata check {state.topic.slug}")
     return False

@@ -22,6 +22,7 @@ class Task:
     api: tuple[str, ...]
     points: int
     hints: tuple[str, ...] = ()
+    calls: tuple[int, ...] = ()  # earlier tasks of the topic whose code this task's checks run (grader/once.py)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def load(root: Path = ROOT) -> Curriculum:
         task_hints = hints.get("task", {})
         tasks = tuple(
             Task(t["id"], t["title"], tuple(t["api"]), t["points"],
-                 tuple(task_hints.get(str(t["id"]), {}).get("hints", ())))
+                 tuple(task_hints.get(str(t["id"]), {}).get("hints", ())), tuple(t.get("calls", ())))
             for t in raw["task"])
         mistakes = {mid: Mistake(mid, m["task"], m.get("hint", 1), m["says"])
                     for mid, m in hints.get("mistake", {}).items()}

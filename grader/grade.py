@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import checks as C
-from . import wire
+from . import once, wire
 from .curriculum import ROOT, Curriculum, Topic, load
 from .fixtures import Case, build_cases, load_fixture
 from .run import judge_topic
@@ -354,9 +354,11 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
                       timeout: float = TOPIC_TIMEOUT) -> list[StudentGrade]:
     """Grade every submission; `on_done` gets each student as soon as they are complete.
 
-    Jobs are (student, topics, failing dependencies): first every topic with the student's own
-    files, then, for a failing topic that uses a failing topic, that topic with the reference
-    for those dependencies."""
+    Jobs are (student, topics, failing dependencies, borrowed tasks): first every topic with the
+    student's own files, then, for a failing topic that uses a failing topic, that topic with the
+    reference for those dependencies, and, for a failing task that calls a failing task of its
+    topic, that topic with the reference's code for those tasks (grader/once.py), one task at a
+    time in task order."""
     curriculum = prep.curriculum
     grades = {s.student: StudentGrade(s.student, ignored=s.ignored, error=s.error) for s in submissions}
     files = {s.student: s.files for s in submissions}
@@ -374,18 +376,30 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
         grade.error = grade.error or (f"the grader failed on {what} ({type(err).__name__}: {err}"[:400]
                                       + "); not a verdict on the code: report it, then grade again")
 
+    def referenced(job) -> tuple[str, ...]:
+        """What a regrade puts beside the learner's code: the reference of other topics, or of
+        the failing tasks a task calls (grader/once.py); nothing for the learner's own run."""
+        student, slugs, failing, borrow = job
+        return failing + tuple(f"{slugs[0]} task {t}" for t in (borrow[0] if borrow else ()))
+
     def not_graded(topic) -> TopicGrade:
         return TopicGrade(topic.slug, [], [], 0.0, topic.max_points,
                           note="Not graded: the grader failed on this topic (see the problem above).")
 
     def work(worker: Worker, job) -> dict[str, TopicGrade] | Exception:
-        student, slugs, failing = job
+        student, slugs, failing, borrow = job
         try:
             mine = dict(files[student])
             for dep in failing:  # the reference for the topics this one builds on
                 mine[curriculum[dep].module_file] = curriculum[dep].solution().read_bytes()
-            results = grade_topics(worker, prep, list(slugs), mine, timeout, {} if failing else used[student])
-            return {slug: without_learner_text(r, failing) for slug, r in results.items()} if failing else results
+            if borrow:  # the reference's code for the failing tasks a task calls (grader/once.py)
+                topic = curriculum[slugs[0]]
+                mine.update(once.staged(topic, mine.get(topic.module_file, b""), topic.solution().read_bytes(), *borrow))
+            references = referenced(job)
+            results = grade_topics(worker, prep, list(slugs), mine, timeout, {} if references else used[student])
+            if not references:
+                return results
+            return {slug: without_learner_text(r, references) for slug, r in results.items()}
         except Exception as err:  # noqa: BLE001 -- this student's failure, not the class's (see `done`)
             try:  # the worker may have stopped halfway through a reply: the next student gets a fresh one
                 worker.restart()
@@ -394,28 +408,42 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
             return err
 
     def done(job, results: dict[str, TopicGrade] | Exception, submit) -> None:
-        student, slugs, failing = job
+        student, slugs, failing, borrow = job
         grade = grades[student]
         waiting[student] -= 1
-        if not failing:
+
+        def regrade(slug: str, step) -> None:
+            if step is not None:
+                waiting[student] += 1
+                submit((student, (slug,), (), step))
+
+        if not failing and not borrow:
             progress(1)
         try:
             if isinstance(results, Exception):
                 raise results
             grade.seconds += sum(r.seconds for r in results.values())
-            if not failing:
+            if borrow:
+                keep_task(grade, slugs[0], results[slugs[0]], *borrow, curriculum=curriculum)
+                topic = curriculum[slugs[0]]
+                regrade(topic.slug, once.next_regrade(topic, grade.topics[topic.slug].all_verdicts,
+                                                      files[student].get(topic.module_file, b""), after=borrow[1]))
+            elif not failing:
                 grade.topics.update(results)
                 again: dict[tuple[str, ...], list[str]] = {}
                 for slug, deps in regrades_needed(curriculum, grade, used[student]):
                     again.setdefault(deps, []).append(slug)
                 for deps, topics in again.items():  # one job per set of references: one fork, not one per topic
                     waiting[student] += 1
-                    submit((student, tuple(topics), deps))
+                    submit((student, tuple(topics), deps, ()))
+                for slug in slugs:  # inside a topic: a task that fails only through a task it calls
+                    regrade(slug, once.next_regrade(curriculum[slug], grade.topics[slug].all_verdicts,
+                                                    files[student].get(curriculum[slug].module_file, b"")))
             else:
                 for slug in slugs:
                     keep_better(grade, slug, failing, results[slug])
         except Exception as err:  # noqa: BLE001 -- contained: the student gets an error, the class goes on
-            grader_failed(grade, slugs, failing, err)
+            grader_failed(grade, slugs, referenced(job), err)
         if waiting[student] == 0:
             grade.topics = {t.slug: grade.topics.get(t.slug) or not_graded(t) for t in curriculum.topics}
             grade.seconds = round(grade.seconds, 3)
@@ -424,7 +452,7 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
             except Exception as err:  # noqa: BLE001 -- the caller's failure for this student; the class goes on
                 grade.error = grade.error or f"this student's grade could not be reported ({type(err).__name__}: {err})"
 
-    pool.run([(s.student, tuple(curriculum.slugs), ()) for s in submissions], work, done)
+    pool.run([(s.student, tuple(curriculum.slugs), (), ()) for s in submissions], work, done)
     return [grades[s.student] for s in submissions]
 
 
@@ -507,6 +535,22 @@ def keep_better(grade: StudentGrade, slug: str, failing: tuple[str, ...], result
                  f"task{'s' * (len(won) > 1)} {tasks} passed every check with it and count{'s' * (len(won) == 1)} "
                  f"({points:g} instead of {own.points:g}); the other tasks keep your own result.")
     grade.topics[slug] = kept
+
+
+def keep_task(grade: StudentGrade, slug: str, result: TopicGrade, borrowed: tuple[int, ...], judged: int,
+              curriculum: Curriculum | None = None) -> None:
+    """Keep the judged task's verdicts from a regrade with the reference's code for the failing
+    tasks it calls when every one of them (public and hidden) passed there (grader/once.py);
+    one bit per task, as in keep_better."""
+    topic = (curriculum or load())[slug]
+    own = grade.topics[slug]
+    kept = once.keep(topic, own.verdicts + own.hidden, result.verdicts + result.hidden, borrowed, judged)
+    if kept is None:
+        return
+    split = len(own.verdicts)
+    new = replace(own, verdicts=kept[:split], hidden=kept[split:], points=score(topic, kept))
+    new.note = " ".join(filter(None, (own.note, f"Task {judged} {once.graded_with_reference(topic, borrowed)}")))
+    grade.topics[slug] = new
 
 
 def dump_json(path: Path, data: dict) -> None:

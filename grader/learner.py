@@ -105,11 +105,12 @@ def _run_in_child(topic: Topic, exercises: Path, checks: list, fixture: dict, qu
     finally:
         if printed is not None:
             printed.show()
-    if lines and lines[-1].startswith("verdicts "):
-        try:
-            return [C.Verdict(**v) for v in json.loads(lines[-1].removeprefix("verdicts "))]
-        except (ValueError, TypeError):
-            pass
+    for line in reversed(lines):
+        if line.startswith("verdicts "):
+            try:
+                return [C.Verdict(**v) for v in json.loads(line.removeprefix("verdicts "))]
+            except (ValueError, TypeError):
+                break
     started = [line.removeprefix("start ") for line in lines if line.startswith("start ")]
     if status != "timeout":
         error = next((line.removeprefix("error ") for line in lines if line.startswith("error ")), "")
@@ -192,8 +193,12 @@ def _child(run_topic, topic: Topic, exercises: Path, checks: list, fixture: dict
     code = 0
     try:
         torch.set_num_threads(1)  # OpenMP's thread pool does not survive a fork; tiny tensors need none
-        verdicts = run_topic(topic, exercises, [announced(c) for c in checks], fixture)
-        pipe.write("verdicts " + json.dumps([asdict(v) for v in verdicts]) + "\n")
+        def send(verdicts: list) -> None:
+            pipe.write("verdicts " + json.dumps([asdict(v) for v in verdicts]) + "\n")
+
+        # The learner's own verdicts first: should a regrade with the reference (grader/once.py)
+        # hang or crash, they stand.
+        send(run_topic(topic, exercises, [announced(c) for c in checks], fixture, own=send))
     except BaseException as err:  # noqa: BLE001 -- whatever happens here, the parent reports a crash
         code = 3
         try:
@@ -263,6 +268,11 @@ class TaskProgress:
             if found and found["topic"] != verdict.slug:
                 return found["topic"], int(found["task"]), found["name"]
         return None
+
+    @property
+    def note(self) -> str:
+        """How the task was graded when not with the learner's code alone (grader/once.py)."""
+        return next((v.note for v in self.verdicts if getattr(v, "note", "")), "")
 
     def problem(self):
         """The verdict worth explaining: a named mistake, else a real failure, else the first."""

@@ -14,13 +14,12 @@ import pytest
 
 from . import checks as C
 from .curriculum import load
-from .fixtures import load_fixture
 from .messages import explain
 from .offline import install
-from .run import judge_topic, probe_topic
+from .run import run_topic
 
 _impl_key = pytest.StashKey[Path]()
-_fixture_key = pytest.StashKey[dict]()
+_verdicts_key = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,7 +29,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     install()  # tiktoken.get_encoding("gpt2") works offline in learner code
-    config.stash[_fixture_key] = {}
+    config.stash[_verdicts_key] = {}
     given = Path(config.getoption("impl"))
     candidates = [given] if given.is_absolute() else [Path.cwd() / given, config.rootpath / given]
     found = next((c for c in candidates if c.is_dir()), None)
@@ -62,14 +61,16 @@ class CheckItem(pytest.Item):
         self.add_marker(pytest.mark.task(check.task))
 
     def runtest(self) -> None:
+        """The topic's checks run together, once per session (run_topic: a task that fails only
+        because a task it calls fails keeps its points, as in every other path); each item
+        reports its own check's verdict."""
         topic = load()[self.check.slug]
-        fixtures = self.config.stash[_fixture_key]
-        if topic.slug not in fixtures:
-            fixtures[topic.slug] = load_fixture(topic)
-        fixture = {self.check.name: fixtures[topic.slug].get(self.check.name, [])}
-        inputs = {self.check.name: [case.inputs for case in fixture[self.check.name]]}
-        outcomes = probe_topic(topic, self.config.stash[_impl_key], inputs, [self.check])
-        verdict = judge_topic([self.check], fixture, outcomes)[0]
+        topics = self.config.stash[_verdicts_key]
+        if topic.slug not in topics:
+            topics[topic.slug] = {v.check: v for v in run_topic(topic, self.config.stash[_impl_key])}
+        verdict = topics[topic.slug].get(self.check.name)
+        if verdict is None:
+            raise CheckFailure(f"{self.check.name}: not in {topic.test_file().name} as the grader loads it")
         if not verdict.passed:
             raise CheckFailure(explain(verdict, topic))
 

@@ -13,7 +13,9 @@ import contextlib
 import functools
 import importlib
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -24,6 +26,7 @@ from . import checks as C
 from .curriculum import Topic
 from .fixtures import Case, load_fixture
 from .impl import TopicModule, import_topic, load_package, unload_package
+from .once import keep, next_regrade, staged
 
 
 def forbidden_use(source: str, forbid: tuple[str, ...]) -> tuple[str, int] | None:
@@ -267,9 +270,39 @@ def _curriculum():
 
 
 def run_topic(topic: Topic, impl_dir: Path, checks: list[C.Check] | None = None,
-              fixture: dict[str, list[Case]] | None = None) -> list[C.Verdict]:
-    """Probe and judge in this process (the learner's own machine: no sandbox needed)."""
+              fixture: dict[str, list[Case]] | None = None, once: bool = True,
+              own: Callable[[list[C.Verdict]], None] = lambda verdicts: None) -> list[C.Verdict]:
+    """Probe and judge in this process (the learner's own machine: no sandbox needed). With
+    `once` and the reference at hand, a task that fails while a task it calls fails is graded
+    again with the reference's code for that one (grader/once.py): one mistake, charged once.
+    `own(verdicts)` gets the verdicts of the learner's code alone, before any regrade."""
     checks = checks if checks is not None else C.load_checks(topic.test_file())
     fixture = fixture if fixture is not None else load_fixture(topic)
     inputs = {name: [case.inputs for case in cases] for name, cases in fixture.items()}
-    return judge_topic(checks, fixture, probe_topic(topic, impl_dir, inputs, checks))
+    verdicts = judge_topic(checks, fixture, probe_topic(topic, impl_dir, inputs, checks))
+    own(verdicts)
+    if once and topic.solution().is_file():
+        own_file = Path(impl_dir) / topic.module_file
+        source = own_file.read_bytes() if own_file.is_file() else b""
+        step = next_regrade(topic, verdicts, source)
+        while step is not None:
+            borrowed, judged = step
+            with borrowed_from(Path(impl_dir), topic, topic.solution().read_bytes(), borrowed, judged) as hybrid:
+                regraded = judge_topic(checks, fixture, probe_topic(topic, hybrid, inputs, checks))
+            verdicts = keep(topic, verdicts, regraded, borrowed, judged) or verdicts
+            step = next_regrade(topic, verdicts, source, after=judged)
+    return verdicts
+
+
+@contextlib.contextmanager
+def borrowed_from(impl_dir: Path, topic: Topic, donor: bytes, borrowed: tuple[int, ...], judged: int
+                  ) -> Iterator[Path]:
+    """A temporary copy of the learner's folder in which the topic's module takes the `borrowed`
+    tasks from `donor` (grader/once.py), staged beside it."""
+    with tempfile.TemporaryDirectory(prefix="kata-once-") as tmp:
+        folder = Path(tmp) / impl_dir.name
+        shutil.copytree(impl_dir, folder, ignore=shutil.ignore_patterns("__pycache__", ".*"), symlinks=True)
+        for name, content in staged(topic, (folder / topic.module_file).read_bytes()
+                                    if (folder / topic.module_file).is_file() else b"", donor, borrowed, judged).items():
+            (folder / name).write_bytes(content)
+        yield folder

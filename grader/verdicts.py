@@ -39,6 +39,7 @@ class Verdict:
     candidates: tuple[str, ...] = ()  # every catalogued mistake the output matches; `mistake` is the one kept
     shows: str = ""  # what the output shows when no mistake is kept (grader.checks.diagnose)
     hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
+    note: str = ""  # how it was graded, when not with the learner's code alone (grader/once.py)
 
     @property
     def passed(self) -> bool:
