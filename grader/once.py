@@ -28,7 +28,9 @@ learner's, and the regrade then simply gains nothing.
 from __future__ import annotations
 
 import ast
+import types
 from dataclasses import replace
+from typing import Any, Callable
 
 from .curriculum import Task, Topic
 from .verdicts import Verdict
@@ -39,57 +41,74 @@ def donor_module(slug: str) -> str:
     return f"_kata_donor_{slug}"
 
 
-_BLOCK = '''
+_BLOCK = """
 
 # --- appended by the grader for a regrade (grader/once.py): names below come from the donor
-def _kata_borrow():
-    import types
-    from . import {donor} as donor
+from grader.once import rebind as _kata_rebind
+from . import {donor} as _kata_donor
+_kata_rebind(globals(), _kata_donor, {whole!r}, {methods!r})
+del _kata_rebind, _kata_donor
+"""
 
-    def rebuilt(function, owner):
-        if not isinstance(function, types.FunctionType) or "__class__" not in function.__code__.co_freevars:
-            return function
-        cells = tuple(types.CellType(owner) if name == "__class__" else cell
-                      for name, cell in zip(function.__code__.co_freevars, function.__closure__))
-        new = types.FunctionType(function.__code__, function.__globals__, function.__name__,
-                                 function.__defaults__, cells)
-        new.__kwdefaults__, new.__qualname__ = function.__kwdefaults__, function.__qualname__
-        return new
 
-    def method(owner, given):
-        if isinstance(given, (classmethod, staticmethod)):
-            return type(given)(rebuilt(given.__func__, owner))
-        return rebuilt(given, owner)
+def rebind(namespace: dict, donor: Any, whole: tuple[str, ...], methods: dict[str, list[str]]) -> Callable[[], None]:
+    """Bind in `namespace` the donor's objects for the names `whole`, and inside the classes of
+    `methods` the donor's methods of those names (plus the donor class's helpers the class lacks),
+    rebuilt so that super() in them means the namespace's class. Never raises: a name it cannot
+    bind stays as it was. Returns a function that undoes it all (a notebook's kernel lives on)."""
+    undo: list[Callable[[], None]] = []
 
-    mine = globals()
-    for name in {whole!r}:
+    def put(owner: Any, name: str, value: Any, mapping: bool = False) -> None:
+        had, old = (name in owner, owner.get(name)) if mapping else (name in vars(owner), vars(owner).get(name))
+        if mapping:
+            owner[name] = value
+            undo.append(lambda: owner.__setitem__(name, old) if had else owner.pop(name, None))
+        else:
+            setattr(owner, name, value)
+            undo.append(lambda: setattr(owner, name, old) if had else delattr(owner, name))
+
+    for name in whole:
         try:
-            mine[name] = getattr(donor, name)
-        except Exception:
+            put(namespace, name, getattr(donor, name), mapping=True)
+        except Exception:  # noqa: BLE001 -- the donor lacks it: the learner's stays
             pass
-    for owner_name, names in {methods!r}.items():
+    for owner_name, names in methods.items():
         try:
-            owner, theirs = mine[owner_name], getattr(donor, owner_name)
+            owner, theirs = namespace[owner_name], getattr(donor, owner_name)
             for name in names:
-                owner_attr = method(owner, theirs.__dict__[name])
-                setattr(owner, name, owner_attr)
-            for name, given in vars(theirs).items():
+                put(owner, name, _as_method(theirs.__dict__[name], owner))
+            for name, given in list(vars(theirs).items()):
                 if not name.startswith("__") and not hasattr(owner, name):
-                    setattr(owner, name, method(owner, given))
-        except Exception:
+                    put(owner, name, _as_method(given, owner))
+        except Exception:  # noqa: BLE001 -- no such class here: the regrade gains nothing
             pass
 
+    def undo_all() -> None:
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception:  # noqa: BLE001
+                pass
+    return undo_all
 
-_kata_borrow()
-del _kata_borrow
-'''
+
+def _as_method(given: Any, owner: type) -> Any:
+    """A donor class's attribute for `owner`: a function whose super() means `owner`."""
+    if isinstance(given, (classmethod, staticmethod)):
+        return type(given)(_as_method(given.__func__, owner))
+    if not isinstance(given, types.FunctionType) or "__class__" not in given.__code__.co_freevars:
+        return given
+    cells = tuple(types.CellType(owner) if name == "__class__" else cell
+                  for name, cell in zip(given.__code__.co_freevars, given.__closure__ or ()))
+    made = types.FunctionType(given.__code__, given.__globals__, given.__name__, given.__defaults__, cells)
+    made.__kwdefaults__, made.__qualname__, made.__doc__ = given.__kwdefaults__, given.__qualname__, given.__doc__
+    return made
 
 
-def borrowing(source: str, topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...] = (),
-              donor: str | None = None) -> str:
-    """`source` (the learner's module) with the API of the `borrowed` tasks taken from the donor
-    module (`donor`, by default `donor_module(topic.slug)`), staged beside it. Names a `judged` task
-    also lists stay the learner's (causal attention's tasks 2 and 3 both list CausalAttention.forward)."""
+def plan_names(topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...]) -> tuple[tuple[str, ...], dict[str, list[str]]]:
+    """(names bound whole, {class: methods}) for borrowing the `borrowed` tasks while the
+    `judged` tasks keep their own names: a class a judged task touches is borrowed method by
+    method, any other name whole."""
     keep = {api for task in topic.tasks if task.id in judged for api in task.api}
     touched = {api.split(".")[0] for api in keep}
     whole: list[str] = []
@@ -106,7 +125,16 @@ def borrowing(source: str, topic: Topic, borrowed: tuple[int, ...], judged: tupl
                     whole.append(owner)
             elif name not in methods.setdefault(owner, []):
                 methods[owner].append(name)
-    return source.rstrip("\n") + "\n" + _BLOCK.format(donor=donor or donor_module(topic.slug), whole=tuple(whole),
+    return tuple(whole), methods
+
+
+def borrowing(source: str, topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...] = (),
+              donor: str | None = None) -> str:
+    """`source` (the learner's module) with the API of the `borrowed` tasks taken from the donor
+    module (`donor`, by default `donor_module(topic.slug)`), staged beside it. Names a `judged` task
+    also lists stay the learner's (causal attention's tasks 2 and 3 both list CausalAttention.forward)."""
+    whole, methods = plan_names(topic, borrowed, judged)
+    return source.rstrip("\n") + "\n" + _BLOCK.format(donor=donor or donor_module(topic.slug), whole=whole,
                                                       methods=methods)
 
 

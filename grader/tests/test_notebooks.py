@@ -148,6 +148,19 @@ def test_a_failure_names_the_mistake_and_the_hint_in_the_notebook(course, in_pro
     assert "kata hint" not in failures["test_task_2"]
 
 
+def test_a_mistake_in_a_called_task_is_charged_once_in_the_notebook(course, in_process, capsys):
+    """split_text wrong (task 1): encode and decode (tasks 3, 4), which call it, pass with the
+    reference's split_text and say so; task 1 fails (grader/once.py)."""
+    right = "return [part.strip() for part in parts if part.strip()]"
+    wrong = solved_version(course, "tokenizer", lambda s: s.replace(right, "return text.split()"))
+    assert any(right in c.source for c in notebook(course, "tokenizer").cells)
+    failures = run_cells(wrong, course / "source" / "tokenizer")
+    assert failures["test_task_1"] and not failures["test_task_3"] and not failures["test_task_4"], failures
+    printed = capsys.readouterr().out
+    assert "tokenizer task 3 (" in printed and "passes with the reference's task 1 in place of yours" in printed
+    assert "tokenizer task 4 (" in printed
+
+
 def test_a_forbidden_api_in_a_cell_fails_the_checks_run_after_it(course, in_process, capsys):
     fused = "\n_fused = torch.nn.functional.scaled_dot_product_attention\n"
     cheat = solved_version(course, "multihead_attention", lambda s: s + fused if "class MultiHeadAttention(" in s else s)
