@@ -213,6 +213,11 @@ def show_verdicts(kata: Kata, states: list[L.TopicProgress], single: bool, watch
         explain_file_problem(kata, state)
         return False
     explain_problem(kata, state.topic, task)
+    for below, failing in L.failing_below(state.topic, kata.exercises, kata.curriculum):
+        many = len(failing) > 1
+        kata.print((f"{state.topic.slug} builds on your {below}, where task{'s' if many else ''} "
+                    f"{', '.join(map(str, failing))} fail{'' if many else 's'}: a failure here may come from there "
+                    f"(kata check {below}).", "yellow"))
     kata.print()
     callers = [t.task.id for t in state.tasks if task.task.id in t.task.calls and t.status == L.FAILING]
     if callers:  # only the tasks whose checks run this one's code (curriculum.toml's `calls`)

@@ -355,6 +355,26 @@ def check_topic(topic: Topic, exercises: Path, overview: bool = False) -> TopicP
     return progress(topic, verdicts)
 
 
+def failing_below(topic: Topic, exercises: Path, curriculum) -> list[tuple[str, list[int]]]:
+    """(topic, failing task ids) for each topic `topic` builds on whose last verdicts, still
+    current (no file changed since), have failing tasks: a failure here may come from there
+    (training's checks call gpt_model's generate_text_simple). Never runs a check."""
+    found = []
+    for slug in curriculum.requires(topic.slug):
+        below = curriculum[slug]
+        try:
+            data = json.loads((exercises.parent / ".kata" / "verdicts" / f"{slug}.json").read_text(encoding="utf-8"))
+            if data["fingerprint"] != _fingerprint(below, exercises):
+                continue
+            state = progress(below, [V.Verdict(**v) for v in data["verdicts"]])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        failing = [t.task.id for t in state.tasks if t.status == FAILING]
+        if failing:
+            found.append((slug, failing))
+    return found
+
+
 def _fingerprint(topic: Topic, exercises: Path) -> str:
     """Everything a verdict depends on: the learner's modules (they import each other), the
     topic's checks and fixtures, and the grader's own code."""
