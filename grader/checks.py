@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import random
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,7 @@ import torch
 from . import wire
 from .impl import MissingName
 from .verdicts import (BAD_OUTPUT, CRASH, EXCEPTION, FORBIDDEN_API, MEMORY, MISSING_NAME, NOT_IMPLEMENTED,  # noqa: F401
-                       OUTCOME_STATUSES, PASSED, TIMEOUT, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Verdict,
+                       OUTCOME_STATUSES, PASSED, STUB_RAISES, TIMEOUT, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Verdict,
                        is_wrong_length)
 
 MESSAGE_CAP = 4000  # characters of an error message kept: learner code can raise anything
@@ -158,8 +159,9 @@ def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None 
         value = check.probe(module, **_fresh_copy(inputs))
         value = wire.normalize(value)  # exactly what would cross the sandbox boundary
     except NotImplementedError as err:
-        what = str(err) or "a function"
-        return Outcome(NOT_IMPLEMENTED, message=f"not implemented yet ({what})")
+        if str(err) and not STUB_RAISES.match(str(err)):  # not a stub's: torch's, for a module without forward
+            return Outcome(EXCEPTION, message=describe_exception(err, learner_dir) + _without_forward(str(err)))
+        return Outcome(NOT_IMPLEMENTED, message=f"not implemented yet ({str(err) or 'a function'})")
     except MissingName as err:
         return Outcome(MISSING_NAME, message=str(err))
     except ForbiddenAPI as err:
@@ -175,6 +177,18 @@ def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None 
             return Outcome(MEMORY, message=f"out of memory: {str(err).splitlines()[0][:200]}")
         return Outcome(EXCEPTION, message=describe_exception(err, learner_dir))
     return Outcome("ok", value)
+
+
+def _without_forward(message: str) -> str:
+    """What torch's 'Module [X] is missing the required "forward" function' means."""
+    found = re.search(r"Module \[(\w+)\] is missing the required \"forward\" function", message)
+    if not found:
+        return ""
+    if found[1] in ("ModuleList", "ModuleDict"):
+        return (f"\n    An nn.{found[1]} only holds modules and cannot be called: call them one by one in a loop, "
+                f"or hold them in nn.Sequential(*modules), which calls them in turn.")
+    return (f"\n    {found[1]} has no method named exactly `forward`, so nn.Module cannot call it: check the "
+            f"spelling of `def forward(self, ...)` (foward, Forward) and that it is indented inside the class.")
 
 
 def _fresh_copy(value: Any) -> Any:
