@@ -31,7 +31,7 @@ import torch
 
 from . import wire
 from .impl import MissingName
-from .verdicts import (BAD_OUTPUT, CRASH, EXCEPTION, FORBIDDEN_API, MEMORY, MISSING_NAME, NOT_IMPLEMENTED,  # noqa: F401
+from .verdicts import (BAD_OUTPUT, CRASH, EXCEPTION, FORBIDDEN_API, MEMORY, MISSING_NAME, NOT_IMPLEMENTED, NOT_RUN,  # noqa: F401
                        OUTCOME_STATUSES, PASSED, STUB_RAISES, TIMEOUT, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Verdict,
                        is_wrong_length)
 

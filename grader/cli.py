@@ -39,7 +39,7 @@ DEPENDENCIES = {"rich", "torch", "tiktoken", "numpy", "safetensors", "watchfiles
 REPORT = ("This is a bug in kata, not in your code. Please report it, with the command you ran, "
           "in the kata repository's issue tracker (KATA_DEBUG=1 shows the details).")
 
-MARKS = {L.DONE: ("✓", "green"), L.FAILING: ("✗", "red"), L.NOT_STARTED: ("·", "dim"),
+MARKS = {L.DONE: ("✓", "green"), L.FAILING: ("✗", "red"), L.NOT_STARTED: ("·", "dim"), L.NOT_RUN: ("?", "yellow"),
          L.IN_PROGRESS: ("✗", "yellow"), L.NO_CHECKS: (" ", "dim")}
 
 

@@ -37,7 +37,7 @@ FAILURE_WORDS = {
     "memory": (C.MEMORY, "your code ran out of the memory allowed for a check"),
     "crash": (C.CRASH, "the process running your code died ({how})"),
     "bad_output": (C.BAD_OUTPUT, "what came back from your code could not be read"),
-    "skipped": (C.TIMEOUT, "not run: it needs your {how}, whose import never finished"),
+    "skipped": (C.NOT_RUN, "not run: it needs your {how}, whose import never finished"),
 }
 
 

@@ -33,7 +33,7 @@ TIMEOUT_SECONDS = 30.0  # for one check (one probe call); the slowest takes a fe
 PRINTED_HEAD, PRINTED_TAIL, PRINTED_WIDTH = 40, 10, 400  # what is shown of the learner's own prints
 
 # A task is done, failing or not started; a topic may also be in progress or have no checks yet.
-DONE, FAILING, NOT_STARTED = "done", "failing", "not started"
+DONE, FAILING, NOT_STARTED, NOT_RUN = "done", "failing", "not started", "not run"
 IN_PROGRESS, NO_CHECKS = "in progress", "no checks yet"
 # What a stub raises, as run_probe reports it: "not implemented yet (causal_attention task 2: CausalAttention.__init__)"
 STUB_MESSAGE = re.compile(r"not implemented yet \((?P<topic>[a-z_]+) task (?P<task>\d+): (?P<name>[^)]*)\)")
@@ -124,7 +124,7 @@ def _run_in_child(topic: Topic, exercises: Path, checks: list, fixture: dict, qu
     before = _run_in_child(topic, exercises, checks[:hung], fixture, quiet=True) if hung else []
     hang = f"timed out: still running after {timeout:g} s. An infinite loop?"
     return (before + _everywhere(checks[hung:hung + 1], C.TIMEOUT, hang)
-            + _everywhere(checks[hung + 1:], C.TIMEOUT, f"not checked: {checks[hung].name} timed out first"))
+            + _everywhere(checks[hung + 1:], C.NOT_RUN, f"not run: {checks[hung].name} timed out first"))
 
 
 class _Printed:
@@ -329,6 +329,8 @@ def progress(topic: Topic, verdicts: list) -> TopicProgress:
             status = DONE
         elif all(v.reason == NOT_IMPLEMENTED for v in failed):  # what is written so far passes
             status = NOT_STARTED
+        elif all(v.reason == V.NOT_RUN for v in failed):  # an earlier check hung: nothing is known
+            status = NOT_RUN
         else:
             status = FAILING
         tasks.append(TaskProgress(task, status, mine))

@@ -22,6 +22,7 @@ HEADLINES = {
     C.TIMEOUT: "too slow (time limit)",
     C.MEMORY: "used too much memory",
     C.CRASH: "crashed",
+    C.NOT_RUN: "not run",
 }
 
 

@@ -19,10 +19,11 @@ BAD_OUTPUT = "bad_output"
 TIMEOUT = "timeout"
 MEMORY = "memory"
 CRASH = "crash"
+NOT_RUN = "not_run"  # never ran: an earlier check (or the import it needs) hung first
 
 # What an outcome may say: "ok" (a value for the judge) or why there is none. Never "passed".
 OUTCOME_STATUSES = frozenset({"ok", NOT_IMPLEMENTED, MISSING_NAME, WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE,
-                              EXCEPTION, FORBIDDEN_API, BAD_OUTPUT, TIMEOUT, MEMORY, CRASH})
+                              EXCEPTION, FORBIDDEN_API, BAD_OUTPUT, TIMEOUT, MEMORY, CRASH, NOT_RUN})
 
 
 @dataclass

@@ -136,6 +136,7 @@ def test_an_infinite_loop_times_out_and_names_its_check(done_root, restore, monk
     assert "✓ 1. The causal mask" in out  # task 1 does not hang: it still passes
     assert "task 2 (CausalAttention: masked, scaled, batched): too slow" in out
     assert "timed out: still running after 2 s. An infinite loop?" in out
+    assert "? 3. " in out and "not run" in out  # task 3's checks never ran: not told as failing
 
 
 def test_learner_code_that_exits_is_a_crash_not_a_pass(done_root, restore):
