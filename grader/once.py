@@ -33,7 +33,7 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from .curriculum import Task, Topic
-from .verdicts import Verdict
+from .verdicts import BAD_OUTPUT, CRASH, MEMORY, NOT_RUN, TIMEOUT, Verdict
 
 
 def donor_module(slug: str) -> str:
@@ -146,14 +146,22 @@ def staged(topic: Topic, source: bytes, donor: bytes, borrowed: tuple[int, ...],
             donor_module(topic.slug) + ".py": donor}
 
 
+# Reasons that say the topic's process was lost (killed, out of time or memory, unreadable): a
+# segfault in attention_scores takes softmax_attention's right tasks down with it, so no task is
+# graded again with borrowed code either, and no regrade waits out a loop a second time.
+LOST = frozenset({TIMEOUT, CRASH, MEMORY, BAD_OUTPUT, NOT_RUN})
+
+
 def next_regrade(topic: Topic, verdicts: list[Verdict], source: str | bytes = "",
                  after: int = 0) -> tuple[tuple[int, ...], int] | None:
     """(the failing tasks it calls, task) for the first task after `after` that fails, calls a
-    failing task and has code of its own to grade: not a task that reached its own stub in a
-    check, nor one whose functions in `source` (the learner's module) still raise the stub's
-    NotImplementedError. One at a time, in task order: a task kept by its regrade counts as
+    failing task and has code of its own to grade, in a topic whose process was not lost: not a
+    task that reached its own stub in a check, nor one whose functions in `source` (the learner's
+    module) still raise the stub's NotImplementedError. One at a time, in task order: a task kept by its regrade counts as
     passing for the next, so tokenizer's decode, which calls split_text and encode, borrows
     split_text alone when split_text's mistake was all that failed encode."""
+    if any(v.reason in LOST for v in verdicts):  # the process died or hung: no task's own result is known
+        return None
     failing = {v.task for v in verdicts if not v.passed}
     stubs = still_stubs(source)
     for task in topic.tasks:

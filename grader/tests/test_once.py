@@ -156,3 +156,16 @@ def test_the_class_grader_charges_each_once(tmp_path):
         feedback = (tmp_path / "out" / student / "feedback.md").read_text(encoding="utf-8")
         for caller in callers(topic, task):
             assert f"Task {caller} passes with the reference's" in feedback
+
+
+def test_no_regrade_when_the_topics_process_was_lost(tmp_path):
+    """A segfault or a loop takes every task of the topic down, right ones included: nothing is
+    graded again with borrowed code (the hostile catalogue's segfault_ctypes scores 0)."""
+    from dataclasses import replace
+    topic = CURRICULUM["tokenizer"]
+    folder = with_stub_for(topic, 1, tmp_path)
+    verdicts = run_topic(topic, folder, once=False)
+    assert next_regrade(topic, verdicts) == ((1,), 3)
+    for reason in ("crash", "timeout", "memory", "not_run", "bad_output"):
+        lost = [replace(v, reason=reason) if v.task == 1 else v for v in verdicts]
+        assert next_regrade(topic, lost) is None, reason
