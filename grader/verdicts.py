@@ -39,6 +39,7 @@ class Verdict:
     candidates: tuple[str, ...] = ()  # every catalogued mistake the output matches; `mistake` is the one kept
     shows: str = ""  # what the output shows when no mistake is kept (grader.checks.diagnose)
     hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
+    variants: tuple[str, ...] = ()  # the check's declared variants the output equals (see checks.Variant)
 
     @property
     def passed(self) -> bool:
