@@ -72,20 +72,15 @@ def token_ids_as_positions(in_idx, weights):
     return weights["tok_emb.weight"][in_idx] + weights["pos_emb.weight"][in_idx]
 
 
-@variant("your output is the position embeddings alone: the token embeddings are not added")
-def tokens_not_added(in_idx, weights):
-    return weights["pos_emb.weight"][torch.arange(in_idx.shape[1])].expand(*in_idx.shape, -1)
-
-
 @variant("your output multiplies the token and position embeddings; the book adds them")
 def embeddings_multiplied(in_idx, weights):
     return weights["tok_emb.weight"][in_idx] * weights["pos_emb.weight"][torch.arange(in_idx.shape[1])]
 
 
 EMBEDDING_VARIANTS = (positions_not_added, positions_from_one, positions_reversed, token_ids_as_positions,
-                      tokens_not_added, embeddings_multiplied)
+                      embeddings_multiplied)
 # With num_tokens = context_length, positions from 1 and token ids (up to vocab_size) fall off the table.
-FULL_CONTEXT_VARIANTS = (positions_not_added, positions_reversed, tokens_not_added, embeddings_multiplied)
+FULL_CONTEXT_VARIANTS = (positions_not_added, positions_reversed, embeddings_multiplied)
 
 
 def sinusoids(context_length, emb_dim, base=10000.0, exponent=None, first=0, divide=True, interleave=True,

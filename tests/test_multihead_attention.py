@@ -145,11 +145,6 @@ def without_out_proj(x, weights, num_heads, **_):
     return multi_head(x, weights, num_heads, out_proj=False)
 
 
-@variant("your out_proj has no bias: the book's out_proj is nn.Linear(d_out, d_out) with its bias")
-def out_proj_without_bias(x, weights, num_heads, **_):
-    return multi_head(x, dict(weights, **{"out_proj.bias": torch.zeros_like(weights["out_proj.bias"])}), num_heads)
-
-
 @variant("your heads are split with view(b, num_tokens, head_dim, num_heads): the book's order is "
          "view(b, num_tokens, num_heads, head_dim), then transpose(1, 2)")
 def heads_split_in_the_wrong_order(x, weights, num_heads, **_):
@@ -170,7 +165,7 @@ def heads_merged_without_transpose(x, weights, num_heads, **_):
 
 CONTEXT_VARIANTS = (unmasked, masked_with_zero, masked_after_softmax, scaled_by_sqrt_d_out, not_scaled,
                     scaled_by_head_dim, scaled_after_softmax, softmax_over_the_queries, without_out_proj,
-                    out_proj_without_bias, heads_split_in_the_wrong_order, heads_merged_without_transpose)
+                    heads_split_in_the_wrong_order, heads_merged_without_transpose)
 
 
 def _dropped(dropout):
