@@ -22,6 +22,7 @@ import inspect
 import random
 import sys
 import traceback
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -534,12 +535,34 @@ def matching_variants(check: Check, got: Any, inputs: dict | None) -> list[Varia
     found = []
     for v in check.variants:
         try:
-            value = wire.normalize(v.compute(**_fresh_copy(inputs)))
-            compare(got, value, dims=check.dims, rtol=check.rtol, atol=check.atol)
+            compare(got, _variant_value(check, v, inputs), dims=check.dims, rtol=check.rtol, atol=check.atol)
         except Exception:  # Failed, or a variant these inputs do not suit: not this one
             continue
         found.append(v)
     return found
+
+
+_VARIANT_VALUES: OrderedDict = OrderedDict()  # (id of a case's inputs, check, variant) -> (those inputs, value)
+
+
+def _variant_value(check: Check, v: Variant, inputs: dict) -> Any:
+    """A variant's output on a case's inputs, computed once per case: a class has many submissions
+    and one set of cases. The entry holds the inputs, so their id cannot be reused while it lives."""
+    key = (id(inputs), check.slug, check.name, v.name)
+    if key in _VARIANT_VALUES:
+        _VARIANT_VALUES.move_to_end(key)
+        return _VARIANT_VALUES[key][1]
+    try:
+        with torch.random.fork_rng(devices=[]):  # a variant that seeds (dropout) leaves the caller's RNG alone
+            value = wire.normalize(v.compute(**_fresh_copy(inputs)))
+    except Exception as err:  # remembered too: these inputs do not suit this variant
+        value = err
+    _VARIANT_VALUES[key] = (inputs, value)
+    if len(_VARIANT_VALUES) > 4096:
+        _VARIANT_VALUES.popitem(last=False)
+    if isinstance(value, Exception):
+        raise value
+    return value
 
 
 def variant_words(variants: list[Variant]) -> str:
