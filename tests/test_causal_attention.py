@@ -133,24 +133,24 @@ def dropout_on_the_context(x, weights, dropout, **_):
 @variant("your mask is torch.tril(..., diagonal=1): it hides the past and the diagonal and leaves the future "
          "visible; the future is the upper triangle, torch.triu(..., diagonal=1)")
 def mask_of_the_past(num_tokens):
-    return torch.tril(torch.ones(num_tokens, num_tokens, dtype=torch.bool), diagonal=1)
+    return torch.ones(num_tokens, num_tokens, dtype=torch.bool).tril(1)
 
 
 @variant("your mask is transposed: True below the diagonal hides the past; the future is above it, "
          "torch.triu(..., diagonal=1)")
 def mask_transposed(num_tokens):
-    return torch.tril(torch.ones(num_tokens, num_tokens, dtype=torch.bool), diagonal=-1)
+    return torch.ones(num_tokens, num_tokens, dtype=torch.bool).tril(-1)
 
 
 @variant("your mask leaves the next token visible: it starts two diagonals above the main one (diagonal=2), "
          "not one (diagonal=1)")
 def mask_two_above_the_diagonal(num_tokens):
-    return torch.triu(torch.ones(num_tokens, num_tokens, dtype=torch.bool), diagonal=2)
+    return torch.ones(num_tokens, num_tokens, dtype=torch.bool).triu(2)
 
 
 @variant("your mask is the opposite of the book's: True where a query may look, False above the diagonal")
 def mask_inverted(num_tokens):
-    return ~torch.triu(torch.ones(num_tokens, num_tokens, dtype=torch.bool), diagonal=1)
+    return ~torch.ones(num_tokens, num_tokens, dtype=torch.bool).triu(1)
 
 
 # Task 1 ---------------------------------------------------------------------------------------

@@ -304,6 +304,46 @@ TOP_K = [top_k_variant("your top_k_filter keeps k + 1 logits: keep the k largest
                        keeps_the_smallest)]
 
 
+def greedy(table, idx, max_new_tokens, context_size, eos_id=None, position=-1, prepend=False, eos_kept=False,
+           stop_at_any=False):
+    """generate's greedy decoding on the bigram table, in plain torch, with the slips learners make."""
+    for _step in range(max_new_tokens):
+        cond = idx[:, -context_size:]
+        next_id = table[cond][:, position].argmax(dim=-1, keepdim=True)  # (b, n) -> (b, n, vocab) -> (b, 1)
+        written = None if eos_id is None else (next_id == eos_id)
+        stop = written is not None and bool(written.any() if stop_at_any else written.all())
+        if stop and not eos_kept:
+            break
+        idx = torch.cat((next_id, idx) if prepend else (idx, next_id), dim=1)
+        if stop:
+            break
+    return idx
+
+
+def greedy_variant(name: str, says: str, **slip) -> tuple[Variant, Variant]:
+    """One slip, as the greedy check calls generate (with and without top_k) and as the eos checks do."""
+    def both(table, idx, context_length):
+        ids = greedy(table, idx, 6, context_length, **slip)
+        return {"temperature=0.0": ids, "temperature=0.0, top_k=3": ids}
+    return (Variant(name, says, both),
+            Variant(name, says, lambda table, idx, context_length, eos_id: greedy(table, idx, 6, context_length, eos_id,
+                                                                                   **slip)))
+
+
+GREEDY = [greedy_variant("logits_of_the_first_position",
+                         "your generate predicts from the logits of the first position ([:, 0, :]) where the next "
+                         "token comes from the last one ([:, -1, :])", position=0),
+          greedy_variant("new_ids_in_front",
+                         "your generate puts each new id in front of idx: torch.cat((idx, idx_next), dim=1) appends "
+                         "it", prepend=True)]
+EOS = [greedy_variant("eos_id_appended",
+                      "your generate appends the end-of-text id before stopping; the book checks first and returns "
+                      "the ids without it", eos_kept=True),
+       greedy_variant("stops_when_any_row_writes_eos_id",
+                      "your generate stops the whole batch as soon as one row writes eos_id; stop only when every row "
+                      "writes it: (idx_next == eos_id).all()", stop_at_any=True)]
+
+
 # Task 1 ---------------------------------------------------------------------------------------
 
 @check(task=1, inputs=logits_inputs, judge=_probabilities_sharpen_as_temperature_falls, dims=PROBAS,
@@ -338,7 +378,7 @@ def top_k_keeps_ties_with_the_kth_largest(m, logits, k):
 
 # Task 3 ---------------------------------------------------------------------------------------
 
-@check(task=3, inputs=greedy_inputs, dims=IDS)
+@check(task=3, inputs=greedy_inputs, dims=IDS, variants=tuple(v for v, _ in GREEDY))
 def greedy_when_temperature_is_zero(m, table, idx, context_length):
     """generate(model, idx of shape (batch=2, num_tokens=3), max_new_tokens=6, context_size=5), temperature 0, with and without top_k=3"""
     model = build(table, context_length)
@@ -346,13 +386,14 @@ def greedy_when_temperature_is_zero(m, table, idx, context_length):
             "temperature=0.0, top_k=3": m.generate(model, idx, 6, context_length, temperature=0.0, top_k=3)}
 
 
-@check(task=3, inputs=eos_inputs, dims=IDS)
+@check(task=3, inputs=eos_inputs, dims=IDS, variants=tuple(v for _, v in GREEDY + EOS[:1]))
 def eos_stops_before_the_eos_token(m, table, idx, context_length, eos_id):
     """generate(model, idx, max_new_tokens=6, context_size=5, eos_id=eos_id) where greedy decoding writes eos_id third"""
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
 
 
-@check(task=3, inputs=eos_batch_inputs, dims=IDS)
+@check(task=3, inputs=eos_batch_inputs, dims=IDS,  # no step has every row writing eos_id: nothing is appended
+       variants=tuple(v for _, v in GREEDY + EOS[1:]))
 def eos_stops_a_batch_only_when_every_row_writes_it(m, table, idx, context_length, eos_id):
     """generate(model, idx of shape (batch=2, num_tokens=3), max_new_tokens=6, context_size=5, eos_id=eos_id) where row 1 writes eos_id second and row 0 third"""
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)

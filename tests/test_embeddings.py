@@ -91,11 +91,8 @@ def sinusoids(context_length, emb_dim, base=10000.0, exponent=None, first=0, div
     power = base ** (two_i / emb_dim if exponent is None else exponent(two_i, emb_dim))
     angles = position / power if divide else position * power
     a, b = (torch.sin(angles), torch.cos(angles)) if sin_first else (torch.cos(angles), torch.sin(angles))
-    if not interleave:
-        return torch.cat([a, b], dim=1).float()
-    pe = torch.zeros(context_length, emb_dim, dtype=torch.float64)
-    pe[:, 0::2], pe[:, 1::2] = a, b
-    return pe.float()
+    pairs = torch.stack([a, b], dim=1 if not interleave else 2)  # halves: (n, 2, d/2); interleaved: (n, d/2, 2)
+    return pairs.reshape(context_length, emb_dim).float()
 
 
 @variant("your angles use 1000 ** (2i / emb_dim); the formula divides the positions by 10000 ** (2i / emb_dim)")

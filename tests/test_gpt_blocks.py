@@ -100,13 +100,13 @@ def feedforward(x, weights, activation=gelu):
     return project(activation(project(x, weights, "layers.0")), weights, "layers.2")
 
 
-@variant("your FeedForward uses ReLU between the two linear layers where the book uses GELU")
+@variant("your FeedForward's activation between the two linear layers is a ReLU where the book's is its GELU")
 def feedforward_with_relu(x, cfg, weights):
     return feedforward(x, weights, torch.relu)
 
 
-@variant("your FeedForward uses the exact erf GELU (torch.nn.GELU()) where the book uses its GELU, the tanh "
-         "approximation")
+@variant("your FeedForward's activation is the exact erf GELU (torch.nn.GELU()'s default) where the book's is its "
+         "GELU, the tanh approximation: use your GELU() and check it")
 def feedforward_with_exact_gelu(x, cfg, weights):
     return feedforward(x, weights, torch.nn.functional.gelu)
 

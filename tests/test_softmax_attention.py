@@ -32,7 +32,7 @@ def normalised_without_exp(scores):
 
 @variant("your attention weights take softmax over dim 0, so each column sums to 1 instead of each row")
 def softmax_over_dim_0(scores):
-    return torch.softmax(scores, dim=0)
+    return scores.softmax(dim=0)
 
 
 @variant("your scores are divided by a square root before softmax (scaling belongs to section 3.4's trainable "
@@ -55,24 +55,27 @@ def _context(inputs, weights):
     return weights @ inputs
 
 
-@variant("your context vectors use the transposed attention weights (attn_weights.T @ inputs): row i of the "
-         "weights belongs to query i")
+@variant("your context vectors use the attention weights transposed, so each column sums to 1 instead of each "
+         "row: either attention_weights takes softmax over dim 0, or context_vectors multiplies by attn_weights.T; "
+         "row i of the weights belongs to query i")
 def context_from_transposed_weights(inputs):
     return _context(inputs, torch.softmax(inputs @ inputs.T, dim=-1).T)
 
 
-@variant("your context vectors use the raw scores, not their softmax")
+@variant("your context vectors use the raw scores, not their softmax (attention_weights(scores))")
 def context_from_the_scores(inputs):
     return _context(inputs, inputs @ inputs.T)
 
 
-@variant("your context vectors use weights normalised without exp (scores divided by their row's sum)")
+@variant("your context vectors use weights normalised without exp (scores divided by their row's sum), in "
+         "attention_weights or in context_vectors: softmax exponentiates first")
 def context_from_plainly_normalised_scores(inputs):
     scores = inputs @ inputs.T
     return _context(inputs, scores / scores.sum(dim=-1, keepdim=True))
 
 
-@variant("your context vectors use scores divided by sqrt(d) before softmax, which section 3.3 does not do")
+@variant("your context vectors use the softmax of the scores divided by sqrt(d), in attention_weights or in "
+         "context_vectors; section 3.3 takes the plain softmax of the scores")
 def context_from_scaled_scores(inputs):
     return _context(inputs, torch.softmax(inputs @ inputs.T / inputs.shape[-1] ** 0.5, dim=-1))
 

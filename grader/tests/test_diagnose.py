@@ -223,6 +223,13 @@ VARIANT_PATCHES = {
         "threshold_is_the_largest": [[("min_val = top_logits[..., -1:]", "min_val = top_logits[..., :1]")]],
         "keeps_the_smallest": [[(TOP_K, "top_logits, _ = torch.topk(logits, k, largest=False)"),
                                 ("torch.where(logits < min_val", "torch.where(logits > min_val")]],
+        "logits_of_the_first_position": [[("logits = logits[:, -1, :]", "logits = logits[:, 0, :]")]],
+        "new_ids_in_front": [[("idx = torch.cat((idx, idx_next), dim=1)", "idx = torch.cat((idx_next, idx), dim=1)")]],
+        "eos_id_appended": [[("            break  # the end-of-text token itself is not returned\n"
+                              "        idx = torch.cat((idx, idx_next), dim=1)",
+                              "            idx = torch.cat((idx, idx_next), dim=1)\n            break\n"
+                              "        idx = torch.cat((idx, idx_next), dim=1)")]],
+        "stops_when_any_row_writes_eos_id": [[("(idx_next == eos_id).all()", "(idx_next == eos_id).any()")]],
     },
 }
 
