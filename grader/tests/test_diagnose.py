@@ -10,6 +10,7 @@ from grader import checks as C
 from grader.checks import diagnose
 from grader.curriculum import load
 from grader.fixtures import build_cases, load_fixture
+from grader.impl import import_topic, load_package, unload_package
 from grader.messages import explain
 from grader.mistakes import Patch, mistaken_tree
 from grader.run import probe_topic, run_topic
@@ -345,9 +346,11 @@ def test_variants_are_named_in_a_notebook():
     topic = load()["gpt_blocks"]
     patch = Patch("gelu", tuple(VARIANT_PATCHES["gpt_blocks"]["gelu_without_the_half"][0]))
     with mistaken_tree(topic, patch) as tree:
-        namespace = {"__name__": "notebook"}
-        exec(compile((tree / topic.module_file).read_text().replace("from .multihead_attention", "from solutions.multihead_attention"),
-                     "cell", "exec"), namespace)
+        package = load_package(tree)
+        try:  # the cells' names, as a notebook's namespace holds them
+            namespace = dict(vars(import_topic(package, topic.slug)))
+        finally:
+            unload_package(package)
     with pytest.raises(AssertionError) as failed:
         check_task("gpt_blocks", 2, namespace)
     assert declared("gpt_blocks")["gelu_without_the_half"].says in str(failed.value).replace("\n  ", " ")
