@@ -23,6 +23,7 @@ import random
 import re
 import sys
 import traceback
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -70,6 +71,7 @@ class Check:
     rtol: float = RTOL
     atol: float = ATOL
     seeds: tuple[int, ...] = (0,)
+    variants: tuple["Variant", ...] = ()  # other ways the output comes out, named when it matches one
 
     @property
     def what(self) -> str:
@@ -84,12 +86,33 @@ class Check:
 
 
 def check(*, task: int, inputs: Callable[[int], dict] | None = None, judge=None, dims=None,
-          rtol: float = RTOL, atol: float = ATOL, seeds: tuple[int, ...] = (0,)):
-    """Declare a check in tests/test_<slug>.py; pytest collects it through grader.pytest_plugin."""
+          rtol: float = RTOL, atol: float = ATOL, seeds: tuple[int, ...] = (0,), variants=()):
+    """Declare a check in tests/test_<slug>.py; pytest collects it through grader.pytest_plugin.
+    `variants`: `Variant`s, wrong versions of the reference the judge computes on the same inputs
+    and names when the learner's output equals one (and no catalogued mistake matches)."""
     def declare(probe: Callable[..., Any]) -> Check:
         slug = Path(inspect.getfile(probe)).stem.removeprefix("test_")
         return Check(slug, task, probe.__name__, probe, inputs or (lambda seed: {}), judge, dims,
-                     rtol, atol, seeds)
+                     rtol, atol, seeds, tuple(variants))
+    return declare
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A realistic wrong version of what a check's probe returns, computed live from the check's
+    inputs by trusted code (plain torch in tests/test_<slug>.py, never the learner's module nor
+    solutions/): `compute(**inputs)`. `says` is what code written that way does, in the learner's
+    words and without a value (hidden verdicts show it): "your attention weights equal
+    softmax(scores / d_k) where the book divides by sqrt(d_k)"."""
+    name: str
+    says: str
+    compute: Callable[..., Any]
+
+
+def variant(says: str) -> Callable[[Callable[..., Any]], Variant]:
+    """Declare a variant: `@variant("your ...")` over a function of the check's inputs."""
+    def declare(compute: Callable[..., Any]) -> Variant:
+        return Variant(compute.__name__, says, compute)
     return declare
 
 
@@ -453,7 +476,8 @@ def hidden_verdict(verdict: Verdict) -> Verdict:
     words = HIDDEN_WORDS.get(verdict.reason, "this check failed")
     advice = (" The public checks pass? Then look for sizes or values your code assumes."
               if verdict.reason in (WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE, EXCEPTION) else "")
-    return replace(verdict, seed=None, visual=None, hidden=True, shows="",
+    # A declared variant's words are fixed text, never a value: they may stay.
+    return replace(verdict, seed=None, visual=None, hidden=True, shows=verdict.shows if verdict.variants else "",
                    message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")
 
 
@@ -471,9 +495,11 @@ def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any
         check.verdict(outcome.value, expected)
     except Failed as failed:
         candidates = recognise(check, outcome.value, mistakes or {})
-        shows = diagnose(outcome.value, expected, check.dims, inputs)
+        variants = matching_variants(check, outcome.value, inputs)
+        shows = variant_words(variants) or diagnose(outcome.value, expected, check.dims, inputs)
         return Verdict(reason=failed.reason, message=failed.message, shows=shows, visual=visual(outcome.value, expected),
-                       mistake=candidates[0] if candidates else None, candidates=candidates, **base)
+                       mistake=candidates[0] if candidates else None, candidates=candidates,
+                       variants=tuple(v.name for v in variants), **base)
     except Exception as err:  # a judge tripping over strange output is still the output's fault
         return Verdict(reason=BAD_OUTPUT, message=f"your output could not be judged ({type(err).__name__}: {err})", **base)
     return Verdict(reason=PASSED, **base)
@@ -513,6 +539,54 @@ def recognise(check: Check, got: Any, mistakes: dict[str, Any]) -> tuple[str, ..
             continue
         found.append(mistake_id)
     return tuple(found)
+
+
+def matching_variants(check: Check, got: Any, inputs: dict | None) -> list[Variant]:
+    """The check's declared variants whose output on the case's inputs equals the learner's,
+    under the check's own tolerance. Never raises: a variant that cannot be computed is skipped."""
+    if not check.variants or inputs is None:
+        return []
+    found = []
+    for v in check.variants:
+        try:
+            compare(got, _variant_value(check, v, inputs), dims=check.dims, rtol=check.rtol, atol=check.atol)
+        except Exception:  # Failed, or a variant these inputs do not suit: not this one
+            continue
+        found.append(v)
+    return found
+
+
+_VARIANT_VALUES: OrderedDict = OrderedDict()  # (id of a case's inputs, check, variant) -> (those inputs, value)
+
+
+def _variant_value(check: Check, v: Variant, inputs: dict) -> Any:
+    """A variant's output on a case's inputs, computed once per case: a class has many submissions
+    and one set of cases. The entry holds the inputs, so their id cannot be reused while it lives."""
+    key = (id(inputs), check.slug, check.name, v.name)
+    if key in _VARIANT_VALUES:
+        _VARIANT_VALUES.move_to_end(key)
+        return _VARIANT_VALUES[key][1]
+    try:
+        with torch.random.fork_rng(devices=[]):  # a variant that seeds (dropout) leaves the caller's RNG alone
+            value = wire.normalize(v.compute(**_fresh_copy(inputs)))
+    except Exception as err:  # remembered too: these inputs do not suit this variant
+        value = err
+    _VARIANT_VALUES[key] = (inputs, value)
+    if len(_VARIANT_VALUES) > 4096:
+        _VARIANT_VALUES.popitem(last=False)
+    if isinstance(value, Exception):
+        raise value
+    return value
+
+
+def variant_words(variants: list[Variant]) -> str:
+    """What the matching variants say; hedged when more than one explains the output."""
+    if not variants:
+        return ""
+    if len(variants) == 1:
+        return f"Your output equals the reference computed another way, on the same inputs: {variants[0].says}."
+    return ("Your output equals the reference computed in more than one other way, on the same inputs. One way to "
+            "get it: " + "; another: ".join(v.says for v in variants) + ".")
 
 
 @dataclass

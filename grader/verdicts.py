@@ -41,6 +41,7 @@ class Verdict:
     shows: str = ""  # what the output shows when no mistake is kept (grader.checks.diagnose)
     hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
     note: str = ""  # how it was graded, when not with the learner's code alone (grader/once.py)
+    variants: tuple[str, ...] = ()  # the check's declared variants the output equals (see checks.Variant)
 
     @property
     def passed(self) -> bool:

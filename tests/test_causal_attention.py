@@ -2,8 +2,11 @@
 
 import torch
 
+import torch.nn.functional as F
+
 from grader.checks import (causal, check, generator, load_weights, on_another_device, one_device,
-                           seeded_construction, sizes, sums_to_one)
+                           seeded_construction, sizes, sums_to_one, variant)
+from grader.variant_math import attend, project, with_last_token_changed
 
 MASK_DEVICE_ADVICE = ("Keep it as a buffer, self.register_buffer('mask', ...) in __init__, so that .to(device) "
                       "moves it with the weights; a tensor made in forward needs device=x.device.")
@@ -31,9 +34,129 @@ def build(m, x, weights, context_length, dropout, qkv_bias=False):
     return load_weights(m.CausalAttention(d_in, d_out, context_length, dropout, qkv_bias=qkv_bias), weights)
 
 
+def attention(x, weights, dropout_seed=None, dropout=0.0, on_inputs=False, on_scores=False, on_context=False,
+              **knobs):
+    """CausalAttention's forward in plain torch, with attend's knobs; dropout (after
+    torch.manual_seed(dropout_seed)) on the inputs, the scores, or the context vectors."""
+    drop = lambda t: F.dropout(t, dropout, training=True)  # noqa: E731
+    if dropout_seed is not None:
+        torch.manual_seed(dropout_seed)
+    if on_inputs:
+        x = drop(x)
+    q, k, v = (project(x, weights, name) for name in ("W_query", "W_key", "W_value"))
+    if on_scores:  # the book's order, with dropout between the masked scores and softmax
+        scores = (q @ k.transpose(1, 2)).masked_fill(torch.triu(torch.ones(x.shape[1], x.shape[1], dtype=torch.bool),
+                                                               diagonal=1), -torch.inf)
+        return torch.softmax(drop(scores) / k.shape[-1] ** 0.5, dim=-1) @ v
+    context = attend(q, k, v, **knobs)
+    return drop(context) if on_context else context
+
+
+@variant("your attention has no causal mask: every query sees every key, the future ones too (did masked_fill, "
+         "without the underscore, return a masked copy that was never used?)")
+def unmasked(x, weights, **_):
+    return attention(x, weights, causal=False)
+
+
+@variant("your masked scores are 0, not -inf, before softmax, so the future keys still get weight")
+def masked_with_zero(x, weights, **_):
+    return attention(x, weights, fill=0.0)
+
+
+@variant("your future attention weights are set to 0 after softmax, so each row sums to less than 1: mask the "
+         "scores with -inf before softmax")
+def masked_after_softmax(x, weights, **_):
+    return attention(x, weights, fill=0.0, mask_after_softmax=True)
+
+
+@variant("your mask starts two diagonals above the main one (diagonal=2), so each query also sees the next "
+         "token's key")
+def mask_from_the_second_diagonal(x, weights, **_):
+    return attention(x, weights, diagonal=2)
+
+
+@variant("your attention weights equal softmax(scores) without the division by sqrt(d_k) (d_k = keys.shape[-1])")
+def not_scaled(x, weights, **_):
+    return attention(x, weights, divisor=1.0)
+
+
+@variant("your attention weights equal softmax(scores / d_k) where the book divides by sqrt(d_k)")
+def scaled_by_d_k(x, weights, **_):
+    return attention(x, weights, divisor=float(weights["W_key.weight"].shape[0]))
+
+
+@variant("your scores are divided by sqrt(d_in), the inputs' size, where the book divides by sqrt(d_k), the keys' "
+         "size (keys.shape[-1])")
+def scaled_by_sqrt_d_in(x, weights, **_):
+    return attention(x, weights, divisor=x.shape[-1] ** 0.5)
+
+
+@variant("your attention weights are divided by sqrt(d_k) after softmax, not the scores before it")
+def scaled_after_softmax(x, weights, **_):
+    return attention(x, weights, scale_after_softmax=True)
+
+
+@variant("your softmax runs over dim 1 (the queries) of the (batch, query, key) scores: take it over the keys, dim=-1")
+def softmax_over_the_queries(x, weights, **_):
+    return attention(x, weights, softmax_dim=1)
+
+
+@variant("your context vectors are weighted sums of the keys where the book uses the values")
+def weights_times_keys(x, weights, **_):
+    return attention(x, dict(weights, **{"W_value.weight": weights["W_key.weight"]}))
+
+
+SCORE_VARIANTS = (unmasked, masked_with_zero, masked_after_softmax, mask_from_the_second_diagonal, not_scaled,
+                  scaled_by_d_k, scaled_by_sqrt_d_in, scaled_after_softmax, softmax_over_the_queries, weights_times_keys)
+
+
+@variant("your dropout does nothing in train mode: apply self.dropout (an nn.Dropout) to the attention weights")
+def dropout_off(x, weights, **_):
+    return attention(x, weights)
+
+
+@variant("your dropout is applied to the inputs x, not to the attention weights")
+def dropout_on_the_inputs(x, weights, dropout, **_):
+    return attention(x, weights, dropout_seed=123, dropout=dropout, on_inputs=True)
+
+
+@variant("your dropout is applied to the scores before softmax, not to the attention weights after it")
+def dropout_on_the_scores(x, weights, dropout, **_):
+    return attention(x, weights, dropout_seed=123, dropout=dropout, on_scores=True)
+
+
+@variant("your dropout is applied to the context vectors, not to the attention weights")
+def dropout_on_the_context(x, weights, dropout, **_):
+    return attention(x, weights, dropout_seed=123, dropout=dropout, on_context=True)
+
+
+@variant("your mask is torch.tril(..., diagonal=1): it hides the past and the diagonal and leaves the future "
+         "visible; the future is the upper triangle, torch.triu(..., diagonal=1)")
+def mask_of_the_past(num_tokens):
+    return torch.ones(num_tokens, num_tokens, dtype=torch.bool).tril(1)
+
+
+@variant("your mask is transposed: True below the diagonal hides the past; the future is above it, "
+         "torch.triu(..., diagonal=1)")
+def mask_transposed(num_tokens):
+    return torch.ones(num_tokens, num_tokens, dtype=torch.bool).tril(-1)
+
+
+@variant("your mask leaves the next token visible: it starts two diagonals above the main one (diagonal=2), "
+         "not one (diagonal=1)")
+def mask_two_above_the_diagonal(num_tokens):
+    return torch.ones(num_tokens, num_tokens, dtype=torch.bool).triu(2)
+
+
+@variant("your mask is the opposite of the book's: True where a query may look, False above the diagonal")
+def mask_inverted(num_tokens):
+    return ~torch.ones(num_tokens, num_tokens, dtype=torch.bool).triu(1)
+
+
 # Task 1 ---------------------------------------------------------------------------------------
 
-@check(task=1, inputs=lambda seed: sizes(seed, num_tokens=6), dims=("query", "key"))
+@check(task=1, inputs=lambda seed: sizes(seed, num_tokens=6), dims=("query", "key"),
+       variants=(mask_of_the_past, mask_transposed, mask_two_above_the_diagonal, mask_inverted))
 def mask_hides_only_the_future(m, num_tokens):
     """causal_mask(num_tokens): True above the diagonal, as a bool tensor"""
     return m.causal_mask(num_tokens)
@@ -48,7 +171,7 @@ def parameters_created_in_book_order(m, seed):
     return dict(m.CausalAttention(3, 2, 6, 0.0).named_parameters())
 
 
-@check(task=2, inputs=attention_inputs, dims=DIMS)
+@check(task=2, inputs=attention_inputs, dims=DIMS, variants=SCORE_VARIANTS)
 def context_vectors_match(m, x, weights, context_length, dropout):
     """CausalAttention(d_in=3, d_out=4, context_length=6, dropout=0.0) with given weights, on x of shape (batch=2, num_tokens=5, d_in=3)"""
     return build(m, x, weights, context_length, dropout)(x)
@@ -70,7 +193,8 @@ def attention_weights_sum_to_one(m, x, weights, context_length, dropout):
     return build(m, x, weights, context_length, dropout, qkv_bias=True)(x)
 
 
-@check(task=2, inputs=attention_inputs, judge=causal(DIMS, CAUSAL_ADVICE), dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=causal(DIMS, CAUSAL_ADVICE), dims=DIMS,
+       variants=with_last_token_changed(SCORE_VARIANTS))
 def later_tokens_do_not_change_earlier_outputs(m, x, weights, context_length, dropout):
     """CausalAttention on x, then on x with its last token changed: earlier outputs must stay the same"""
     attention = build(m, x, weights, context_length, dropout)
@@ -88,7 +212,8 @@ def mask_is_a_registered_buffer(m, context_length):
 
 # Task 3 ---------------------------------------------------------------------------------------
 
-@check(task=3, inputs=lambda seed: attention_inputs(seed, dropout=0.5), dims=DIMS)
+@check(task=3, inputs=lambda seed: attention_inputs(seed, dropout=0.5), dims=DIMS,
+       variants=(dropout_off, dropout_on_the_inputs, dropout_on_the_scores, dropout_on_the_context))
 def dropout_on_attention_weights_in_train_mode(m, x, weights, context_length, dropout):
     """CausalAttention(..., dropout=0.5) in train mode, after torch.manual_seed(123): dropout applied once, to the attention weights"""
     attention = build(m, x, weights, context_length, dropout).train()

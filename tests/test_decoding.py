@@ -11,7 +11,7 @@ versions, so no check compares them one by one.
 import torch
 from torch import nn
 
-from grader.checks import WRONG_SHAPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, sizes
+from grader.checks import WRONG_SHAPE, WRONG_VALUES, Failed, Variant, check, compare, generator, load_weights, sizes, variant
 
 PROBAS = ("batch", "vocab_size")
 IDS = ("batch", "num_tokens")
@@ -199,15 +199,162 @@ def _draws_follow_the_reference(got, expected):
                          f"softmax(top_k_filter(logits, k) / temperature).")
 
 
+# Variants: wrong versions computed on the check's inputs, named when an output equals one -----------
+
+def at_each_temperature(temperature_variant: Variant) -> Variant:
+    """A variant of softmax_with_temperature(logits, t), as the first check calls it: one output per temperature."""
+    def compute(logits):
+        return {f"temperature={t}": temperature_variant.compute(logits, t) for t in TEMPERATURES}
+    return Variant(temperature_variant.name, temperature_variant.says, compute)
+
+
+def on_one_row(temperature_variant: Variant) -> Variant:
+    """The same variant as the second check calls it: the first row of logits, temperature 2.0."""
+    return Variant(temperature_variant.name, temperature_variant.says,
+                   lambda logits: temperature_variant.compute(logits[0], 2.0))
+
+
+@variant("you multiply the logits by the temperature instead of dividing them by it")
+def temperature_multiplied(logits, t):
+    return torch.softmax(logits * t, dim=-1)
+
+
+@variant("you divide the probabilities by the temperature after softmax instead of dividing the logits before it")
+def temperature_after_softmax(logits, t):
+    return torch.softmax(logits, dim=-1) / t
+
+
+@variant("your softmax ignores the temperature: divide the logits by it before softmax")
+def temperature_ignored(logits, t):
+    return torch.softmax(logits, dim=-1)
+
+
+@variant("you divide the logits by the temperature twice (logits / temperature ** 2)")
+def temperature_applied_twice(logits, t):
+    return torch.softmax(logits / t / t, dim=-1)
+
+
+@variant("your softmax runs over dim 0 (the batch), not over the last dim (the vocabulary)")
+def temperature_softmax_over_dim_0(logits, t):
+    return torch.softmax(logits / t, dim=0)
+
+
+@variant("you add the temperature to the logits instead of dividing them by it")
+def temperature_added(logits, t):
+    return torch.softmax(logits + t, dim=-1)
+
+
+TEMPERATURE_VARIANTS = (temperature_multiplied, temperature_after_softmax, temperature_ignored,
+                        temperature_applied_twice, temperature_softmax_over_dim_0, temperature_added)
+
+
+def filtered(filter_one) -> callable:
+    """A top-k variant as the checks call top_k_filter: with k and with k = 1, then where each is -inf."""
+    def compute(logits, k, both=True):
+        out = {f"top_k_filter(logits, {k})": filter_one(logits, k)}
+        if both:
+            out["top_k_filter(logits, 1)"] = filter_one(logits, 1)
+        return with_where_minus_inf(out)
+    return compute
+
+
+def keep(logits, k, threshold=lambda top, k: top[..., k - 1:k], fill=float("-inf"), strict=False):
+    top = torch.topk(logits, k).values
+    th = threshold(top, k)
+    dropped = logits <= th if strict else logits < th
+    return torch.where(dropped, torch.tensor(fill), logits)
+
+
+def top_k_variant(says: str, filter_one) -> tuple[Variant, Variant]:
+    name = filter_one.__name__
+    return (Variant(name, says, filtered(filter_one)),
+            Variant(name, says, lambda logits, k: filtered(filter_one)(logits, k, both=False)))
+
+
+def keeps_k_plus_one(logits, k):
+    return keep(logits, min(k + 1, logits.shape[-1]))
+
+
+def drops_the_kth(logits, k):
+    return keep(logits, k, strict=True)
+
+
+def fills_with_zero(logits, k):
+    return keep(logits, k, fill=0.0)
+
+
+def threshold_is_the_largest(logits, k):
+    return keep(logits, k, threshold=lambda top, k: top[..., :1])
+
+
+def keeps_the_smallest(logits, k):
+    kth_smallest = torch.topk(logits, k, largest=False).values[..., -1:]
+    return torch.where(logits > kth_smallest, torch.tensor(float("-inf")), logits)
+
+
+TOP_K = [top_k_variant("your top_k_filter keeps k + 1 logits: keep the k largest, those >= the k-th largest",
+                       keeps_k_plus_one),
+         top_k_variant("your top_k_filter also removes the k-th largest logit (<= the threshold instead of <), so "
+                       "only k - 1 survive", drops_the_kth),
+         top_k_variant("your top_k_filter sets the removed logits to 0 instead of -inf, so after softmax they still "
+                       "get probability", fills_with_zero),
+         top_k_variant("your top_k_filter's threshold is the largest logit (top_logits[..., 0]) where it is the k-th "
+                       "largest, the last of torch.topk's values", threshold_is_the_largest),
+         top_k_variant("your top_k_filter keeps the k smallest logits: torch.topk returns the largest by default",
+                       keeps_the_smallest)]
+
+
+def greedy(table, idx, max_new_tokens, context_size, eos_id=None, position=-1, prepend=False, eos_kept=False,
+           stop_at_any=False):
+    """generate's greedy decoding on the bigram table, in plain torch, with the slips learners make."""
+    for _step in range(max_new_tokens):
+        cond = idx[:, -context_size:]
+        next_id = table[cond][:, position].argmax(dim=-1, keepdim=True)  # (b, n) -> (b, n, vocab) -> (b, 1)
+        written = None if eos_id is None else (next_id == eos_id)
+        stop = written is not None and bool(written.any() if stop_at_any else written.all())
+        if stop and not eos_kept:
+            break
+        idx = torch.cat((next_id, idx) if prepend else (idx, next_id), dim=1)
+        if stop:
+            break
+    return idx
+
+
+def greedy_variant(name: str, says: str, **slip) -> tuple[Variant, Variant]:
+    """One slip, as the greedy check calls generate (with and without top_k) and as the eos checks do."""
+    def both(table, idx, context_length):
+        ids = greedy(table, idx, 6, context_length, **slip)
+        return {"temperature=0.0": ids, "temperature=0.0, top_k=3": ids}
+    return (Variant(name, says, both),
+            Variant(name, says, lambda table, idx, context_length, eos_id: greedy(table, idx, 6, context_length, eos_id,
+                                                                                   **slip)))
+
+
+GREEDY = [greedy_variant("logits_of_the_first_position",
+                         "your generate predicts from the logits of the first position ([:, 0, :]) where the next "
+                         "token comes from the last one ([:, -1, :])", position=0),
+          greedy_variant("new_ids_in_front",
+                         "your generate puts each new id in front of idx: torch.cat((idx, idx_next), dim=1) appends "
+                         "it", prepend=True)]
+EOS = [greedy_variant("eos_id_appended",
+                      "your generate appends the end-of-text id before stopping; the book checks first and returns "
+                      "the ids without it", eos_kept=True),
+       greedy_variant("stops_when_any_row_writes_eos_id",
+                      "your generate stops the whole batch as soon as one row writes eos_id; stop only when every row "
+                      "writes it: (idx_next == eos_id).all()", stop_at_any=True)]
+
+
 # Task 1 ---------------------------------------------------------------------------------------
 
-@check(task=1, inputs=logits_inputs, judge=_probabilities_sharpen_as_temperature_falls, dims=PROBAS)
+@check(task=1, inputs=logits_inputs, judge=_probabilities_sharpen_as_temperature_falls, dims=PROBAS,
+       variants=tuple(at_each_temperature(v) for v in TEMPERATURE_VARIANTS))
 def temperature_divides_the_logits_before_softmax(m, logits):
     """softmax_with_temperature(logits, temperature) for logits of shape (batch=2, vocab_size=9), temperatures 0.5, 1.0 and 5.0"""
     return {f"temperature={t}": m.softmax_with_temperature(logits, t) for t in TEMPERATURES}
 
 
-@check(task=1, inputs=logits_inputs)
+@check(task=1, inputs=logits_inputs,  # one row has no other dim for softmax to run over
+       variants=tuple(on_one_row(v) for v in TEMPERATURE_VARIANTS if v is not temperature_softmax_over_dim_0))
 def temperature_works_on_one_row_of_logits(m, logits):
     """softmax_with_temperature(logits, 2.0) for logits of shape (vocab_size=9,), as in the book"""
     return m.softmax_with_temperature(logits[0], 2.0)
@@ -215,14 +362,15 @@ def temperature_works_on_one_row_of_logits(m, logits):
 
 # Task 2 ---------------------------------------------------------------------------------------
 
-@check(task=2, inputs=top_k_inputs, judge=_keeps_the_top_k, dims=PROBAS)
+@check(task=2, inputs=top_k_inputs, judge=_keeps_the_top_k, dims=PROBAS, variants=tuple(v for v, _ in TOP_K))
 def top_k_keeps_the_k_largest_logits(m, logits, k):
     """top_k_filter(logits, k) for k = 3 and k = 1, logits of shape (batch=2, vocab_size=9) without ties"""
     return with_where_minus_inf({f"top_k_filter(logits, {k})": m.top_k_filter(logits, k),
                                  "top_k_filter(logits, 1)": m.top_k_filter(logits, 1)})
 
 
-@check(task=2, inputs=ties_inputs, judge=_keeps_the_top_k, dims=PROBAS)
+@check(task=2, inputs=ties_inputs, judge=_keeps_the_top_k, dims=PROBAS,  # with a tie at the k-th, k + 1 is right
+       variants=tuple(v for _, v in TOP_K[1:]))
 def top_k_keeps_ties_with_the_kth_largest(m, logits, k):
     """top_k_filter(logits, k=3) for whole-number logits where the 3rd largest of each row ties with another"""
     return with_where_minus_inf({f"top_k_filter(logits, {k})": m.top_k_filter(logits, k)})
@@ -230,7 +378,7 @@ def top_k_keeps_ties_with_the_kth_largest(m, logits, k):
 
 # Task 3 ---------------------------------------------------------------------------------------
 
-@check(task=3, inputs=greedy_inputs, dims=IDS)
+@check(task=3, inputs=greedy_inputs, dims=IDS, variants=tuple(v for v, _ in GREEDY))
 def greedy_when_temperature_is_zero(m, table, idx, context_length):
     """generate(model, idx of shape (batch=2, num_tokens=3), max_new_tokens=6, context_size=5), temperature 0, with and without top_k=3"""
     model = build(table, context_length)
@@ -238,13 +386,14 @@ def greedy_when_temperature_is_zero(m, table, idx, context_length):
             "temperature=0.0, top_k=3": m.generate(model, idx, 6, context_length, temperature=0.0, top_k=3)}
 
 
-@check(task=3, inputs=eos_inputs, dims=IDS)
+@check(task=3, inputs=eos_inputs, dims=IDS, variants=tuple(v for _, v in GREEDY + EOS[:1]))
 def eos_stops_before_the_eos_token(m, table, idx, context_length, eos_id):
     """generate(model, idx, max_new_tokens=6, context_size=5, eos_id=eos_id) where greedy decoding writes eos_id third"""
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
 
 
-@check(task=3, inputs=eos_batch_inputs, dims=IDS)
+@check(task=3, inputs=eos_batch_inputs, dims=IDS,  # no step has every row writing eos_id: nothing is appended
+       variants=tuple(v for _, v in GREEDY + EOS[1:]))
 def eos_stops_a_batch_only_when_every_row_writes_it(m, table, idx, context_length, eos_id):
     """generate(model, idx of shape (batch=2, num_tokens=3), max_new_tokens=6, context_size=5, eos_id=eos_id) where row 1 writes eos_id second and row 0 third"""
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)

@@ -5,8 +5,9 @@ from functools import partial
 import torch
 
 from grader.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Failed, causal, check, compare,
-                           generator, load_weights, seeded_construction, sizes)
+                           generator, load_weights, seeded_construction, sizes, variant)
 from grader.gpt_cases import TINY_CONFIG, block_shapes, random_weights, tiny_config
+from grader.variant_math import gelu, layer_norm, multi_head, project, with_last_token_changed
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict).
@@ -19,6 +20,166 @@ FIRST_WEIGHT = "layers.0.0.weight"
 GRADIENT_ATOL = 1e-9
 CAUSAL_ADVICE = ("Attention is the only place tokens meet: leave its mask alone, and keep LayerNorm and the "
                  "feed forward working on each token's embedding (the last dim) on its own.")
+
+
+# Variants: wrong versions computed on the check's inputs, named when an output equals one -----------
+
+@variant("your LayerNorm uses the unbiased variance (divided by emb_dim - 1); GPT-2's divides by emb_dim "
+         "(unbiased=False)")
+def unbiased_variance(x, weights):
+    return layer_norm(x, weights["scale"], weights["shift"], unbiased=True)
+
+
+@variant("your LayerNorm divides by sqrt(var) + eps where the book divides by sqrt(var + eps)")
+def eps_outside_the_sqrt(x, weights):
+    return layer_norm(x, weights["scale"], weights["shift"], eps_outside=True)
+
+
+@variant("your LayerNorm divides by sqrt(var) without eps; the book divides by sqrt(var + eps)")
+def without_eps(x, weights):
+    return layer_norm(x, weights["scale"], weights["shift"], eps=0.0)
+
+
+@variant("your LayerNorm multiplies by shift and adds scale: it is scale * norm_x + shift")
+def scale_and_shift_swapped(x, weights):
+    return layer_norm(x, weights["shift"], weights["scale"])
+
+
+@variant("your LayerNorm returns the normalised values without scale and shift")
+def without_scale_and_shift(x, weights):
+    return layer_norm(x, torch.ones_like(weights["scale"]), torch.zeros_like(weights["shift"]))
+
+
+@variant("your LayerNorm divides by var + eps, the variance, not by its square root")
+def divided_by_the_variance(x, weights):
+    mean, var = x.mean(dim=-1, keepdim=True), x.var(dim=-1, keepdim=True, unbiased=False)
+    return weights["scale"] * (x - mean) / (var + 1e-5) + weights["shift"]
+
+
+LAYERNORM_VARIANTS = (unbiased_variance, eps_outside_the_sqrt, without_eps, scale_and_shift_swapped,
+                      without_scale_and_shift, divided_by_the_variance)
+
+
+@variant("your GELU has 0.044715 * x ** 2 where the approximation's term is cubic, 0.044715 * x ** 3")
+def gelu_squared_term(x):
+    return gelu(x, power=2)
+
+
+@variant("your GELU's factor is sqrt(2 * pi) where the approximation has sqrt(2 / pi)")
+def gelu_sqrt_2_pi(x):
+    return gelu(x, constant=(2.0 * torch.pi) ** 0.5)
+
+
+@variant("your GELU's factor is 2 / pi where the approximation has its square root, sqrt(2 / pi)")
+def gelu_without_the_sqrt(x):
+    return gelu(x, constant=2.0 / torch.pi)
+
+
+@variant("your GELU lacks the cubic term: tanh(sqrt(2 / pi) * x) where the approximation has "
+         "tanh(sqrt(2 / pi) * (x + 0.044715 * x ** 3))")
+def gelu_without_the_cubic_term(x):
+    return gelu(x, cubic=0.0)
+
+
+@variant("your GELU lacks the factor 0.5 in front: 0.5 * x * (1 + tanh(...))")
+def gelu_without_the_half(x):
+    return 2 * gelu(x)
+
+
+@variant("your GELU is the exact erf form (torch.nn.GELU()'s default), not the tanh approximation the book uses")
+def gelu_exact(x):
+    return torch.nn.functional.gelu(x)
+
+
+@variant("your GELU is a ReLU (max(0, x))")
+def gelu_is_relu(x):
+    return torch.relu(x)
+
+
+def feedforward(x, weights, activation=gelu):
+    return project(activation(project(x, weights, "layers.0")), weights, "layers.2")
+
+
+@variant("your FeedForward's activation between the two linear layers is a ReLU where the book's is its GELU")
+def feedforward_with_relu(x, cfg, weights):
+    return feedforward(x, weights, torch.relu)
+
+
+@variant("your FeedForward's activation is the exact erf GELU (torch.nn.GELU()'s default) where the book's is its "
+         "GELU, the tanh approximation: use your GELU() and check it")
+def feedforward_with_exact_gelu(x, cfg, weights):
+    return feedforward(x, weights, torch.nn.functional.gelu)
+
+
+@variant("your FeedForward has no activation between the two linear layers")
+def feedforward_without_activation(x, cfg, weights):
+    return feedforward(x, weights, lambda t: t)
+
+
+def block(x, cfg, weights, shortcut_kept=False, norm_for_ff="norm2", post_norm=False, att_shortcut=True,
+          ff_shortcut=True):
+    """TransformerBlock's forward in eval mode, in plain torch, with the slips learners make."""
+    def norm(name, t):
+        return layer_norm(t, weights[f"{name}.scale"], weights[f"{name}.shift"])
+
+    def att(t):
+        return multi_head(t, weights, cfg["n_heads"], prefix="att.")
+
+    def ff(t):
+        return feedforward(t, {k.removeprefix("ff."): w for k, w in weights.items() if k.startswith("ff.")})
+    if post_norm:
+        x = norm("norm1", x + att(x))
+        return norm("norm2", x + ff(x))
+    first = x
+    x = (x if att_shortcut else 0) + att(norm("norm1", x))
+    return (first if shortcut_kept else x if ff_shortcut else 0) + ff(norm(norm_for_ff, x))
+
+
+@variant("your second shortcut adds the block's input again, not the output of the attention sub-block: set "
+         "shortcut = x again after the first addition")
+def shortcut_not_refreshed(x, cfg, weights):
+    return block(x, cfg, weights, shortcut_kept=True)
+
+
+@variant("your block uses norm1 before the feed forward too; each sub-block has its own LayerNorm")
+def norm1_before_the_feed_forward(x, cfg, weights):
+    return block(x, cfg, weights, norm_for_ff="norm1")
+
+
+@variant("your block is post-norm: it normalises the sum after each shortcut instead of each branch's input "
+         "(pre-norm, as in GPT-2)")
+def post_norm(x, cfg, weights):
+    return block(x, cfg, weights, post_norm=True)
+
+
+@variant("your block has no shortcut around attention: its output replaces x instead of being added to it")
+def attention_shortcut_missing(x, cfg, weights):
+    return block(x, cfg, weights, att_shortcut=False)
+
+
+@variant("your block has no shortcut around the feed forward: its output replaces x instead of being added to it")
+def feedforward_shortcut_missing(x, cfg, weights):
+    return block(x, cfg, weights, ff_shortcut=False)
+
+
+BLOCK_VARIANTS = (shortcut_not_refreshed, norm1_before_the_feed_forward, post_norm, attention_shortcut_missing,
+                  feedforward_shortcut_missing)
+
+
+def gradients(layer_sizes, use_shortcut, weights, x):
+    """layer_gradients of ExampleDeepNeuralNetwork in plain torch: mean |grad| of each weight."""
+    params = {name: w.clone().requires_grad_() for name, w in weights.items()}
+    for i in range(len(layer_sizes) - 1):
+        out = gelu(x @ params[f"layers.{i}.0.weight"].T + params[f"layers.{i}.0.bias"])
+        x = x + out if use_shortcut and out.shape == x.shape else out
+    ((x - 0.0) ** 2).mean().backward()
+    return {name: p.grad.abs().mean().item() for name, p in params.items() if "weight" in name}
+
+
+@variant("your network adds the shortcut exactly when use_shortcut is False: add it when use_shortcut is True "
+         "(and the shapes match)")
+def shortcut_condition_inverted(layer_sizes, use_shortcut, weights, x):
+    return gradients(layer_sizes, not use_shortcut, weights, x)
 
 
 # Task 1 ---------------------------------------------------------------------------------------
@@ -69,7 +230,7 @@ def layernorm_creates_eps_then_scale_of_ones_and_shift_of_zeros(m, emb_dim):
     return {"eps": norm.eps, "named_parameters": list(norm.named_parameters())}
 
 
-@check(task=1, inputs=layernorm_inputs, dims=DIMS)
+@check(task=1, inputs=layernorm_inputs, dims=DIMS, variants=LAYERNORM_VARIANTS)
 def layernorm_values_match(m, x, weights):
     """LayerNorm(emb_dim=6) with given scale and shift, on x of shape (batch=2, num_tokens=5, emb_dim=6) with one low-variance row"""
     return load_weights(m.LayerNorm(x.shape[-1]), weights)(x)
@@ -83,7 +244,9 @@ def layernorm_rows_have_mean_0_and_variance_1(m, x, weights):
 
 # Task 2 ---------------------------------------------------------------------------------------
 
-@check(task=2, inputs=lambda seed: {"x": torch.linspace(-3.0, 3.0, sizes(seed, points=25)["points"])})
+@check(task=2, inputs=lambda seed: {"x": torch.linspace(-3.0, 3.0, sizes(seed, points=25)["points"])},
+       variants=(gelu_squared_term, gelu_sqrt_2_pi, gelu_without_the_sqrt, gelu_without_the_cubic_term,
+                 gelu_without_the_half, gelu_exact, gelu_is_relu))
 def gelu_values_on_a_grid(m, x):
     """GELU()(x) for x = torch.linspace(-3, 3, 25)"""
     return m.GELU()(x)
@@ -106,7 +269,8 @@ def feedforward_layers_created_in_book_order(m, seed, cfg):
     return dict(m.FeedForward(cfg).named_parameters())
 
 
-@check(task=3, inputs=feedforward_inputs, dims=DIMS)
+@check(task=3, inputs=feedforward_inputs, dims=DIMS,
+       variants=(feedforward_with_relu, feedforward_with_exact_gelu, feedforward_without_activation))
 def feedforward_values_match(m, x, cfg, weights):
     """FeedForward(cfg with emb_dim=6) with given weights, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
     return load_weights(m.FeedForward(cfg), weights)(x)
@@ -149,14 +313,16 @@ def deep_network_layers_created_in_book_order(m, seed, layer_sizes):
     return dict(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut=False).named_parameters())
 
 
-@check(task=4, inputs=lambda seed: deep_network_inputs(seed, use_shortcut=False), atol=GRADIENT_ATOL)
+@check(task=4, inputs=lambda seed: deep_network_inputs(seed, use_shortcut=False), atol=GRADIENT_ATOL,
+       variants=(shortcut_condition_inverted,))
 def gradients_without_shortcuts_match(m, layer_sizes, use_shortcut, weights, x):
     """layer_gradients(ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut=False) with given weights, x of shape (1, 3))"""
     model = load_weights(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut), weights)
     return m.layer_gradients(model, x)
 
 
-@check(task=4, inputs=lambda seed: deep_network_inputs(seed, use_shortcut=True), atol=GRADIENT_ATOL)
+@check(task=4, inputs=lambda seed: deep_network_inputs(seed, use_shortcut=True), atol=GRADIENT_ATOL,
+       variants=(shortcut_condition_inverted,))
 def gradients_with_shortcuts_match(m, layer_sizes, use_shortcut, weights, x):
     """layer_gradients(ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut=True) with given weights, x of shape (1, 3))"""
     model = load_weights(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut), weights)
@@ -207,7 +373,7 @@ def block_layers_created_in_book_order(m, seed, cfg):
     return {"children": [name for name, _ in block.named_children()], "parameters": dict(block.named_parameters())}
 
 
-@check(task=5, inputs=block_inputs, dims=DIMS)
+@check(task=5, inputs=block_inputs, dims=DIMS, variants=BLOCK_VARIANTS)
 def block_output_matches(m, x, cfg, weights):
     """TransformerBlock(cfg with emb_dim=6, n_heads=2, context_length=7) with given weights, in eval mode, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
     return build_block(m, cfg, weights).eval()(x)
@@ -219,7 +385,8 @@ def block_output_has_the_input_shape(m, x, cfg, weights):
     return tuple(build_block(m, cfg, weights).eval()(x).shape)
 
 
-@check(task=5, inputs=block_inputs, judge=causal(DIMS, CAUSAL_ADVICE, DEEP_RTOL, DEEP_ATOL), dims=DIMS)
+@check(task=5, inputs=block_inputs, judge=causal(DIMS, CAUSAL_ADVICE, DEEP_RTOL, DEEP_ATOL), dims=DIMS,
+       variants=with_last_token_changed(BLOCK_VARIANTS))
 def block_later_tokens_do_not_change_earlier_outputs(m, x, cfg, weights):
     """TransformerBlock on x, then on x with its last token changed: earlier outputs must stay the same"""
     block = build_block(m, cfg, weights).eval()

@@ -4,8 +4,11 @@ from functools import partial
 
 import torch
 
+import torch.nn.functional as F
+
 from grader.checks import (DEEP_ATOL, DEEP_RTOL, causal, check, compare, Failed, generator, load_weights,
-                           on_another_device, one_device, seeded_construction, sizes, sums_to_one)
+                           on_another_device, one_device, seeded_construction, sizes, sums_to_one, variant)
+from grader.variant_math import attend, merge_heads, multi_head, project, with_last_token_changed
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict).
@@ -73,8 +76,6 @@ def one_head_wrapper_equals_causal_attention(m, x, weights, context_length, num_
     return wrapper(x), single(x)
 
 
-# Task 2 ---------------------------------------------------------------------------------------
-
 def attention_inputs(seed: int, dropout: float = 0.0) -> dict:
     """A batch and a set of weights: batch 2, num_tokens 5, d_in 7, 4 heads of head_dim 3, d_out 12."""
     n = sizes(seed, batch=2, num_tokens=5, d_in=7, num_heads=4, head_dim=3)
@@ -93,6 +94,108 @@ def build(m, x, weights, context_length, dropout, num_heads, qkv_bias=False):
     return load_weights(m.MultiHeadAttention(d_in, d_out, context_length, dropout, num_heads, qkv_bias=qkv_bias),
                         weights)
 
+
+# Variants: wrong versions computed on the check's inputs, named when an output equals one -----------
+
+@variant("your attention has no causal mask: every query sees every key, the future ones too")
+def unmasked(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, causal=False)
+
+
+@variant("your masked scores are 0, not -inf, before softmax, so the future keys still get weight")
+def masked_with_zero(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, fill=0.0)
+
+
+@variant("your future attention weights are set to 0 after softmax, so each row sums to less than 1: mask the "
+         "scores with -inf before softmax")
+def masked_after_softmax(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, fill=0.0, mask_after_softmax=True)
+
+
+@variant("your scores are divided by sqrt(d_out) where the book divides by sqrt(head_dim): each head's dot products "
+         "run over head_dim features")
+def scaled_by_sqrt_d_out(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, divisor=weights["W_key.weight"].shape[0] ** 0.5)
+
+
+@variant("your attention weights equal softmax(scores) without the division by sqrt(head_dim)")
+def not_scaled(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, divisor=1.0)
+
+
+@variant("your attention weights equal softmax(scores / head_dim) where the book divides by sqrt(head_dim)")
+def scaled_by_head_dim(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, divisor=float(weights["W_key.weight"].shape[0] // num_heads))
+
+
+@variant("your attention weights are divided by sqrt(head_dim) after softmax, not the scores before it")
+def scaled_after_softmax(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, scale_after_softmax=True)
+
+
+@variant("your softmax runs over dim 2 (the queries) of the (batch, heads, query, key) scores: take it over the "
+         "keys, dim=-1")
+def softmax_over_the_queries(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, softmax_dim=2)
+
+
+@variant("your output is the merged heads without out_proj: the final projection is missing")
+def without_out_proj(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads, out_proj=False)
+
+
+@variant("your heads are split with view(b, num_tokens, head_dim, num_heads): the book's order is "
+         "view(b, num_tokens, num_heads, head_dim), then transpose(1, 2)")
+def heads_split_in_the_wrong_order(x, weights, num_heads, **_):
+    b, n, _ = x.shape
+    q, k, v = (project(x, weights, name) for name in NAMES)
+    q, k, v = (t.view(b, n, t.shape[-1] // num_heads, num_heads).permute(0, 3, 1, 2) for t in (q, k, v))
+    return project(merge_heads(attend(q, k, v)), weights, "out_proj")
+
+
+@variant("your heads are merged without transposing back first: view the (b, num_heads, num_tokens, head_dim) "
+         "context after .transpose(1, 2)")
+def heads_merged_without_transpose(x, weights, num_heads, **_):
+    b, n, _ = x.shape
+    q, k, v = (project(x, weights, name) for name in NAMES)
+    q, k, v = (t.view(b, n, num_heads, -1).transpose(1, 2) for t in (q, k, v))
+    return project(attend(q, k, v).reshape(b, n, -1), weights, "out_proj")
+
+
+CONTEXT_VARIANTS = (unmasked, masked_with_zero, masked_after_softmax, scaled_by_sqrt_d_out, not_scaled,
+                    scaled_by_head_dim, scaled_after_softmax, softmax_over_the_queries, without_out_proj,
+                    heads_split_in_the_wrong_order, heads_merged_without_transpose)
+
+
+def _dropped(dropout):
+    return lambda t: F.dropout(t, dropout, training=True)
+
+
+@variant("your dropout does nothing in train mode: apply self.dropout (an nn.Dropout) to the attention weights")
+def dropout_off(x, weights, num_heads, **_):
+    return multi_head(x, weights, num_heads)
+
+
+@variant("your dropout is applied to the output of out_proj, not to the attention weights")
+def dropout_after_out_proj(x, weights, num_heads, dropout, **_):
+    torch.manual_seed(123)
+    return _dropped(dropout)(multi_head(x, weights, num_heads))
+
+
+@variant("your dropout is applied to the merged context vectors before out_proj, not to the attention weights")
+def dropout_on_the_context(x, weights, num_heads, dropout, **_):
+    torch.manual_seed(123)
+    return multi_head(x, weights, num_heads, on_context=_dropped(dropout))
+
+
+@variant("your dropout is applied to the inputs x, not to the attention weights")
+def dropout_on_the_inputs(x, weights, num_heads, dropout, **_):
+    torch.manual_seed(123)
+    return multi_head(_dropped(dropout)(x), weights, num_heads)
+
+
+# Task 2 ---------------------------------------------------------------------------------------
 
 @check(task=2, inputs=lambda seed: {"seed": 123}, judge=seeded_construction)
 def parameters_created_in_book_order(m, seed):
@@ -125,7 +228,7 @@ def d_out_not_divisible_by_num_heads_is_refused(m):
     return "accepted"
 
 
-@check(task=2, inputs=attention_inputs, dims=DIMS)
+@check(task=2, inputs=attention_inputs, dims=DIMS, variants=CONTEXT_VARIANTS)
 def context_vectors_match(m, x, weights, context_length, dropout, num_heads):
     """MultiHeadAttention(d_in=7, d_out=12, context_length=6, dropout=0.0, num_heads=4) with given weights, on x of shape (batch=2, num_tokens=5, d_in=7)"""
     return build(m, x, weights, context_length, dropout, num_heads)(x)
@@ -148,7 +251,8 @@ def attention_weights_sum_to_one(m, x, weights, context_length, dropout, num_hea
     return build(m, x, weights, context_length, dropout, num_heads, qkv_bias=True)(x)
 
 
-@check(task=2, inputs=attention_inputs, judge=causal(DIMS, CAUSAL_ADVICE, DEEP_RTOL, DEEP_ATOL), dims=DIMS)
+@check(task=2, inputs=attention_inputs, judge=causal(DIMS, CAUSAL_ADVICE, DEEP_RTOL, DEEP_ATOL), dims=DIMS,
+       variants=with_last_token_changed(CONTEXT_VARIANTS))
 def later_tokens_do_not_change_earlier_outputs(m, x, weights, context_length, dropout, num_heads):
     """MultiHeadAttention on x, then on x with its last token changed: earlier outputs must stay the same"""
     attention = build(m, x, weights, context_length, dropout, num_heads)
@@ -157,7 +261,8 @@ def later_tokens_do_not_change_earlier_outputs(m, x, weights, context_length, dr
     return attention(x), attention(changed)
 
 
-@check(task=2, inputs=lambda seed: attention_inputs(seed, dropout=0.5), dims=DIMS)
+@check(task=2, inputs=lambda seed: attention_inputs(seed, dropout=0.5), dims=DIMS,
+       variants=(dropout_off, dropout_after_out_proj, dropout_on_the_context, dropout_on_the_inputs))
 def dropout_on_attention_weights_in_train_mode(m, x, weights, context_length, dropout, num_heads):
     """MultiHeadAttention(..., dropout=0.5) in train mode, after torch.manual_seed(123): dropout applied once, to the attention weights"""
     attention = build(m, x, weights, context_length, dropout, num_heads).train()

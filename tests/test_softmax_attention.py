@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.checks import Failed, check, compare, generator, sizes
+from grader.checks import Failed, check, compare, generator, sizes, variant
 
 # The book's embeddings of "Your journey starts with one step" (num_tokens=6, d=3).
 BOOK_INPUTS = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],
@@ -20,6 +20,84 @@ def embeddings(seed: int) -> dict:
         return {"inputs": torch.tensor(BOOK_INPUTS)}
     n = sizes(seed, num_tokens=6, d=3)
     return {"inputs": torch.rand(n["num_tokens"], n["d"], generator=generator(seed))}
+
+
+# Variants: wrong versions computed on the check's inputs, named when an output equals one -----------
+
+@variant("your attention weights divide each score by its row's sum (the plain normalisation), without exp: "
+         "softmax exponentiates first")
+def normalised_without_exp(scores):
+    return scores / scores.sum(dim=-1, keepdim=True)
+
+
+@variant("your attention weights take softmax over dim 0, so each column sums to 1 instead of each row")
+def softmax_over_dim_0(scores):
+    return scores.softmax(dim=0)
+
+
+@variant("your scores are divided by a square root before softmax (scaling belongs to section 3.4's trainable "
+         "attention; here the weights are the plain softmax of the scores)")
+def scaled_by_sqrt_of_the_size(scores):
+    return torch.softmax(scores / scores.shape[-1] ** 0.5, dim=-1)
+
+
+@variant("your attention weights are exp(scores), not divided by each row's sum of exponentials")
+def exp_without_normalising(scores):
+    return torch.exp(scores)
+
+
+@variant("your attention weights divide exp(scores) by the sum over the whole matrix, not over each row")
+def normalised_over_the_whole_matrix(scores):
+    return torch.exp(scores) / torch.exp(scores).sum()
+
+
+def _context(inputs, weights):
+    return weights @ inputs
+
+
+@variant("your context vectors use the attention weights transposed, so each column sums to 1 instead of each "
+         "row: either attention_weights takes softmax over dim 0, or context_vectors multiplies by attn_weights.T; "
+         "row i of the weights belongs to query i")
+def context_from_transposed_weights(inputs):
+    return _context(inputs, torch.softmax(inputs @ inputs.T, dim=-1).T)
+
+
+@variant("your context vectors use the raw scores, not their softmax (attention_weights(scores))")
+def context_from_the_scores(inputs):
+    return _context(inputs, inputs @ inputs.T)
+
+
+@variant("your context vectors use weights normalised without exp (scores divided by their row's sum), in "
+         "attention_weights or in context_vectors: softmax exponentiates first")
+def context_from_plainly_normalised_scores(inputs):
+    scores = inputs @ inputs.T
+    return _context(inputs, scores / scores.sum(dim=-1, keepdim=True))
+
+
+@variant("your context vectors use the softmax of the scores divided by sqrt(d), in attention_weights or in "
+         "context_vectors; section 3.3 takes the plain softmax of the scores")
+def context_from_scaled_scores(inputs):
+    return _context(inputs, torch.softmax(inputs @ inputs.T / inputs.shape[-1] ** 0.5, dim=-1))
+
+
+@variant("your context vectors are the plain mean of the inputs: every token weighted the same")
+def context_is_the_mean(inputs):
+    return inputs.mean(dim=0, keepdim=True).expand_as(inputs)
+
+
+@variant("your softmax divides exp(x) by the sum of x, not by the sum of exp(x)")
+def divided_by_the_sum_of_x(x):
+    return torch.exp(x) / x.sum()
+
+
+@variant("your softmax divides x by its sum, without exp")
+def x_over_its_sum(x):
+    return x / x.sum()
+
+
+@variant("your softmax divides exp(x) by exp(sum of x), not by the sum of exp(x)")
+def divided_by_exp_of_the_sum(x):
+    return torch.exp(x) / torch.exp(x.sum())
 
 
 # Task 1 ---------------------------------------------------------------------------------------
@@ -45,7 +123,7 @@ def spread_values(seed: int) -> dict:
     return {"x": torch.randn(n["n"], generator=generator(seed + 1000)) * 3}
 
 
-@check(task=2, inputs=book_scores, dims=("n",))
+@check(task=2, inputs=book_scores, dims=("n",), variants=(divided_by_the_sum_of_x, x_over_its_sum, divided_by_exp_of_the_sum))
 def naive_softmax_matches_the_formula(m, x):
     """softmax_naive(x) with the book's scores of "journey", x of shape (6,): exp(x_i) / sum_j exp(x_j)"""
     return m.softmax_naive(x)
@@ -91,7 +169,9 @@ def _rows_sum_to_one(got, expected):
     compare(got, expected, dims=SCORE_DIMS)
 
 
-@check(task=3, inputs=random_scores, judge=_rows_sum_to_one, dims=SCORE_DIMS)
+@check(task=3, inputs=random_scores, judge=_rows_sum_to_one, dims=SCORE_DIMS,
+       variants=(normalised_without_exp, softmax_over_dim_0, scaled_by_sqrt_of_the_size, exp_without_normalising,
+                 normalised_over_the_whole_matrix))
 def each_query_row_is_a_softmax(m, scores):
     """attention_weights(scores) with scores of shape (query=6, key=6): softmax along each row, so every row sums to 1"""
     return m.attention_weights(scores)
@@ -99,7 +179,9 @@ def each_query_row_is_a_softmax(m, scores):
 
 # Task 4 ---------------------------------------------------------------------------------------
 
-@check(task=4, inputs=embeddings, dims=DIMS)
+@check(task=4, inputs=embeddings, dims=DIMS,
+       variants=(context_from_transposed_weights, context_from_the_scores, context_from_plainly_normalised_scores,
+                 context_from_scaled_scores, context_is_the_mean))
 def context_vectors_match(m, inputs):
     """context_vectors(inputs) with inputs of shape (num_tokens=6, d=3)"""
     return m.context_vectors(inputs)
