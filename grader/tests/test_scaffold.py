@@ -23,15 +23,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 
 from grader import scaffold
-from grader.curriculum import ROOT
-from grader.mistakes import Patch
+from grader.curriculum import ROOT, load
+from grader.mistakes import Patch, catalogue, mistaken_source
 
 SLUG = "zz_scaffolded"
 # Not copied: the environment, git, and what builds, grading and the learner's tools leave behind.
@@ -94,13 +93,12 @@ def finish(started: dict[str, tuple[subprocess.Popen, Path]]) -> dict[str, tuple
 
 
 def catalogued(root: Path, slug: str) -> list[Patch]:
-    data = tomllib.loads((root / "solutions" / "mistakes" / f"{slug}.toml").read_text(encoding="utf-8"))
-    return [Patch(m["id"], tuple((f, r) for f, r in m["replace"])) for m in data["mistake"]]
+    return catalogue(load(root)[slug])
 
 
 def mistaken(root: Path, slug: str, mistake: str) -> str:
-    patch = next(p for p in catalogued(root, slug) if p.id == mistake)
-    return patch.apply((root / "solutions" / f"{slug}.py").read_text(encoding="utf-8"))
+    topic = load(root)[slug]
+    return mistaken_source(topic, next(p for p in catalogue(topic) if p.id == mistake))
 
 
 def suite_proofs(root: Path, slug: str) -> list[str]:
@@ -135,10 +133,11 @@ def proof(tmp_path_factory):
 
 def test_the_scaffold_writes_the_topic_into_the_copy_only(proof):
     root, printed, _, _ = proof
-    entry = tomllib.loads((root / "curriculum.toml").read_text(encoding="utf-8"))["topic"][-1]
-    assert (entry["slug"], entry["title"], entry["chapter"], entry["depends"]) == (
-        SLUG, "A throwaway topic", "9.9", ["softmax_attention"])
-    assert [t["api"] for t in entry["task"]] == [["row_means"]]
+    curriculum = load(root)
+    topic = curriculum[SLUG]
+    assert curriculum.slugs[-1] == SLUG and curriculum.slugs[:-1] == load().slugs, "appended, the rest unchanged"
+    assert (topic.title, topic.chapter, topic.depends) == ("A throwaway topic", "9.9", ("softmax_attention",))
+    assert [task.api for task in topic.tasks] == [("row_means",)]
     for path in scaffold.topic_files(root, SLUG).values():
         assert path.is_file() and path.relative_to(root).as_posix() in printed, path
         assert not (ROOT / path.relative_to(root)).exists(), f"written into the repository: {path.relative_to(root)}"
@@ -175,7 +174,7 @@ def test_a_pasted_mistake_is_named_with_its_hint(proof):
     root, _, mistake, runs = proof
     status, output, tests = runs["learner"]
     assert status == 1 and tests and all(outcome == "failed" for outcome, _ in tests.values()), output[-4000:]
-    says = tomllib.loads((root / "hints" / f"{SLUG}.toml").read_text(encoding="utf-8"))["mistake"][mistake]["says"]
+    says = load(root)[SLUG].mistakes[mistake].says
     flat = " ".join(output.split())
     assert " ".join(says.split()) in flat, output[-4000:]
     assert f"kata hint {SLUG} 1" in flat, output[-4000:]
