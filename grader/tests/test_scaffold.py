@@ -14,7 +14,8 @@ Refusals (a slug taken, not an identifier, an unknown dependency) write nothing,
 that cannot be built leaves the repository as it was.
 
 The four pytest runs in the copy start together (each pays an interpreter start and a torch
-import); about 20 s on the 2-core machine this was written on.
+import): the module took 22 s on the 2-core machine this was written on, and 40 to 70 s while
+other test runs loaded it.
 """
 
 from __future__ import annotations
