@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TESTDEPS := $(VENV)/.testdeps-installed
 TOPIC  ?=
 
-.PHONY: help setup test lint check fixtures grade bench release notebooks gradescope clean
+.PHONY: help setup test lint check fixtures topic grade bench release notebooks gradescope clean
 
 help:
 	@echo "make grade      grade the demo class in examples/submissions into grades/"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint       ruff over the code (make test runs it)"
 	@echo "make check      check your exercises/ (TOPIC=causal_attention for one topic)"
 	@echo "make fixtures   regenerate tests/fixtures from solutions/"
+	@echo "make topic      scaffold a new topic: SLUG=name TITLE=\"...\" CHAPTER=4.2 [DEPENDS=a,b] (CONTRIBUTING.md)"
 	@echo "make bench      time the grader against one pytest run per submission"
 	@echo "make release    dist/student/ and dist/student.zip: the course without solutions"
 	@echo "make notebooks  an nbgrader course folder generated from the same sources"
@@ -48,6 +49,9 @@ check: setup
 
 fixtures: setup
 	$(BIN)/python -m grader.fixtures $(TOPIC)
+
+topic: setup
+	$(BIN)/python -m grader.scaffold "$(SLUG)" --title "$(TITLE)" --chapter "$(CHAPTER)" --depends "$(DEPENDS)"
 
 SUBMISSIONS ?= examples/submissions
 OUT         ?= grades
