@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .curriculum import ROOT, Curriculum, Topic, load
+from .release import for_learners
 
 COURSE_ID = "llm_katas"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -455,7 +456,7 @@ def write_assignment(topic: Topic, curriculum: Curriculum, source_dir: Path) -> 
     support = folder / "support"
     for relative, path in support_files(topic, curriculum).items():
         (support / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, support / relative)
+        (support / relative).write_bytes(for_learners(relative, path.read_bytes()))  # no variant maths
     (support / "README.md").write_text(support_readme(topic, curriculum), encoding="utf-8")
     notebook = folder / f"{topic.slug}.ipynb"
     nbformat.write(to_notebook(topic_cells(topic, curriculum), topic.slug), str(notebook))

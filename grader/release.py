@@ -82,6 +82,41 @@ def learner_modules(root: Path = ROOT) -> list[str]:
     return sorted(seen)
 
 
+NOT_SHIPPED = ('raise NotImplementedError("computed by the instructor\'s grader only: a variant is the reference '
+               'computed another way, so it does not ship")')
+KEEP_IN_VARIANT_MATH = ("with_last_token_changed",)  # plumbing the checks call at import; no maths
+
+
+def for_learners(relative: str, data: bytes) -> bytes:
+    """What a file of the course becomes in the learner's copy (the release and the notebooks'
+    support/): a check's declared variants (tests/test_*.py, functions under @variant) and the
+    attention, LayerNorm and GELU maths they share (grader/variant_math.py) keep their names and
+    signatures, but their bodies only raise, since each is the reference computed with one knob
+    turned. The judge skips a variant that raises, so the learner's checks only lose the naming
+    of mistakes nobody catalogued; the instructor's grader names them."""
+    if relative == "grader/variant_math.py":
+        return strip_bodies(data.decode("utf-8"), lambda fn: fn.name not in KEEP_IN_VARIANT_MATH).encode()
+    if relative.startswith("tests/test_") and relative.endswith(".py"):
+        return strip_bodies(data.decode("utf-8"), lambda fn: any(
+            isinstance(d, ast.Call) and getattr(d.func, "id", "") == "variant" for d in fn.decorator_list)).encode()
+    return data
+
+
+def strip_bodies(source: str, chosen) -> str:
+    """`source` with the body (after any docstring) of each chosen top-level function replaced by
+    one `raise`, every other line as it was."""
+    lines = source.splitlines(keepends=True)
+    spans = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and chosen(node):
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            if body:
+                spans.append((body[0].lineno, node.end_lineno, " " * body[0].col_offset))
+    for start, end, indent in reversed(spans):
+        lines[start - 1:end] = [f"{indent}{NOT_SHIPPED}\n"]
+    return "".join(lines)
+
+
 def topics_table(curriculum: Curriculum) -> str:
     rows = ["| # | topic | book | you write |", "|---|---|---|---|"]
     for number, topic in enumerate(curriculum.topics, 1):
@@ -102,7 +137,8 @@ def release_files(root: Path = ROOT) -> Files:
     files: Files = {}
 
     def take(path: Path) -> None:
-        files[path.relative_to(root).as_posix()] = Entry(path.read_bytes())
+        relative = path.relative_to(root).as_posix()
+        files[relative] = Entry(for_learners(relative, path.read_bytes()))
 
     for name in SHIPPED_AS_IS:
         take(root / name)

@@ -14,6 +14,7 @@ this project's own editable install, so every `import grader` resolves inside th
 About 40 s on a quiet machine (two full `kata check` runs dominate).
 """
 
+import ast
 import os
 import re
 import shutil
@@ -149,6 +150,26 @@ def test_no_solution_code_in_the_release(built):
                    for name, data in shipped.items() if line.encode() in data)
     assert not leaks, "solution code in the release:\n" + "\n".join(
         f"  {line!r} (from {origin}) in {name}" for line, origin, name in leaks)
+
+
+def test_no_variant_maths_in_the_release(built):
+    """A declared variant is the reference computed with one knob turned (grader/variant_math.py's
+    attend() with its defaults is the book's causal attention): none ships with a body, and the
+    shipped checks still import and run (test_the_release_stands_alone)."""
+    folder, _, _ = built
+    shipped = folder / "grader" / "variant_math.py"
+    kept = {"with_last_token_changed"}
+    sources = [shipped, *(folder / "tests").glob("test_*.py")]
+    assert shipped.exists() and len(sources) > 5
+    stripped = 0
+    for path in sources:
+        for fn in [n for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.FunctionDef)]:
+            is_variant = any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "variant" for d in fn.decorator_list)
+            if (path == shipped and fn.name not in kept) or is_variant:
+                body = fn.body[1:] if ast.get_docstring(fn) is not None else fn.body
+                assert len(body) == 1 and isinstance(body[0], ast.Raise), f"{path.name}: {fn.name} ships with its maths"
+                stripped += 1
+    assert stripped > 50, stripped  # the variants of seven topics and the shared maths
 
 
 RUN = 3  # consecutive lines: three lines of the reference in a row are code, whatever their length
