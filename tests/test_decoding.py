@@ -399,6 +399,33 @@ def eos_stops_a_batch_only_when_every_row_writes_it(m, table, idx, context_lengt
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
 
 
+def eos_sampling_inputs(seed: int) -> dict:
+    """sampling_inputs, with eos_id the id greedy decoding would write there (the largest logit):
+    at temperature 1 about half the draws give it, so no step has every prompt writing it."""
+    case = sampling_inputs(seed)
+    return case | {"eos_id": int(case["table"][int(case["idx"][0, -1])].argmax())}
+
+
+def _stops_only_on_a_sampled_eos(got, expected):
+    new = got.get("new ids per prompt") if isinstance(got, dict) else None
+    if new == 0:
+        raise Failed(WRONG_VALUES, f"your generate stopped before writing anything, although about half of the "
+                     f"{DRAWS} prompts drew another id than eos_id: compare eos_id with the ids you sampled "
+                     f"(idx_next), not with the most likely ones, and stop only when every prompt drew it.")
+    compare(new, expected["new ids per prompt"])
+    _draws_follow_the_reference({k: v for k, v in got.items() if k != "new ids per prompt"},
+                                {k: v for k, v in expected.items() if k != "new ids per prompt"})
+
+
+@check(task=3, inputs=eos_sampling_inputs, judge=_stops_only_on_a_sampled_eos)
+def eos_stops_on_the_sampled_id(m, table, idx, context_length, k, eos_id):
+    """generate(model, idx repeated 4000 times, max_new_tokens=1, context_size=5, temperature=1.0, top_k=3, eos_id=the most likely id): new ids per prompt, and how often each id is drawn"""
+    prompts = idx.expand(DRAWS, -1)
+    out = m.generate(build(table, context_length), prompts, 1, context_length, temperature=1.0, top_k=k, eos_id=eos_id)
+    new = out[:, idx.shape[1]:]
+    return {"new ids per prompt": int(new.shape[1]), "temperature=1.0": torch.bincount(new.flatten(), minlength=table.shape[0])}
+
+
 @check(task=3, inputs=sampling_inputs, judge=_draws_follow_the_reference)
 def sampling_follows_softmax_of_the_top_k_logits(m, table, idx, context_length, k):
     """generate(model, idx repeated 4000 times, max_new_tokens=1, context_size=5, temperature=T, top_k=3): how often each id is drawn, for T = 0.5 and 2.0"""

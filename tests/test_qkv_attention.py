@@ -109,6 +109,23 @@ def v1_parameters_created_in_book_order(m, seed):
     return dict(m.SelfAttention_v1(3, 2).named_parameters())
 
 
+def _trainable(got, expected):
+    frozen = sorted(name for name, grad in got.items() if grad is False) if isinstance(got, dict) else []
+    if frozen:
+        raise Failed("wrong_values", f"{', '.join(frozen)} {'has' if len(frozen) == 1 else 'have'} requires_grad=False, so "
+                     f"training would never change {'it' if len(frozen) == 1 else 'them'}: nn.Parameter(torch.rand(d_in, "
+                     f"d_out)) keeps the default, requires_grad=True (the book turns it off only to print numbers).")
+    if got != expected:
+        raise Failed("wrong_values", f"requires_grad of SelfAttention_v1's parameters: expected {expected}, got {got}")
+
+
+@check(task=1, inputs=lambda seed: {"seed": 123}, judge=_trainable)
+def v1_weights_are_trainable(m, seed):
+    """SelfAttention_v1(3, 2): requires_grad of each parameter (they are weights to be trained)"""
+    torch.manual_seed(seed)
+    return {name: p.requires_grad for name, p in m.SelfAttention_v1(3, 2).named_parameters()}
+
+
 @check(task=1, inputs=lambda seed: attention_inputs(seed, linear=False), dims=DIMS, variants=V1_VARIANTS)
 def v1_context_vectors_match(m, x, weights):
     """SelfAttention_v1(d_in=3, d_out=2) with given W_query, W_key, W_value of shape (d_in, d_out), on x of shape (num_tokens=6, d_in=3)"""
