@@ -35,11 +35,13 @@ $(TESTDEPS): $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[nbgrader,dev]'
 	@touch $@
 
+# Each proof runs once per kernel set: the checks of tests/ and the grader's own tests share one
+# process (one torch start), and test_suite runs the catalogue once per pass (fresh fixtures and
+# named mistakes from the same run).
 test: setup $(TESTDEPS) lint
-	$(BIN)/python -m pytest tests --impl solutions -q
+	$(BIN)/python -m pytest tests --impl solutions grader/tests -q
 	@echo "Again on PyTorch's portable kernels: the same verdicts and the same named mistakes on any CPU"
 	ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest tests --impl solutions grader/tests/test_suite.py -q -p no:cacheprovider
-	$(BIN)/python -m pytest grader/tests -q
 
 lint: setup $(TESTDEPS)
 	$(BIN)/ruff check grader tests exercises solutions scripts

@@ -24,10 +24,13 @@ from .curriculum import ROOT
 from .demo import generated_class
 
 
-def _tree_rss(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+def _tree_usage(root_pid: int) -> tuple[int, float]:
+    """(resident bytes, CPU seconds) of a process and all its descendants. The CPU seconds count
+    each live process and the children it has reaped; a worker killed at the end of a run is read
+    while it lives, so sample until then."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -36,6 +39,7 @@ def _tree_rss(root_pid: int) -> int:
                 fields = f.read().rsplit(")", 1)[1].split()
             parents[int(entry)] = int(fields[1])
             rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            cpu[int(entry)] = sum(int(ticks) for ticks in fields[11:15]) / os.sysconf("SC_CLK_TCK")
         except (OSError, IndexError, ValueError):
             continue
     tree, frontier = {root_pid}, [root_pid]
@@ -45,17 +49,18 @@ def _tree_rss(root_pid: int) -> int:
             if parent == pid and child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    return sum(rss.get(pid, 0) for pid in tree)
+    return sum(rss.get(pid, 0) for pid in tree), sum(cpu.get(pid, 0.0) for pid in tree)
 
 
-def timed(command: list[str]) -> tuple[float, int, int]:
-    """(seconds, peak resident bytes of the process tree, exit status)."""
-    peak, started = [0], time.perf_counter()
+def timed(command: list[str]) -> tuple[float, int, int, float]:
+    """(seconds, peak resident bytes of the process tree, exit status, CPU seconds of the tree)."""
+    peak, cpu, started = [0], [0.0], time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(process.pid))
+            memory, seconds = _tree_usage(process.pid)
+            peak[0], cpu[0] = max(peak[0], memory), max(cpu[0], seconds)
             time.sleep(0.1)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -64,7 +69,7 @@ def timed(command: list[str]) -> tuple[float, int, int]:
     sampler.join()
     if process.returncode not in (0, 1):  # pytest exits 1 when checks fail: expected here
         print(err.decode(errors="replace")[-2000:], file=sys.stderr)
-    return seconds, peak[0], process.returncode
+    return seconds, peak[0], process.returncode, cpu[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         generated_class(class_dir, args.students)
         print(f"class: {args.students} generated submissions; {os.cpu_count()} cores")
 
-        grader_s, grader_mem, status = timed([sys.executable, "-m", "grader", "grade", str(class_dir),
+        grader_s, grader_mem, status, grader_cpu = timed([sys.executable, "-m", "grader", "grade", str(class_dir),
                                               "--out", str(out_dir), "--force"])
         if status != 0:
             print(f"the grader failed (exit {status})")
@@ -87,19 +92,23 @@ def main(argv: list[str] | None = None) -> int:
         students = sorted(p for p in class_dir.iterdir())
         step = max(1, len(students) // args.sample)
         sample = students[::step][:args.sample]
-        naive_s, naive_mem = 0.0, 0
+        naive_s, naive_mem, naive_cpu = 0.0, 0, 0.0
         for student in sample:
-            seconds, memory, _ = timed([sys.executable, "-m", "pytest", "tests", "--impl", str(student), "-q",
-                                        "-p", "no:cacheprovider"])
+            seconds, memory, _, cpu = timed([sys.executable, "-m", "pytest", "tests", "--impl", str(student), "-q",
+                                             "-p", "no:cacheprovider"])
             naive_s += seconds
             naive_mem = max(naive_mem, memory)
+            naive_cpu += cpu
 
     per_grader, per_naive = grader_s / graded, naive_s / len(sample)
     print(f"grader : {grader_s:7.1f} s for {graded} submissions = {per_grader:.3f} s each "
-          f"(public and hidden checks, sandboxed); peak memory {grader_mem / 2**20:,.0f} MiB")
+          f"(public and hidden checks, sandboxed); CPU {grader_cpu / graded:.3f} s each; "
+          f"peak memory {grader_mem / 2**20:,.0f} MiB")
     print(f"naive  : {naive_s:7.1f} s for {len(sample)} submissions = {per_naive:.3f} s each "
-          f"(one pytest process each, public checks only, no sandbox); peak memory {naive_mem / 2**20:,.0f} MiB")
-    print(f"ratio  : the grader is {per_naive / per_grader:.1f} times faster per submission")
+          f"(one pytest process each, public checks only, no sandbox); CPU {naive_cpu / len(sample):.3f} s each; "
+          f"peak memory {naive_mem / 2**20:,.0f} MiB")
+    print(f"ratio  : the grader is {per_naive / per_grader:.1f} times faster per submission "
+          f"({naive_cpu / len(sample) / (grader_cpu / graded):.1f} times less CPU)")
     return 0
 
 

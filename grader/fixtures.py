@@ -12,12 +12,12 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import checks as C
 from . import wire
 from .curriculum import Topic, load
-from .mistakes import catalogue, mistaken_tree
+from .mistakes import Patch, catalogue, mistaken_tree
 
 
 @dataclass
@@ -35,9 +35,12 @@ class ReferenceFailed(RuntimeError):
 
 
 def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int, ...]] | None = None,
-                with_mistakes: bool = True, hidden: bool = False) -> dict[str, list[Case]]:
+                with_mistakes: bool = True, hidden: bool = False,
+                mistake_outcomes: Callable[[Patch, dict[str, list[dict]]], None] | None = None) -> dict[str, list[Case]]:
     """Run the reference (and each mistake) on every check's inputs for the given seeds
-    (`hidden`, or a seed the check does not declare: hidden cases, judged without showing them)."""
+    (`hidden`, or a seed the check does not declare: hidden cases, judged without showing them).
+    `mistake_outcomes(patch, outcomes)` sees each mistake's outcomes as probe_topic gave them (the
+    suite judges them: one run of the catalogue proves the fixtures fresh and every mistake seen)."""
     from .run import probe_topic  # run imports this module
 
     seeds = seeds or {c.name: c.seeds for c in checks}
@@ -57,6 +60,8 @@ def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int,
         for patch in catalogue(topic):
             with mistaken_tree(topic, patch) as tree:
                 outcomes = probe_topic(topic, tree, inputs, checks)
+            if mistake_outcomes is not None:
+                mistake_outcomes(patch, outcomes)
             for chk in checks:
                 for case, data in zip(cases[chk.name], outcomes[chk.name]):
                     outcome = C.Outcome.from_data(data)

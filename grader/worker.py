@@ -198,12 +198,8 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
         os.dup2(devnull, 0)
         os.dup2(out, 1)
         os.dup2(out, 2)
-        for fd in range(3, 1024):
-            if fd != result_fd:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        os.closerange(3, result_fd)  # one close_range call each, not a thousand close calls
+        os.closerange(result_fd + 1, 1024)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge write fails instead of killing
         with open("/proc/self/statm") as statm:
             virtual = int(statm.read().split()[0]) * resource.getpagesize()

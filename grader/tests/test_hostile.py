@@ -290,6 +290,28 @@ class Run:
         return list(csv.DictReader(io.StringIO((self.out / "gradebook.csv").read_text(encoding="utf-8"))))
 
 
+@contextlib.contextmanager
+def prepared_once():
+    """The class runs of this session share what `prepare` computes (every topic's hidden cases,
+    run by the reference: seconds each time); the same curriculum and secret give the same cases."""
+    import grader.__main__ as entry
+    original = entry.prepare
+
+    def cached(curriculum):
+        key = tuple(curriculum.slugs)
+        if key not in _PREPARED:
+            _PREPARED[key] = original(curriculum)
+        return _PREPARED[key]
+    entry.prepare = cached
+    try:
+        yield
+    finally:
+        entry.prepare = original
+
+
+_PREPARED: dict = {}
+
+
 def grade_class(class_dir: Path, out: Path, curriculum: Curriculum, *extra: str) -> Run:
     from grader.__main__ import main
     install()
@@ -298,8 +320,9 @@ def grade_class(class_dir: Path, out: Path, curriculum: Curriculum, *extra: str)
     saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         repo_before, class_before, markers_before = snapshot(ROOT, SKIP_IN_SNAPSHOT), snapshot(class_dir), markers()
-        code = main(["grade", str(class_dir), "--out", str(out), "--timeout", f"{TIMEOUT:g}",
-                     "--workers", str(WORKERS), *extra])
+        with prepared_once():
+            code = main(["grade", str(class_dir), "--out", str(out), "--timeout", f"{TIMEOUT:g}",
+                         "--workers", str(WORKERS), *extra])
         return Run(out, class_dir, curriculum, code, repo_before, snapshot(ROOT, SKIP_IN_SNAPSHOT), class_before,
                    snapshot(class_dir), markers_before, markers(), descendants(os.getpid()))
     finally:
@@ -578,7 +601,8 @@ def test_a_rerun_meets_no_abort_and_regrades_what_it_cannot_trust(hostile_run, t
     out = tmp_path / "out"
     shutil.copytree(run.out, out)
     (out / "zz-honest-reference" / "results.json").write_text('{"extra_data": [], "tests": 1}', encoding="utf-8")
-    code = main(["grade", str(run.class_dir), "--out", str(out), "--timeout", f"{TIMEOUT:g}", "--workers", "1"])
+    with prepared_once():
+        code = main(["grade", str(run.class_dir), "--out", str(out), "--timeout", f"{TIMEOUT:g}", "--workers", "1"])
     assert code == 0
     again = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8"))))
     assert again == run.gradebook()

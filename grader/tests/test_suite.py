@@ -13,17 +13,16 @@ import torch
 
 from grader import checks as C
 from grader.curriculum import ROOT, load
-from grader.fixtures import decode, generate, load_fixture
+from grader.fixtures import build_cases, decode, encode, load_fixture
 from grader.impl import import_topic, load_package
 from grader.mistakes import catalogue, mistaken_tree
-from grader.run import probe_topic, run_topic
+from grader.run import judge_topic, probe_topic, run_topic
 
 # gpt_blocks' mistake shortcut_without_shape_check feeds mse_loss mismatched shapes on purpose
 pytestmark = pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")
 
 CURRICULUM = load()
 TOPICS = [t for t in CURRICULUM.topics if t.test_file().exists()]
-MISTAKES = [(t, p) for t in TOPICS for p in catalogue(t)]
 
 
 def by_slug(topic):
@@ -129,14 +128,6 @@ def test_catalogue_and_hints_agree(topic):
         assert mistake.says.strip()
 
 
-@pytest.mark.parametrize("topic,patch", MISTAKES, ids=[f"{t.slug}-{p.id}" for t, p in MISTAKES])
-def test_mistake_fails_a_check_that_names_it(topic, patch):
-    with mistaken_tree(topic, patch) as tree:
-        verdicts = run_topic(topic, tree)
-    failed = [v for v in verdicts if not v.passed]
-    assert failed, "this mistake passes every check: the checks cannot see it"
-    named = [v for v in failed if v.mistake == patch.id]
-    assert named, f"no failing check recognises it: {[(v.check, v.reason, v.mistake) for v in failed]}"
 
 
 def stale_values(topic, fresh: dict, stored: dict) -> list[str]:
@@ -164,11 +155,50 @@ def stale_values(topic, fresh: dict, stored: dict) -> list[str]:
     return found
 
 
+def unseen_mistakes(topic, stored: dict, outcomes: dict[str, dict]) -> list[str]:
+    """Each catalogued mistake whose outcomes (probe_topic's, on the stored inputs) fail no check,
+    or fail none that names it, judged against the stored fixture as the grader judges."""
+    checks = C.load_checks(topic.test_file())
+    unseen = []
+    for patch in catalogue(topic):
+        failed = [v for v in judge_topic(checks, stored, outcomes[patch.id]) if not v.passed]
+        if not failed:
+            unseen.append(f"{patch.id} passes every check: the checks cannot see it")
+        elif not any(v.mistake == patch.id for v in failed):
+            unseen.append(f"{patch.id}: no failing check recognises it: {[(v.check, v.reason, v.mistake) for v in failed]}")
+    return unseen
+
+
 @pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
-def test_fixtures_are_fresh(topic, tmp_path):
-    fresh = decode(generate(topic, tmp_path).read_bytes())
-    stale = stale_values(topic, fresh, load_fixture(topic))
+def test_fixtures_are_fresh_and_every_mistake_fails_a_check_that_names_it(topic):
+    """One run of the reference and of every catalogued mistake, as `make fixtures` makes it,
+    proves both: the fixtures on disk are what it regenerates, and each mistake's outcomes on
+    those inputs fail at least one check that names the mistake."""
+    stored, outcomes = load_fixture(topic), {}
+    fresh = build_cases(topic, C.load_checks(topic.test_file()),
+                        mistake_outcomes=lambda patch, got: outcomes.__setitem__(patch.id, got))
+    stale = stale_values(topic, decode(encode(fresh)), stored)  # what a regenerated file would hold
     assert not stale, "stale fixture: run `make fixtures`\n" + "\n".join(stale[:10])
+    assert set(outcomes) == {p.id for p in catalogue(topic)}
+    unseen = unseen_mistakes(topic, stored, outcomes)
+    assert not unseen, "\n".join(unseen)
+
+
+def test_a_mistake_the_checks_cannot_see_is_reported():
+    """The judging above is not vacuous: the reference's own outcomes, passed off as a mistake's,
+    fail no check; a wrong one named as another mistake is not recognised."""
+    topic = next(t for t in TOPICS if t.slug == "causal_attention")
+    stored, patch = load_fixture(topic), catalogue(topic)[0]
+    checks = C.load_checks(topic.test_file())
+    inputs = {name: [case.inputs for case in cases] for name, cases in stored.items()}
+    reference = probe_topic(topic, topic.solution().parent, inputs, checks)
+    as_if = {p.id: reference for p in catalogue(topic)}
+    assert all("passes every check" in line for line in unseen_mistakes(topic, stored, as_if))
+    with mistaken_tree(topic, patch) as tree:
+        mistaken = probe_topic(topic, tree, inputs, checks)
+    seen = unseen_mistakes(topic, stored, {p.id: mistaken for p in catalogue(topic)})
+    assert not any(line.startswith(patch.id) for line in seen)
+    assert seen and all("no failing check recognises it" in line for line in seen), seen
 
 
 def test_freshness_sees_a_changed_value():
