@@ -212,7 +212,8 @@ def _back_in_train_mode(got, expected, advice: str = ""):
 
 def _evaluated_without_dropout(got, expected):
     _back_in_train_mode(got, expected, "\nThis model has dropout 0.5: if calc_loss_loader passes its checks, "
-                        "evaluate_model probably measured with dropout on. Call model.eval() first.")
+                        "evaluate_model probably measured with dropout on (call model.eval() first), or over "
+                        "other batches than the first eval_iter (pass num_batches=eval_iter).")
 
 
 def _printed_on_one_line(got, expected):
@@ -274,11 +275,21 @@ def uniform_logits_give_loss_log_vocab_size(m, weights, input_batch, target_batc
 
 # Task 3 ---------------------------------------------------------------------------------------
 
-@check(task=3, inputs=loader_inputs)
+def _a_python_float(got, expected):
+    kind = got.get("type") if isinstance(got, dict) else None
+    if kind is not None and kind != expected["type"]:
+        raise Failed(WRONG_TYPE, f"calc_loss_loader returned a {kind}, not a float: add up each batch's loss.item() "
+                     f"(a Python number). Adding the loss tensors keeps every batch's computation graph alive "
+                     f"while the loop runs, and the caller gets a tensor where it expects a number.")
+    compare(got, expected)
+
+
+@check(task=3, inputs=loader_inputs, judge=_a_python_float)
 def loader_loss_is_the_mean_batch_loss(m, weights, loader):
-    """calc_loss_loader(loader, model, "cpu") with a list of 3 (input_batch, target_batch) pairs of shape (2, 5)"""
+    """calc_loss_loader(loader, model, "cpu") with a list of 3 (input_batch, target_batch) pairs of shape (2, 5): the loss, and its type"""
     with torch.no_grad():
-        return m.calc_loss_loader(loader, build(weights), "cpu")
+        loss = m.calc_loss_loader(loader, build(weights), "cpu")
+    return {"loss": loss, "type": type(loss).__name__}
 
 
 @check(task=3, inputs=loader_inputs)
