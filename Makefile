@@ -41,7 +41,7 @@ $(TESTDEPS): $(STAMP)
 test: setup $(TESTDEPS) lint
 	$(BIN)/python -m pytest tests --impl solutions grader/tests -q
 	@echo "Again on PyTorch's portable kernels: the same verdicts and the same named mistakes on any CPU"
-	ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest tests --impl solutions grader/tests/test_suite.py -q -p no:cacheprovider
+	ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest tests --impl solutions grader/tests/test_suite.py grader/tests/test_diagnose.py -q -p no:cacheprovider
 
 lint: setup $(TESTDEPS)
 	$(BIN)/ruff check grader tests exercises solutions scripts

@@ -399,6 +399,18 @@ def eos_stops_a_batch_only_when_every_row_writes_it(m, table, idx, context_lengt
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
 
 
+@check(task=3, inputs=sampling_inputs, judge=_draws_follow_the_reference)
+def sampling_follows_softmax_of_the_top_k_logits(m, table, idx, context_length, k):
+    """generate(model, idx repeated 4000 times, max_new_tokens=1, context_size=5, temperature=T, top_k=3): how often each id is drawn, for T = 0.5 and 2.0"""
+    model = build(table, context_length)
+    prompts = idx.expand(DRAWS, -1)
+    counts = {}
+    for t in (0.5, 2.0):
+        new = m.generate(model, prompts, 1, context_length, temperature=t, top_k=k)[:, idx.shape[1]:]
+        counts[f"temperature={t}"] = torch.bincount(new.flatten(), minlength=table.shape[0])
+    return counts
+
+
 def eos_sampling_inputs(seed: int) -> dict:
     """sampling_inputs, with eos_id the id greedy decoding would write there (the largest logit):
     at temperature 1 about half the draws give it, so no step has every prompt writing it."""
@@ -424,15 +436,3 @@ def eos_stops_on_the_sampled_id(m, table, idx, context_length, k, eos_id):
     out = m.generate(build(table, context_length), prompts, 1, context_length, temperature=1.0, top_k=k, eos_id=eos_id)
     new = out[:, idx.shape[1]:]
     return {"new ids per prompt": int(new.shape[1]), "temperature=1.0": torch.bincount(new.flatten(), minlength=table.shape[0])}
-
-
-@check(task=3, inputs=sampling_inputs, judge=_draws_follow_the_reference)
-def sampling_follows_softmax_of_the_top_k_logits(m, table, idx, context_length, k):
-    """generate(model, idx repeated 4000 times, max_new_tokens=1, context_size=5, temperature=T, top_k=3): how often each id is drawn, for T = 0.5 and 2.0"""
-    model = build(table, context_length)
-    prompts = idx.expand(DRAWS, -1)
-    counts = {}
-    for t in (0.5, 2.0):
-        new = m.generate(model, prompts, 1, context_length, temperature=t, top_k=k)[:, idx.shape[1]:]
-        counts[f"temperature={t}"] = torch.bincount(new.flatten(), minlength=table.shape[0])
-    return counts
