@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
-	$(BIN)/python -m grader.offline
+	$(BIN)/python -m grader.course.offline
 	$(BIN)/kata snapshot
 	@touch $@
 
@@ -47,25 +47,25 @@ check: setup
 	$(BIN)/kata check $(TOPIC)
 
 fixtures: setup
-	$(BIN)/python -m grader.fixtures $(TOPIC)
+	$(BIN)/python -m grader.build.fixtures $(TOPIC)
 
 SUBMISSIONS ?= examples/submissions
 OUT         ?= grades
 grade: setup
-	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.demo examples/class.toml examples/submissions; fi
+	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.build.demo examples/class.toml examples/submissions; fi
 	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(ARGS)
 
 bench: setup
-	$(BIN)/python -m grader.bench
+	$(BIN)/python -m grader.build.bench
 
 release: setup
-	$(BIN)/python -m grader.release
+	$(BIN)/python -m grader.build.release
 
 notebooks: setup $(TESTDEPS)
-	$(BIN)/python -m grader.notebooks
+	$(BIN)/python -m grader.build.notebooks
 
 gradescope: setup
-	$(BIN)/python -m grader.gradescope
+	$(BIN)/python -m grader.build.gradescope
 
 clean:
 	rm -rf $(VENV) data/tiktoken-cache grades dist

@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.checks import (causal, check, generator, load_weights, on_another_device, one_device,
+from grader.engine.checks import (causal, check, generator, load_weights, on_another_device, one_device,
                            seeded_construction, sizes, sums_to_one)
 
 MASK_DEVICE_ADVICE = ("Keep it as a buffer, self.register_buffer('mask', ...) in __init__, so that .to(device) "

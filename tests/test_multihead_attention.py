@@ -4,7 +4,7 @@ from functools import partial
 
 import torch
 
-from grader.checks import (DEEP_ATOL, DEEP_RTOL, causal, check, compare, Failed, generator, load_weights,
+from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, causal, check, compare, Failed, generator, load_weights,
                            on_another_device, one_device, seeded_construction, sizes, sums_to_one)
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here

@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.checks import Failed, check, generator, load_weights, seeded_construction, sizes, sums_to_one
+from grader.engine.checks import Failed, check, generator, load_weights, seeded_construction, sizes, sums_to_one
 
 # The book's embeddings of "Your journey starts with one step" (num_tokens=6, d_in=3).
 BOOK_INPUTS = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],

@@ -6,7 +6,7 @@ unique), times `python -m grader grade` on all of it, and times the naive way, o
 for both, the ratio, and the peak memory of each process tree. It asserts nothing: numbers
 from a shared machine are for reading, and only their ratio within one run is comparable.
 
-    python -m grader.bench [--students 200] [--sample 8]
+    python -m grader.build.bench [--students 200] [--sample 8]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from .curriculum import ROOT
+from ..course.curriculum import ROOT
 from .demo import generated_class
 
 
@@ -68,7 +68,7 @@ def timed(command: list[str]) -> tuple[float, int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.build.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--sample", type=int, default=8, help="submissions graded the naive way")
     args = parser.parse_args(argv)

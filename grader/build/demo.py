@@ -1,7 +1,7 @@
 """Build a class of submissions from a recipe: the demo class of `make grade`, and the large
 generated class of `make bench`.
 
-    python -m grader.demo examples/class.toml examples/submissions
+    python -m grader.build.demo examples/class.toml examples/submissions
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from .curriculum import ROOT, Curriculum, load
-from .mistakes import catalogue, mistaken_source
+from ..course.curriculum import ROOT, Curriculum, load
+from ..course.mistakes import catalogue, mistaken_source
 
 
 def submission_files(curriculum: Curriculum, student: dict, files_dir: Path) -> dict[str, bytes]:
@@ -88,7 +88,7 @@ def generated_class(out: Path, size: int, seed: int = 0, curriculum: Curriculum 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.build.demo", description=__doc__.splitlines()[0])
     parser.add_argument("recipe", type=Path)
     parser.add_argument("out", type=Path)
     args = parser.parse_args(argv)

@@ -1,10 +1,10 @@
 """Gradescope: an autograder bundle that grades with the same checks and grader as `make grade`.
 
-    python -m grader.gradescope [--out dist/gradescope]   # writes autograder.zip (`make gradescope`)
-    python -m grader.gradescope grade [--root /autograder] [--timeout S] [--no-sandbox]
+    python -m grader.build.gradescope [--out dist/gradescope]   # writes autograder.zip (`make gradescope`)
+    python -m grader.build.gradescope grade [--root /autograder] [--timeout S] [--no-sandbox]
                                                           # what run_autograder runs per submission
 
-The bundle holds setup.sh and run_autograder (grader/templates/gradescope/) at its root, and
+The bundle holds setup.sh and run_autograder (grader/build/templates/gradescope/) at its root, and
 everything grading needs: grader/, the checks and fixtures, the solutions with the catalogue of
 mistakes, the instructor's secret the hidden inputs come from (as in `make grade`), the hints, the
 data, curriculum.toml and pyproject.toml. It is the instructor's: upload it to Gradescope only,
@@ -29,13 +29,14 @@ import time
 import traceback
 from pathlib import Path
 
-from .curriculum import ROOT, load
-from .grade import TOPIC_TIMEOUT, Pool, dump_json, grade_submissions, instructor_secret, prepare
-from .offline import install
+from ..course.curriculum import ROOT, load
+from ..grading.grade import TOPIC_TIMEOUT, Pool, dump_json, grade_submissions, prepare
+from ..engine.secret import instructor_secret
+from ..course.offline import install
 from .release import TEMPLATES, Entry, Files, write_zip
-from .report import results_json
-from .sandbox import probe_isolation
-from .submissions import Submission, read_folder, read_zip
+from ..grading.reports.report import results_json
+from ..grading.sandbox.host import probe_isolation
+from ..grading.submissions import Submission, read_folder, read_zip
 
 AUTOGRADER_ROOT = Path(os.environ.get("KATA_AUTOGRADER_ROOT", "/autograder"))
 STUDENT = "submission"  # Gradescope grades one submission per run; results.json carries no name
@@ -46,12 +47,12 @@ WORKERS = 1             # one submission: its topics run one after another on on
 def bundle_files(root: Path = ROOT) -> Files:
     """Every file of the autograder bundle, by its path in the zip."""
     files: Files = {}
-    patterns = ("curriculum.toml", "pyproject.toml", "LICENSE", "grader/*.py", "tests/test_*.py",
+    patterns = ("curriculum.toml", "pyproject.toml", "LICENSE", "grader/**/*.py", "tests/test_*.py",
                 "tests/fixtures/*.safetensors", "solutions/*.py", "solutions/hidden.toml",
                 "solutions/mistakes/*.toml", "hints/*.toml", "data/corpus.txt", "data/gpt2.tiktoken",
                 "data/NOTICE.md")
     for pattern in patterns:
-        for path in sorted(root.glob(pattern)):
+        for path in sorted(p for p in root.glob(pattern) if not p.is_relative_to(root / "grader" / "tests")):
             files[path.relative_to(root).as_posix()] = Entry(path.read_bytes())
     for script in ("setup.sh", "run_autograder"):
         files[script] = Entry((TEMPLATES / "gradescope" / script).read_bytes(), executable=True)
@@ -140,7 +141,7 @@ def grade_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.build.gradescope", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "gradescope",
                         help="where to write autograder.zip (default: dist/gradescope)")
     sub = parser.add_subparsers(dest="command")

@@ -1,4 +1,4 @@
-"""An nbgrader course from the same sources: python -m grader.notebooks [--out DIR] [TOPIC ...]
+"""An nbgrader course from the same sources: python -m grader.build.notebooks [--out DIR] [TOPIC ...]
 
 Writes DIR (default dist/nbgrader) as an nbgrader course folder:
 
@@ -14,7 +14,7 @@ module docstring and each top-level docstring (exercises/<slug>.py); each soluti
 stub's code with every `raise NotImplementedError(...)` body replaced by the reference's body
 (solutions/<slug>.py) between nbgrader's `### BEGIN SOLUTION` / `### END SOLUTION`, so the
 student version nbgrader makes is the stub again; each task has one autograded test cell worth
-its points in curriculum.toml, calling `grader.notebook_checks.check_task` (the checks of
+its points in curriculum.toml, calling `grader.learner.notebook_checks.check_task` (the checks of
 tests/test_<slug>.py), with the same call on hidden seeds inside `### BEGIN HIDDEN TESTS`. The
 hints of each task follow its test cell, folded.
 
@@ -43,7 +43,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .curriculum import ROOT, Curriculum, Topic, load
+from ..course.curriculum import ROOT, Curriculum, Topic, load
+from .release import learner_modules
 
 COURSE_ID = "llm_katas"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -223,7 +224,7 @@ def setup_header() -> list[str]:
         "# The checks come from support/ beside this notebook (when grading, from the course itself).",
         "import os, sys",
         'sys.path.insert(0, os.environ.get("KATA_COURSE") or os.path.abspath("support"))',
-        "from grader.notebook_checks import check_task, setup",
+        "from grader.learner.notebook_checks import check_task, setup",
         "setup()  # GPT-2's tokenizer works offline, as everywhere in the course",
         "",
     ]
@@ -248,7 +249,7 @@ def given_code(lines: list[str], topic: Topic) -> list[str]:
     text = "\n".join(lines)
     if REPO_ROOT_EXPR in text:  # a module finds the repository; a notebook, its support folder
         text = text.replace(REPO_ROOT_EXPR, "course_root()")
-        text = "from grader.notebook_checks import course_root\n" + text
+        text = "from grader.learner.notebook_checks import course_root\n" + text
     if "__file__" in text:
         raise GenerationError(f"{topic.slug}: a notebook has no __file__: {text!r}")
     return text.splitlines()
@@ -408,8 +409,8 @@ def support_files(topic: Topic, curriculum: Curriculum) -> dict[str, Path]:
     """What the notebook's cells import, by path inside support/."""
     root = curriculum.root
     files = {"curriculum.toml": root / "curriculum.toml"}
-    for module in sorted((root / "grader").glob("*.py")):
-        files[f"grader/{module.name}"] = module
+    for module in learner_modules(root):  # the learner's folders of grader/, as the release ships them
+        files[f"grader/{module}"] = root / "grader" / module
     files[f"tests/{topic.test_file().name}"] = topic.test_file()
     files[f"tests/fixtures/{topic.fixture_file().name}"] = topic.fixture_file()
     files[f"hints/{topic.slug}.toml"] = topic.hints_file()
@@ -422,7 +423,7 @@ def support_files(topic: Topic, curriculum: Curriculum) -> dict[str, Path]:
            for slug in (topic.slug, *builds_on)
            for path in (curriculum[slug].exercise(), curriculum[slug].solution(), curriculum[slug].test_file())
            if path.exists()):
-        from .offline import CACHE_DIR, RANKS_FILE, cache_ready, write_cache
+        from ..course.offline import CACHE_DIR, RANKS_FILE, cache_ready, write_cache
         if not cache_ready():
             write_cache()
         files["data/gpt2.tiktoken"] = RANKS_FILE
@@ -438,7 +439,7 @@ def support_readme(topic: Topic, curriculum: Curriculum) -> str:
     return (f"# support/: what the cells of {topic.slug}.ipynb import\n\n"
             f"Leave this folder as it is: it is the course's own code, and grading uses the "
             f"instructor's copy anyway.\n\n"
-            f"- `grader/`: the check engine (`grader/notebook_checks.py` is what the test cells call)\n"
+            f"- `grader/`: the check engine (`grader/learner/notebook_checks.py` is what the test cells call)\n"
             f"- `tests/test_{topic.slug}.py` and `tests/fixtures/`: this topic's checks and their "
             f"inputs with the expected outputs\n"
             f"- `hints/{topic.slug}.toml`: the hints (the notebook shows them too)\n{reference}"
@@ -463,7 +464,7 @@ def write_assignment(topic: Topic, curriculum: Curriculum, source_dir: Path) -> 
 
 
 def nbgrader_config(root: Path) -> str:
-    return f'''# nbgrader settings for the LLM katas. Written by `make notebooks` (grader/notebooks.py);
+    return f'''# nbgrader settings for the LLM katas. Written by `make notebooks` (grader/build/notebooks.py);
 # running it again rewrites this file, so put your own settings (exchange, course id, ...) in
 # nbgrader_config_local.py beside it: it is loaded last and wins.
 import os
@@ -561,7 +562,7 @@ def write_course(out: Path, slugs: list[str] | None = None, curriculum: Curricul
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.notebooks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.build.notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("topics", nargs="*", help="topic slugs (default: every topic with checks)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "nbgrader", help="course folder (default: dist/nbgrader)")
     args = parser.parse_args(argv)

@@ -1,13 +1,13 @@
 """`make release`: the course as a learner gets it, without solutions.
 
-    python -m grader.release [--out dist]     # writes dist/student/ and dist/student.zip
+    python -m grader.build.release [--out dist]     # writes dist/student/ and dist/student.zip
 
 What ships: the stubs (exercises/), the public checks with their fixtures (tests/), the hints,
 curriculum.toml, pyproject.toml, the data (the corpus, GPT-2's ranks and their notice; the
-tiktoken cache is rebuilt by the learner's `make setup`), scripts/train_tiny.py, and those
-modules of grader/ that the learner's `kata` and pytest run, found by following their imports,
-so nothing only an instructor needs (grading, sandbox, reports, demo, exporters) comes along.
-A README, a Makefile and a .gitignore written for the learner (grader/templates/student/)
+tiktoken cache is rebuilt by the learner's `make setup`), scripts/train_tiny.py, and the
+learner's folders of grader/ (course/, engine/, learner/: what `kata` and pytest run), so nothing
+only an instructor needs (grading/: grader, sandbox, reports; build/: demo, exporters) comes along.
+A README, a Makefile and a .gitignore written for the learner (grader/build/templates/student/)
 replace the repository's.
 
 What never ships: solutions/ (the references, the catalogue of mistakes, the hidden seeds),
@@ -30,12 +30,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .curriculum import ROOT, Curriculum, load
+from ..course.curriculum import ROOT, Curriculum, load
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store: no build date in the bytes
-# The grader modules a learner runs; every module they import (at any depth) ships with them.
-LEARNER_ENTRY_POINTS = ("cli", "pytest_plugin", "offline")
+# The grader's folders a learner runs (the `kata` CLI, the pytest plugin, the checks' engine and
+# the course), whole; never grading/ (the class grader, the sandbox) or build/ (this module).
+LEARNER_PACKAGES = ("course", "engine", "learner")
 SHIPPED_AS_IS = ("curriculum.toml", "pyproject.toml", "LICENSE", "data/corpus.txt", "data/gpt2.tiktoken",
                  "data/NOTICE.md", "scripts/train_tiny.py")
 
@@ -49,37 +50,12 @@ class Entry:
 Files = dict[str, Entry]  # POSIX path inside the release -> content
 
 
-def grader_imports(path: Path) -> set[str]:
-    """Names of grader modules that `path` imports (relative imports count as grader's)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.ImportFrom) and node.level <= 1:
-            module = (node.module or "").split(".")  # `from . import x` has no module: [""]
-            if node.level == 0:  # absolute: only `from grader[.x] import ...` counts
-                if module[0] != "grader":
-                    continue
-                module = module[1:]
-            names |= {module[0]} if module and module[0] else {alias.name for alias in node.names}
-        elif isinstance(node, ast.Import):
-            names |= {a.name.split(".")[1] for a in node.names if a.name.startswith("grader.")}
-    return names
-
-
 def learner_modules(root: Path = ROOT) -> list[str]:
-    """The grader modules the learner's tools need: the entry points, what the checks and the
-    shipped scripts import, and everything those import in turn."""
+    """The grader modules the learner's tools need, by path under grader/: every module of the
+    learner's folders (grader/tests/test_layout.py proves they import nothing else of grader)."""
     grader = root / "grader"
-    todo = set(LEARNER_ENTRY_POINTS)
-    for user in [*sorted((root / "tests").glob("test_*.py")), root / "scripts" / "train_tiny.py"]:
-        if user.exists():
-            todo |= grader_imports(user)
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name not in seen and (grader / f"{name}.py").exists():
-            seen.add(name)
-            todo |= grader_imports(grader / f"{name}.py")
-    return sorted(seen)
+    return sorted(path.relative_to(grader).as_posix() for package in LEARNER_PACKAGES
+                  for path in (grader / package).rglob("*.py") if "__pycache__" not in path.parts)
 
 
 def topics_table(curriculum: Curriculum) -> str:
@@ -113,7 +89,7 @@ def release_files(root: Path = ROOT) -> Files:
             if optional.exists():
                 take(optional)
     for module in learner_modules(root):
-        take(root / "grader" / f"{module}.py")
+        take(root / "grader" / module)
     files["README.md"] = Entry(student_readme(curriculum).encode())
     files["Makefile"] = Entry((TEMPLATES / "student" / "Makefile").read_bytes())
     files[".gitignore"] = Entry((TEMPLATES / "student" / "gitignore").read_bytes())
@@ -163,7 +139,7 @@ def build(out: Path) -> tuple[Path, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.release", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.build.release", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist)")
     args = parser.parse_args(argv)
     folder, archive = build(args.out)

@@ -6,7 +6,7 @@ ranks once (`data/gpt2.tiktoken`, see data/NOTICE.md) and rebuild the two data-g
 them, byte for byte: tiktoken's own hash check then proves the rebuild exact. With the cache in
 place, learner code calls `tiktoken.get_encoding("gpt2")` exactly as the book does.
 
-    python -m grader.offline     # writes data/tiktoken-cache (the Makefile's setup runs this)
+    python -m grader.course.offline     # writes data/tiktoken-cache (the Makefile's setup runs this)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RANKS_FILE = ROOT / "data" / "gpt2.tiktoken"
 CACHE_DIR = ROOT / "data" / "tiktoken-cache"
 

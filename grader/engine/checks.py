@@ -7,7 +7,7 @@ A check has three parts, so that learner code and the verdict can live in differ
     judge(got, expected)        trusted: raises `Failed` with a message a beginner can act on
 
 `expected` is what the reference's probe returns on the same inputs. Values cross between the
-parts as data (`grader.wire`), in pytest as well, so both runs judge exactly the same thing.
+parts as data (`grader.engine.wire`), in pytest as well, so both runs judge exactly the same thing.
 
     @check(task=1, inputs=lambda seed: {"num_tokens": 5 + seed % 3}, dims=("query", "key"))
     def mask_hides_the_future(m, num_tokens):
@@ -84,7 +84,7 @@ class Check:
 
 def check(*, task: int, inputs: Callable[[int], dict] | None = None, judge=None, dims=None,
           rtol: float = RTOL, atol: float = ATOL, seeds: tuple[int, ...] = (0,)):
-    """Declare a check in tests/test_<slug>.py; pytest collects it through grader.pytest_plugin."""
+    """Declare a check in tests/test_<slug>.py; pytest collects it through grader.learner.pytest_plugin."""
     def declare(probe: Callable[..., Any]) -> Check:
         slug = Path(inspect.getfile(probe)).stem.removeprefix("test_")
         return Check(slug, task, probe.__name__, probe, inputs or (lambda seed: {}), judge, dims,
@@ -294,7 +294,7 @@ def _exact(key: Any) -> Any:
 
 def _plain(items) -> bool:
     """Values equality decides alone (never a tensor, never a float with a tolerance). Values
-    judged here came through grader.wire, so no learner-defined __eq__ runs."""
+    judged here came through grader.engine.wire, so no learner-defined __eq__ runs."""
     return all(type(x) in _PLAIN for x in items)
 
 
@@ -490,7 +490,7 @@ def visual(got: Any, expected: Any, limit: int = 32) -> dict | None:
 
 def recognise(check: Check, got: Any, mistakes: dict[str, Any]) -> tuple[str, ...]:
     """Every catalogued mistake whose output on the same inputs equals the learner's, in
-    catalogue order (grader.run.judge_topic drops those whose own task passes)."""
+    catalogue order (grader.engine.judge.judge_topic drops those whose own task passes)."""
     found = []
     for mistake_id, value in mistakes.items():
         try:

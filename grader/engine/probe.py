@@ -1,29 +1,28 @@
-"""Run a topic's checks: probe the learner's code (untrusted half), judge the outcomes (trusted).
+"""The probe: the only code that calls the learner's code (the untrusted half of a check).
 
     probe_topic(...)   imports the learner's topic module and calls every probe; returns data.
                        In `make grade` this half runs only inside the sandboxed child.
-    judge_topic(...)   compares that data with the expected values and the known mistakes.
-    run_topic(...)     both halves in this process: what pytest, `kata check` and nbgrader use.
+    run_topic(...)     probe, then judge (grader.engine.judge) in this process: what pytest,
+                       `kata check` and nbgrader use.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
-import functools
 import importlib
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import torch
 
 from . import checks as C
-from .curriculum import Topic
-from .fixtures import Case, load_fixture
+from .cases import Case, load_fixture
 from .impl import TopicModule, import_topic, load_package, unload_package
+from .judge import _curriculum, judge_topic
+from ..course.curriculum import Topic
 
 
 def forbidden_use(source: str, forbid: tuple[str, ...]) -> tuple[str, int] | None:
@@ -71,7 +70,7 @@ def _api_names(module_file: str) -> frozenset[str]:
                      for task in topic.tasks for api in task.api)
 
 
-_GRADER, _TORCH = Path(__file__).resolve().parent, Path(torch.__file__).resolve().parent
+_GRADER, _TORCH = Path(__file__).resolve().parents[1], Path(torch.__file__).resolve().parent
 
 
 class _RefuseCalls(torch.overrides.TorchFunctionMode):
@@ -210,60 +209,6 @@ def silenced() -> Iterator[None]:
         os.dup2(saved[1], 2)
         for fd in saved:
             os.close(fd)
-
-
-def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
-                outcomes: dict[str, list[Any]]) -> list[C.Verdict]:
-    """One verdict per check: its first failing case, or a pass when every case passed."""
-    verdicts = []
-    for chk in checks:
-        cases = fixture.get(chk.name, [])
-        got = outcomes.get(chk.name) if isinstance(outcomes, dict) else None
-        if not cases:
-            verdicts.append(C.Verdict(chk.slug, chk.task, chk.name, C.BAD_OUTPUT, what=chk.what,
-                                      message="this check has no fixture: run `make fixtures`"))
-            continue
-        if not isinstance(got, list) or len(got) != len(cases):
-            verdicts.append(C.Verdict(chk.slug, chk.task, chk.name, C.BAD_OUTPUT, what=chk.what,
-                                      message="no result came back for this check"))
-            continue
-        verdict = None
-        for case, data in zip(cases, got):
-            verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised,
-                             case.inputs)
-            if case.hidden:
-                verdict = C.hidden_verdict(verdict)
-            if not verdict.passed:
-                break
-        verdicts.append(verdict)
-    return attribute_mistakes(verdicts)
-
-
-def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
-    """Keep, for each failure, the first matching mistake whose own task does not pass: a
-    context_vectors that transposes the weights gives what softmax over dim 0 would, but when
-    attention_weights passes, its hint is not the one to read."""
-    if not verdicts:
-        return verdicts
-    slug = verdicts[0].slug
-    try:
-        task_of = {m.id: m.task for m in _curriculum()[slug].mistakes.values()}
-    except KeyError:
-        return verdicts
-    passing = {v.task for v in verdicts} - {v.task for v in verdicts if not v.passed}
-    kept = []
-    for v in verdicts:
-        if v.candidates:
-            viable = tuple(m for m in v.candidates if task_of.get(m) not in passing)
-            v = replace(v, mistake=viable[0] if viable else None, candidates=viable)
-        kept.append(v)
-    return kept
-
-
-@functools.lru_cache(maxsize=1)
-def _curriculum():
-    from .curriculum import load
-    return load()
 
 
 def run_topic(topic: Topic, impl_dir: Path, checks: list[C.Check] | None = None,

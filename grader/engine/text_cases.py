@@ -9,7 +9,7 @@ import random
 import torch
 
 from .checks import generator
-from .curriculum import ROOT
+from ..course.curriculum import ROOT
 
 
 def paragraphs() -> list[str]:

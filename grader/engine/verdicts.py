@@ -37,7 +37,7 @@ class Verdict:
     what: str = ""
     visual: dict | None = None  # what a picture of the failure needs (see `visual`)
     candidates: tuple[str, ...] = ()  # every catalogued mistake the output matches; `mistake` is the one kept
-    shows: str = ""  # what the output shows when no mistake is kept (grader.checks.diagnose)
+    shows: str = ""  # what the output shows when no mistake is kept (grader.engine.checks.diagnose)
     hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
 
     @property

@@ -31,8 +31,8 @@ except ModuleNotFoundError as err:  # before `make setup`: say so instead of a t
 else:
     MISSING = None
 
-from . import learner as L
-from .curriculum import Curriculum, Topic, load
+from . import progress as L
+from ..course.curriculum import Curriculum, Topic, load
 
 SETUP = "run `make setup` first (it installs what kata needs into .venv)"
 DEPENDENCIES = {"rich", "torch", "tiktoken", "numpy", "safetensors", "watchfiles"}
@@ -139,7 +139,7 @@ def show_next_step(kata: Kata, state: L.TopicProgress, task: L.TaskProgress, wat
 
 
 def explain_problem(kata: Kata, topic: Topic, task: L.TaskProgress) -> None:
-    from .messages import explain
+    from ..engine.messages import explain
 
     headline, *rest = explain(task.problem(), topic).splitlines()
     kata.print((headline, "bold red"))
@@ -149,7 +149,7 @@ def explain_problem(kata: Kata, topic: Topic, task: L.TaskProgress) -> None:
 
 
 def explain_file_problem(kata: Kata, state: L.TopicProgress) -> None:
-    from .messages import headline
+    from ..engine.messages import headline
 
     problem, slug = state.file_problem(), state.topic.slug
     kata.print((f"exercises/{state.topic.module_file}: {headline(problem)}", "bold red"))
@@ -443,7 +443,7 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, cwd: 
         return int(exit.code or 0)
     root = L.find_root((cwd or Path.cwd()).resolve())
     if root is None:
-        from .curriculum import ROOT  # where this kata was installed from
+        from ..course.curriculum import ROOT  # where this kata was installed from
         where = f": cd {ROOT}" if (ROOT / "curriculum.toml").is_file() else "."
         console.print(f"Run kata inside the kata repository (the folder with curriculum.toml and exercises/){where}",
                       soft_wrap=True)

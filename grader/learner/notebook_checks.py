@@ -32,12 +32,14 @@ import types
 from pathlib import Path
 from typing import Any
 
-from . import checks as C
-from .curriculum import ROOT, Topic, load
-from .fixtures import Case, build_cases, load_fixture
-from .impl import MissingName, TopicModule
-from .messages import explain
-from .run import forbidden_apis, forbidden_use, judge_topic, probe_module
+from ..engine import checks as C
+from ..course.curriculum import ROOT, Topic, load
+from ..engine.cases import Case, load_fixture
+from ..engine.reference import build_cases
+from ..engine.impl import MissingName, TopicModule
+from ..engine.messages import explain
+from ..engine.probe import forbidden_apis, forbidden_use, probe_module
+from ..engine.judge import judge_topic
 
 PRINTED_CAP = 1000  # characters of the learner's printed output shown with a failure
 
@@ -47,7 +49,7 @@ _hidden: dict[str, dict[str, list[Case]]] = {}
 
 def setup() -> None:
     """The setup cell's call: GPT-2's tokenizer offline, where the course ships its ranks."""
-    from .offline import RANKS_FILE, cache_ready, install
+    from ..course.offline import RANKS_FILE, cache_ready, install
     if cache_ready() or RANKS_FILE.exists():
         install()
 
@@ -161,7 +163,7 @@ def _hidden_cases(topic: Topic) -> dict[str, list[Case]]:
                 f"the hidden checks of {topic.slug} need the course's solutions/, which only the "
                 f"instructor has: set KATA_COURSE to the course repository (nbgrader_config.py does) "
                 f"and autograde. Looked in {topic.solution().parent}")
-        from .grade import hidden_seeds  # instructor-side only
+        from ..engine.secret import hidden_seeds  # instructor-side only
         seeds = hidden_seeds(topic.root)
         if not seeds:
             raise AssertionError(f"no hidden seeds in {topic.root / 'solutions' / 'hidden.toml'}")

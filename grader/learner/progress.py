@@ -25,9 +25,9 @@ import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .curriculum import Task, Topic
-from . import verdicts as V  # no torch: saved verdicts are plain data
-from .verdicts import NOT_IMPLEMENTED
+from ..course.curriculum import Task, Topic
+from ..engine import verdicts as V  # no torch: saved verdicts are plain data
+from ..engine.verdicts import NOT_IMPLEMENTED
 
 TIMEOUT_SECONDS = 30.0  # for one check (one probe call); the slowest takes a few seconds
 PRINTED_HEAD, PRINTED_TAIL, PRINTED_WIDTH = 40, 10, 400  # what is shown of the learner's own prints
@@ -59,9 +59,9 @@ def run_checks(topic: Topic, exercises: Path, quiet: bool = False) -> list:
     The parent loads the checks and fixtures (trusted) and keeps torch warm; a forked child
     imports the learner's code afresh and runs `run_topic`. `quiet` hides what the learner's
     code prints (useful while checking, noise in `kata list`)."""
-    from . import checks as C  # torch loads here, only for the commands that run checks
-    from .fixtures import load_fixture
-    from .offline import install
+    from ..engine import checks as C  # torch loads here, only for the commands that run checks
+    from ..engine.cases import load_fixture
+    from ..course.offline import install
 
     install()  # tiktoken.get_encoding("gpt2") works offline in learner code
     if not _trusted:
@@ -75,8 +75,8 @@ def run_checks(topic: Topic, exercises: Path, quiet: bool = False) -> list:
 def _run_in_child(topic: Topic, exercises: Path, checks: list, fixture: dict, quiet: bool) -> list:
     """Fork; the child says `start <check>` before each probe and sends `verdicts <json>` at the
     end. A probe still running after TIMEOUT_SECONDS is killed, and blamed by name."""
-    from . import checks as C
-    from .run import run_topic  # imported here, in the parent: every child starts with it loaded
+    from ..engine import checks as C
+    from ..engine.probe import run_topic  # imported here, in the parent: every child starts with it loaded
 
     read_end, write_end = os.pipe()
     printed = None if quiet else _Printed()
@@ -349,8 +349,9 @@ def _fingerprint(topic: Topic, exercises: Path) -> str:
     """Everything a verdict depends on: the learner's modules (they import each other), the
     topic's checks and fixtures, and the grader's own code."""
     digest = hashlib.sha256()
-    grader = Path(__file__).parent
-    for path in sorted([*exercises.glob("*.py"), topic.test_file(), topic.fixture_file(), *grader.glob("*.py")]):
+    grader = Path(__file__).resolve().parents[1]
+    code = [p for p in grader.rglob("*.py") if p.relative_to(grader).parts[0] != "tests"]
+    for path in sorted([*exercises.glob("*.py"), topic.test_file(), topic.fixture_file(), *code]):
         digest.update(str(path).encode())
         digest.update(path.read_bytes() if path.is_file() else b"-")
     return digest.hexdigest()

@@ -3,7 +3,7 @@
     pytest tests                      # checks exercises/ (the learner's code)
     pytest tests --impl solutions     # any folder holding the topic modules
 
-Loaded through `-p grader.pytest_plugin` (pyproject.toml's addopts).
+Loaded through `-p grader.learner.pytest_plugin` (pyproject.toml's addopts).
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from . import checks as C
-from .curriculum import load
-from .fixtures import load_fixture
-from .messages import explain
-from .offline import install
-from .run import judge_topic, probe_topic
+from ..engine import checks as C
+from ..course.curriculum import load
+from ..engine.cases import load_fixture
+from ..engine.messages import explain
+from ..course.offline import install
+from ..engine.judge import judge_topic
+from ..engine.probe import probe_topic
 
 _impl_key = pytest.StashKey[Path]()
 _fixture_key = pytest.StashKey[dict]()

@@ -1,12 +1,12 @@
 """Pages for people to look at: feedback.html per student, class_report.html per class.
 
-They say what feedback.md and class_report.md say (grader.report computes the numbers once for
+They say what feedback.md and class_report.md say (grader.grading.reports.report computes the numbers once for
 both), with pictures: for a failing check, heatmaps of the expected and the submitted values
 side by side, or the two shapes; for the class, pass rates, the common mistakes and a histogram
 of scores. A page stands alone: inline CSS and hand-written SVG, no script, no external asset,
 and a Content-Security-Policy that would refuse them anyway. Everything that comes from a
 submission (messages quote exceptions and printed output; file names, notes) is HTML-escaped,
-so a hostile submission cannot put markup into an instructor's report, after grader.messages.clean
+so a hostile submission cannot put markup into an instructor's report, after grader.engine.messages.clean
 has taken out control characters and lone surrogates. Odd numbers (NaN, infinities, values near
 the largest float) are drawn, never a reason for a page to fail.
 """
@@ -19,12 +19,12 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from . import checks as C
-from .curriculum import Curriculum, Topic
-from .grade import StudentGrade
-from .messages import clean, explain, headline
+from ...engine import checks as C
+from ...course.curriculum import Curriculum, Topic
+from ..grade import StudentGrade
+from ...engine.messages import clean, explain, headline
 from .report import TaskResult, class_summary, printed_output, task_results
-from .sandbox import Isolation
+from ..sandbox.host import Isolation
 
 # Colour stops, low to high: viridis for values of one sign, blue-white-red around 0 otherwise.
 SEQUENTIAL = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58",

@@ -2,7 +2,7 @@
 class gradebook.csv and class_report.md. Every file is written atomically.
 
 Whatever a student wrote (messages quote exceptions and printed output; file names, errors) is
-passed through grader.messages.clean before it is shown: no control character, no lone surrogate,
+passed through grader.engine.messages.clean before it is shown: no control character, no lone surrogate,
 no line break where one line is expected, no | in a table cell that would open another."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import checks as C
-from .curriculum import Curriculum, Task, Topic
-from .grade import StudentGrade, TopicGrade, dump_json, write_atomic
-from .messages import clean, cleaned, explain, headline, md_cell, md_text, one_line
-from .sandbox import Isolation
+from ...engine import checks as C
+from ...course.curriculum import Curriculum, Task, Topic
+from ..grade import StudentGrade, TopicGrade, dump_json, write_atomic
+from ...engine.messages import clean, cleaned, explain, headline, md_cell, md_text, one_line
+from ..sandbox.host import Isolation
 
 
 def fenced(text: str, info: str = "text") -> list[str]:

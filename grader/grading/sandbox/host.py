@@ -1,13 +1,14 @@
 """Starting and talking to sandboxed workers (trusted side).
 
-A worker is `python -m grader.worker SLOT` inside bubblewrap: new user, PID, network, IPC and
-UTS namespaces; uid 65534; the Python runtime, grader/, the checks (tests/*.py, without the
+A worker is `python -m grader.grading.sandbox.inside.worker SLOT` inside bubblewrap: new user,
+PID, network, IPC and UTS namespaces; uid 65534; the Python runtime, the grader's code that runs
+inside (IN_SANDBOX: course/, engine/ and the worker's folder), the checks (tests/*.py, without the
 fixtures) and the offline tiktoken cache bound read-only; one read-only slot folder, /submission,
 into which this process copies one submission at a time; and a read-only root. The only places
 anything can write are a private /tmp (TMP_SIZE) and /dev/shm (SHM_SIZE), sized tmpfs that the
-worker empties after every child (grader.worker.WRITABLE). Solutions, hidden cases, the class
+worker empties after every child (grader.grading.sandbox.inside.worker.WRITABLE). Solutions, hidden cases, the class
 folder and the output folder are not there at all. The import path holds the runtime and the
-repository folder as the sandbox shows it (grader/, tests/, curriculum.toml and data/ only),
+repository folder as the sandbox shows it (IN_SANDBOX, tests/, curriculum.toml and data/ only),
 all read-only: nothing a job writes can be imported by a later one.
 
 Where bubblewrap cannot start (not installed, user namespaces disabled), the worker runs
@@ -30,8 +31,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import wire
-from .curriculum import ROOT
+from ...engine import wire
+from ...course.curriculum import ROOT
 
 SLOT_IN_SANDBOX = "/submission"
 TMP_SIZE = 64 << 20      # the sandbox's /tmp: the child's printed output, and whatever it writes
@@ -43,14 +44,14 @@ START_TIMEOUT = 120.0
 class Isolation:
     sandbox: str          # "bubblewrap" or "none"
     reason: str = ""      # why there is no sandbox
-    seccomp: bool = True  # the children's filter (grader.worker.REFUSED) was seen to load and refuse
+    seccomp: bool = True  # the children's filter (grader.grading.sandbox.inside.worker.REFUSED) was seen to load and refuse
 
     @property
     def degraded(self) -> bool:
         return self.sandbox != "bubblewrap" or not self.seccomp
 
     def describe(self) -> str:
-        from .worker import REFUSED
+        from .inside.worker import REFUSED
         filter_words = ("seccomp filter refusing " + "; ".join(REFUSED) if self.seccomp else
                         "NO seccomp filter (libseccomp or the kernel would not apply it: new processes, "
                         "threads, sockets, io_uring, signals to other processes and IPC are not refused)")
@@ -67,6 +68,12 @@ class Isolation:
         return (f"isolation degraded: {self.reason}; resource limits, time limits and "
                 f"{filter_words} still apply.{reads}" if self.seccomp else
                 f"isolation degraded: {self.reason}; resource and time limits only, {filter_words}.{reads}")
+
+
+# The grader's code that runs inside the sandbox, and nothing else of it (no host side, no reports,
+# no builders): the course, the engine, and the worker's own folder. grader/tests/test_layout.py
+# checks that the worker imports nothing outside these.
+IN_SANDBOX = ("grader/course", "grader/engine", "grader/grading/sandbox/inside")
 
 
 def _runtime_paths() -> list[Path]:
@@ -99,7 +106,7 @@ def bwrap_command(slot: Path) -> list[str]:
     args += ["--size", str(1 << 20), "--tmpfs", str(ROOT)]
     for path in _runtime_paths():
         args += ["--ro-bind", str(path), str(path)]
-    for part in ("grader", "tests", "curriculum.toml", "data/tiktoken-cache"):
+    for part in (*IN_SANDBOX, "tests", "curriculum.toml", "data/tiktoken-cache"):
         args += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
     fixtures = str(ROOT / "tests" / "fixtures")
     args += ["--size", str(1 << 20), "--tmpfs", fixtures, "--remount-ro", fixtures,  # the public answers stay outside
@@ -112,7 +119,7 @@ def bwrap_command(slot: Path) -> list[str]:
              "--remount-ro", "/", "--chdir", "/tmp"]
     for key, value in _environment("bwrap").items():
         args += ["--setenv", key, value]
-    return args + ["--", sys.executable, "-m", "grader.worker", SLOT_IN_SANDBOX]
+    return args + ["--", sys.executable, "-m", "grader.grading.sandbox.inside.worker", SLOT_IN_SANDBOX]
 
 
 def _environment(sandbox: str) -> dict[str, str]:
@@ -127,7 +134,7 @@ def _environment(sandbox: str) -> dict[str, str]:
 
 def wanted_isolation(no_sandbox: bool = False) -> Isolation:
     """What to try, found without starting anything: the workers' hello says what was achieved
-    (grader.grade.Pool.start), so grading does not pay a separate probe with its torch import."""
+    (grader.grading.grade.Pool.start), so grading does not pay a separate probe with its torch import."""
     if no_sandbox:
         return Isolation("none", "sandbox turned off (--no-sandbox)")
     if shutil.which("bwrap") is None:
@@ -136,13 +143,14 @@ def wanted_isolation(no_sandbox: bool = False) -> Isolation:
 
 
 # Run where the workers will run: torch imports, and the children's seccomp filter loads.
-_PROBE = "import torch; from grader.worker import seccomp_available; raise SystemExit(0 if seccomp_available() else 3)"
+_PROBE = ("import torch; from grader.grading.sandbox.inside.worker import seccomp_available; "
+          "raise SystemExit(0 if seccomp_available() else 3)")
 
 
 def probe_isolation(force_degraded: bool = False) -> Isolation:
     """Can bubblewrap start here, with everything the workers need? Say why not."""
     def without_sandbox(reason: str) -> Isolation:
-        from .worker import seccomp_available
+        from .inside.worker import seccomp_available
         return Isolation("none", reason, seccomp_available())
 
     if force_degraded:
@@ -185,7 +193,7 @@ class NoReply(WorkerDied):
 class Worker:
     """One warm sandboxed process; `run` grades one submission's topics on it.
 
-    The protocol is grader.worker's: the job and each of its topics' cases (from `cases`, packed
+    The protocol is grader.grading.sandbox.inside.worker's: the job and each of its topics' cases (from `cases`, packed
     once per class: {slug: bytes}); the worker names each child it forks and reports each topic.
     Every message must come within the topic timeout plus SLACK of the one before: a worker that
     does not (a child stopped it) or that dies (a child killed it) is killed here with what it
@@ -214,7 +222,7 @@ class Worker:
         """Start the process. bwrap's --die-with-parent follows the launching *thread*: launch
         from a thread that lives as long as the worker is used."""
         if self.isolation.degraded:
-            command = [sys.executable, "-m", "grader.worker", str(self.slot)]
+            command = [sys.executable, "-m", "grader.grading.sandbox.inside.worker", str(self.slot)]
             env = _environment("none")
         else:
             command, env = bwrap_command(self.slot), None

@@ -31,5 +31,5 @@ pip=(.venv/bin/python -m pip install --no-cache-dir --disable-pip-version-check)
 # pinned dependencies from pyproject.toml then find torch==2.13.0 already satisfied.
 "${pip[@]}" --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 "${pip[@]}" -e .
-.venv/bin/python -m grader.offline   # GPT-2's BPE files for tiktoken, built from data/, offline
+.venv/bin/python -m grader.course.offline   # GPT-2's BPE files for tiktoken, built from data/, offline
 chmod -R a+rX "$SOURCE"              # the graded code runs as uid 65534 and imports the runtime

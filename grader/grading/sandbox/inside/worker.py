@@ -1,8 +1,8 @@
 """The warm worker: runs inside the sandbox, forks one child per job (a submission's topics).
 
-Started by grader.sandbox as `python -m grader.worker SLOT` (inside bubblewrap when it can
+Started by grader.grading.sandbox.host as `python -m grader.grading.sandbox.inside.worker SLOT` (inside bubblewrap when it can
 start). It imports torch and every topic's checks once, then answers jobs on stdin/stdout, one
-length-prefixed frame of grader.wire data at a time:
+length-prefixed frame of grader.engine.wire data at a time:
 
     host   {"topics": [slug, ...], "timeout": seconds, "uses": {slug: [slug it imports, ...]}}
     host   per topic, in that order, its cases (packed once per class by the trusted side):
@@ -24,7 +24,7 @@ The child, not the worker, touches submitted code: it sets resource limits, inst
 filter (no new processes or threads, no sockets or io_uring, no signals but to itself, no IPC:
 see REFUSED), then for each topic in turn receives that
 topic's cases, imports the topic module from SLOT, calls the probes and sends the outcomes as
-one frame of data (grader.wire), all through a socket only it and the worker hold. A child thus
+one frame of data (grader.engine.wire), all through a socket only it and the worker hold. A child thus
 holds only the cases of the topic it runs (and forgets those of the topic before): the worker
 keeps a job's cases only while the job runs, in memory no child inherits (MADV_DONTFORK), and
 sends each topic's as the child starts it; what a child sends back is read into such memory too.
@@ -57,7 +57,7 @@ MEMORY_BUDGET = 3 << 30    # address space a child may add on top of the warm wo
 OPEN_FILES = 256
 EXIT_MEMORY = 71
 IMPORTED = b"imported"     # the child's frame before each topic's outcomes: its module is loaded
-MAX_FRAME = (64 << 20) + 1024  # grader.wire.MAX_BYTES and a header
+MAX_FRAME = (64 << 20) + 1024  # grader.engine.wire.MAX_BYTES and a header
 REAP_GRACE = 1.0          # seconds a child may take to exit once it has sent its outcomes
 IN_SANDBOX = os.environ.get("KATA_SANDBOX") == "bwrap"
 
@@ -170,8 +170,8 @@ class Warm:
     """What the worker prepares once and every forked child inherits."""
 
     def __init__(self):
-        from grader.checks import load_checks, warm_up
-        from grader.curriculum import load
+        from grader.engine.checks import load_checks, warm_up
+        from grader.course.curriculum import load
         self.topics = {t.slug: t for t in load().topics if t.test_file().exists()}
         self.checks = {slug: load_checks(t.test_file()) for slug, t in self.topics.items()}
         warm_up()  # the device checks' first meta tensor: once here, not in every child
@@ -228,8 +228,8 @@ def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int,
             for_child(warm.seccomp, os.getpid()).load()
         os.chdir("/tmp" if IN_SANDBOX else str(slot))
 
-        from grader import wire
-        from grader.run import probe_topic
+        from grader.engine import wire
+        from grader.engine.probe import probe_topic
 
         def send(data: bytes) -> None:
             view = memoryview(struct.pack("<Q", len(data)) + data)
@@ -337,7 +337,7 @@ class _Frames:
     valid until `release` (or `close`)."""
 
     def __init__(self, fd: int):
-        from grader import wire
+        from grader.engine import wire
         self.fd, self.max_frame, self.total = fd, wire.MAX_BYTES, 0
         # Room for IMPORTED and one largest outcomes frame; pages are only touched as they fill.
         self.memory = mmap.mmap(-1, 2 * (8 + wire.MAX_BYTES))
@@ -404,7 +404,7 @@ class _TopicCases:
 
     def _load(self, slug: str) -> dict:
         if slug != self.slug:
-            from grader import wire
+            from grader.engine import wire
             self.slug, self.data = None, None
             frame = read_frame(self.fd)
             if frame is None:
@@ -448,7 +448,7 @@ class Host:
         self.pending: dict[str, mmap.mmap] = {}
 
     def send(self, message: dict, *then) -> None:
-        from grader import wire
+        from grader.engine import wire
         write_frame(self.out_fd, wire.pack(message))
         for frame in then:
             write_frame(self.out_fd, frame)
@@ -457,7 +457,7 @@ class Host:
         """The next job, and then the cases of each of its topics, read into mappings of their
         own that no child inherits (MADV_DONTFORK) and that are unmapped once passed on: no
         buffer of this process keeps them, and a child only ever receives its topic's."""
-        from grader import wire
+        from grader.engine import wire
         frame = read_frame(self.in_fd)
         if frame is None:
             return None
@@ -619,7 +619,7 @@ def _reap(pid: int, deadline: float) -> int:
         time.sleep(0.002)
 
 
-# Every place a child can write inside the sandbox: sized tmpfs (grader.sandbox.bwrap_command),
+# Every place a child can write inside the sandbox: sized tmpfs (grader.grading.sandbox.host.bwrap_command),
 # emptied after each child. The rest of the sandbox is read-only.
 WRITABLE = ("/tmp", "/dev/shm")
 
@@ -746,9 +746,9 @@ def main() -> None:
     # No accelerator exists in the sandbox; torch.manual_seed would still try each one lazily (about
     # 1 ms a call, and probes call it hundreds of times a submission). Same CPU stream, without that.
     torch.manual_seed = torch.random.manual_seed = lambda seed: torch.default_generator.manual_seed(int(seed))
-    from grader import wire  # noqa: F401  (every child packs its outcomes with it)
-    from grader.offline import install
-    import grader.run  # noqa: F401  (imported before forking, not by the child)
+    from grader.engine import wire  # noqa: F401  (every child packs its outcomes with it)
+    from grader.course.offline import install
+    import grader.engine.probe  # noqa: F401  (imported before forking, not by the child)
     install()
     warm = Warm()
     import tiktoken
