@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from grader.checks import diagnose
+from grader.engine.checks import diagnose
 
 E = torch.tensor([[0.3, -1.2, 0.7, 2.0], [1.1, 0.4, -0.6, 0.9], [-0.2, 0.8, 1.5, -1.0]])
 SQUARE = torch.tensor([[0.3, -1.2, 0.7], [1.1, 0.4, -0.6], [-0.2, 0.8, 1.5]])

@@ -16,8 +16,8 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-from grader.curriculum import ROOT, load
-from grader.notebooks import BEGIN, END, SCHEMA_VERSION, write_course
+from grader.course.curriculum import ROOT, load
+from grader.build.notebooks import BEGIN, END, SCHEMA_VERSION, write_course
 
 CURRICULUM = load()
 SLUGS = [t.slug for t in CURRICULUM.topics if t.test_file().exists()]
@@ -207,7 +207,7 @@ def test_nbgrader_end_to_end(tmp_path):
         assert "hidden=True" not in released and BEGIN not in released and "raise NotImplementedError()" in released
         # A student's machine: the checks come from support/ beside the notebook, not the course.
         where = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'support'); "
-                                "import grader.curriculum as c; print(c.ROOT)"],
+                                "import grader.course.curriculum as c; print(c.ROOT)"],
                                cwd=course / "release" / slug, env=env, capture_output=True, text=True)
         assert where.stdout.strip() == str(course / "release" / slug / "support"), where.stderr
         submit(course, "ada", slug, solved=True)
