@@ -47,25 +47,25 @@ check: setup
 	$(BIN)/kata check $(TOPIC)
 
 fixtures: setup
-	$(BIN)/python -m grader.build.fixtures $(TOPIC)
+	$(BIN)/python -m grader.builders.fixtures $(TOPIC)
 
 SUBMISSIONS ?= examples/submissions
 OUT         ?= grades
 grade: setup
-	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.build.demo examples/class.toml examples/submissions; fi
+	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.builders.demo examples/class.toml examples/submissions; fi
 	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(ARGS)
 
 bench: setup
-	$(BIN)/python -m grader.build.bench
+	$(BIN)/python -m grader.builders.bench
 
 release: setup
-	$(BIN)/python -m grader.build.release
+	$(BIN)/python -m grader.builders.release
 
 notebooks: setup $(TESTDEPS)
-	$(BIN)/python -m grader.build.notebooks
+	$(BIN)/python -m grader.builders.notebooks
 
 gradescope: setup
-	$(BIN)/python -m grader.build.gradescope
+	$(BIN)/python -m grader.builders.gradescope
 
 clean:
 	rm -rf $(VENV) data/tiktoken-cache grades dist

@@ -6,7 +6,7 @@ unique), times `python -m grader grade` on all of it, and times the naive way, o
 for both, the ratio, and the peak memory of each process tree. It asserts nothing: numbers
 from a shared machine are for reading, and only their ratio within one run is comparable.
 
-    python -m grader.build.bench [--students 200] [--sample 8]
+    python -m grader.builders.bench [--students 200] [--sample 8]
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def timed(command: list[str]) -> tuple[float, int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.build.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.builders.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--sample", type=int, default=8, help="submissions graded the naive way")
     args = parser.parse_args(argv)

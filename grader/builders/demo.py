@@ -1,7 +1,7 @@
 """Build a class of submissions from a recipe: the demo class of `make grade`, and the large
 generated class of `make bench`.
 
-    python -m grader.build.demo examples/class.toml examples/submissions
+    python -m grader.builders.demo examples/class.toml examples/submissions
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def generated_class(out: Path, size: int, seed: int = 0, curriculum: Curriculum 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.build.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.builders.demo", description=__doc__.splitlines()[0])
     parser.add_argument("recipe", type=Path)
     parser.add_argument("out", type=Path)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Fixtures: the inputs of every check with the reference's and each mistake's outputs.
 
-`make fixtures` (python -m grader.build.fixtures) writes tests/fixtures/<slug>.safetensors from
+`make fixtures` (python -m grader.builders.fixtures) writes tests/fixtures/<slug>.safetensors from
 `solutions/` with fixed seeds. Inputs are stored, not regenerated, so a check does not depend
 on the random streams of the installed torch. The same function builds the grader's hidden
 cases (other seeds, so other values and sizes) at grading time.
@@ -30,7 +30,7 @@ def generate(topic: Topic, out_dir: Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.build.fixtures", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.builders.fixtures", description=__doc__.splitlines()[0])
     parser.add_argument("topics", nargs="*", help="topic slugs (default: every topic with checks)")
     parser.add_argument("--out", type=Path, help="write here instead of tests/fixtures/")
     args = parser.parse_args(argv)

@@ -1,10 +1,10 @@
 """Gradescope: an autograder bundle that grades with the same checks and grader as `make grade`.
 
-    python -m grader.build.gradescope [--out dist/gradescope]   # writes autograder.zip (`make gradescope`)
-    python -m grader.build.gradescope grade [--root /autograder] [--timeout S] [--no-sandbox]
+    python -m grader.builders.gradescope [--out dist/gradescope]   # writes autograder.zip (`make gradescope`)
+    python -m grader.builders.gradescope grade [--root /autograder] [--timeout S] [--no-sandbox]
                                                           # what run_autograder runs per submission
 
-The bundle holds setup.sh and run_autograder (grader/build/templates/gradescope/) at its root, and
+The bundle holds setup.sh and run_autograder (grader/builders/templates/gradescope/) at its root, and
 everything grading needs: grader/, the checks and fixtures, the solutions with the catalogue of
 mistakes, the instructor's secret the hidden inputs come from (as in `make grade`), the hints, the
 data, curriculum.toml and pyproject.toml. It is the instructor's: upload it to Gradescope only,
@@ -141,7 +141,7 @@ def grade_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.build.gradescope", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.builders.gradescope", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "gradescope",
                         help="where to write autograder.zip (default: dist/gradescope)")
     sub = parser.add_subparsers(dest="command")

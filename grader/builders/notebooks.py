@@ -1,4 +1,4 @@
-"""An nbgrader course from the same sources: python -m grader.build.notebooks [--out DIR] [TOPIC ...]
+"""An nbgrader course from the same sources: python -m grader.builders.notebooks [--out DIR] [TOPIC ...]
 
 Writes DIR (default dist/nbgrader) as an nbgrader course folder:
 
@@ -464,7 +464,7 @@ def write_assignment(topic: Topic, curriculum: Curriculum, source_dir: Path) -> 
 
 
 def nbgrader_config(root: Path) -> str:
-    return f'''# nbgrader settings for the LLM katas. Written by `make notebooks` (grader/build/notebooks.py);
+    return f'''# nbgrader settings for the LLM katas. Written by `make notebooks` (grader/builders/notebooks.py);
 # running it again rewrites this file, so put your own settings (exchange, course id, ...) in
 # nbgrader_config_local.py beside it: it is loaded last and wins.
 import os
@@ -562,7 +562,7 @@ def write_course(out: Path, slugs: list[str] | None = None, curriculum: Curricul
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.build.notebooks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.builders.notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("topics", nargs="*", help="topic slugs (default: every topic with checks)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "nbgrader", help="course folder (default: dist/nbgrader)")
     args = parser.parse_args(argv)

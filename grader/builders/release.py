@@ -1,13 +1,13 @@
 """`make release`: the course as a learner gets it, without solutions.
 
-    python -m grader.build.release [--out dist]     # writes dist/student/ and dist/student.zip
+    python -m grader.builders.release [--out dist]     # writes dist/student/ and dist/student.zip
 
 What ships: the stubs (exercises/), the public checks with their fixtures (tests/), the hints,
 curriculum.toml, pyproject.toml, the data (the corpus, GPT-2's ranks and their notice; the
 tiktoken cache is rebuilt by the learner's `make setup`), scripts/train_tiny.py, and the
 learner's folders of grader/ (course/, engine/, learner/: what `kata` and pytest run), so nothing
-only an instructor needs (grading/: grader, sandbox, reports; build/: demo, exporters) comes along.
-A README, a Makefile and a .gitignore written for the learner (grader/build/templates/student/)
+only an instructor needs (grading/: grader, sandbox, reports; builders/: demo, exporters) comes along.
+A README, a Makefile and a .gitignore written for the learner (grader/builders/templates/student/)
 replace the repository's.
 
 What never ships: solutions/ (the references, the catalogue of mistakes, the hidden seeds),
@@ -21,7 +21,6 @@ sources are byte for byte the same, so a release can be compared with the last o
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import shutil
 import string
@@ -35,7 +34,7 @@ from ..course.curriculum import ROOT, Curriculum, load
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store: no build date in the bytes
 # The grader's folders a learner runs (the `kata` CLI, the pytest plugin, the checks' engine and
-# the course), whole; never grading/ (the class grader, the sandbox) or build/ (this module).
+# the course), whole; never grading/ (the class grader, the sandbox) or builders/ (this module).
 LEARNER_PACKAGES = ("course", "engine", "learner")
 SHIPPED_AS_IS = ("curriculum.toml", "pyproject.toml", "LICENSE", "data/corpus.txt", "data/gpt2.tiktoken",
                  "data/NOTICE.md", "scripts/train_tiny.py")
@@ -139,7 +138,7 @@ def build(out: Path) -> tuple[Path, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.build.release", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.builders.release", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist)")
     args = parser.parse_args(argv)
     folder, archive = build(args.out)

@@ -1,5 +1,5 @@
 """The case format: a check's inputs with the reference's and each mistake's outputs, as stored in
-tests/fixtures/<slug>.safetensors (grader.build.fixtures writes them) and as the grader's hidden
+tests/fixtures/<slug>.safetensors (grader.builders.fixtures writes them) and as the grader's hidden
 cases (grader.engine.reference builds them).
 """
 

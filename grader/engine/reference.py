@@ -1,5 +1,5 @@
 """Expected values: the reference (and each catalogued mistake) run on every check's inputs, for
-the fixtures (grader.build.fixtures) and for the grader's hidden cases (other seeds).
+the fixtures (grader.builders.fixtures) and for the grader's hidden cases (other seeds).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ import pytest
 
 from grader.engine.checks import load_checks
 from grader.course.curriculum import ROOT, Curriculum, Topic, load
-from grader.build.demo import submission_files, write_submission
+from grader.builders.demo import submission_files, write_submission
 from grader.course.offline import install
 from grader.grading.submissions import STUDENT_ID
 

@@ -22,7 +22,7 @@ import pytest
 
 from grader.engine import checks as C
 from grader.course.curriculum import Curriculum, load
-from grader.build.demo import submission_files, write_submission
+from grader.builders.demo import submission_files, write_submission
 from grader.grading.grade import Pool, StudentGrade, grade_submissions, prepare
 from grader.grading.reports.pages import Scale, class_report_html, feedback_html, verdict_figures
 from grader.course.offline import install

@@ -8,7 +8,7 @@ functions included, relative ones resolved; import_module("grader...") with a li
                all of it inside the folders the sandbox mounts (grader.grading.sandbox.host.IN_SANDBOX)
     anywhere   no import cycle between modules, and no import of a grader module that does not exist.
 
-grading/ (the class grader, sandbox host, reports) and build/ (fixtures, release, notebooks,
+grading/ (the class grader, sandbox host, reports) and builders/ (fixtures, release, notebooks,
 Gradescope, demo, bench) may import the layers below them.
 """
 
@@ -175,7 +175,7 @@ def test_the_layers_hold():
 
 def test_the_whole_tree_is_read():
     edges, _ = graph(ROOT)
-    assert {layer(n) for n in edges} >= {"course", "engine", "learner", "grading", "build", "tests", "__main__"}
+    assert {layer(n) for n in edges} >= {"course", "engine", "learner", "grading", "builders", "tests", "__main__"}
     assert "grader.engine.cases" in edges["grader.engine.probe"], "relative imports are resolved"
     assert "grader.engine.probe" in edges[WORKER], "imports inside functions count"
     assert "grader.engine.checks" in edges["grader.learner.progress"], "`from ..engine import checks` names the module"
@@ -197,15 +197,15 @@ def plant(tree: Path, module: str, code: str) -> None:
      "grader.engine.verdicts (engine/) imports grader.grading.grade"),
     ("course/curriculum.py", "\nfrom grader.engine import wire  # noqa\n",
      "grader.course.curriculum (course/) imports grader.engine.wire"),
-    ("learner/cli.py", "\n\ndef late():\n    import grader.build.release  # noqa\n",
-     "grader.learner.cli (learner/) imports grader.build.release"),
+    ("learner/cli.py", "\n\ndef late():\n    import grader.builders.release  # noqa\n",
+     "grader.learner.cli (learner/) imports grader.builders.release"),
     ("engine/wire.py", "\n\ndef late():\n    import importlib\n    importlib.import_module('grader.grading.reports.pages')\n",
      "grader.engine.wire (engine/) imports grader.grading.reports.pages"),
     ("grading/sandbox/inside/worker.py", "\n\ndef late():\n    from grader.grading.reports import report  # noqa\n",
      "the worker imports grader.grading.reports.report"),
     ("engine/cases.py", "\n\ndef late():\n    from .reference import build_cases  # noqa\n",
      "import cycle among: grader.engine.cases, "),
-    ("build/demo.py", "\nfrom grader import fixtures  # noqa\n",
+    ("builders/demo.py", "\nfrom grader import fixtures  # noqa\n",
      "demo.py:"),
 ])
 def test_a_planted_violation_is_caught(tree, module, code, said):

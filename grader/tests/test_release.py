@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.build import release
+from grader.builders import release
 from grader.course.curriculum import ROOT, load
 from grader.course.mistakes import catalogue, mistaken_source
 
@@ -108,7 +108,7 @@ def test_only_what_a_learner_needs(built):
     assert not [n for n in names if "hidden" in n or "__pycache__" in n or n.endswith(".pyc")]
     shipped = {n.split("/")[1] for n in names if n.startswith("grader/")}
     assert shipped == {"course", "engine", "learner"}, "exactly the learner's folders of grader/"
-    for instructor_only in ("__main__.py", "grading/", "build/"):
+    for instructor_only in ("__main__.py", "grading/", "builders/"):
         assert not [n for n in names if n.startswith(f"grader/{instructor_only}")], instructor_only
     for topic in CURRICULUM.topics:
         assert (folder / "exercises" / topic.module_file).read_bytes() == topic.exercise().read_bytes()

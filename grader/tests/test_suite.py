@@ -14,7 +14,7 @@ import torch
 from grader.engine import checks as C
 from grader.course.curriculum import ROOT, load
 from grader.engine.cases import decode, load_fixture
-from grader.build.fixtures import generate
+from grader.builders.fixtures import generate
 from grader.engine.impl import import_topic, load_package
 from grader.course.mistakes import catalogue, mistaken_tree
 from grader.engine.probe import probe_topic, run_topic
