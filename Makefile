@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
-	$(BIN)/python -m grader.offline
+	$(BIN)/python -m grader.course.offline
 	$(BIN)/kata snapshot
 	@touch $@
 
@@ -50,28 +50,28 @@ check: setup
 	$(BIN)/kata check $(TOPIC)
 
 fixtures: setup
-	$(BIN)/python -m grader.fixtures $(TOPIC)
+	$(BIN)/python -m grader.builders.fixtures $(TOPIC)
 
 topic: setup
-	$(BIN)/python -m grader.scaffold "$(SLUG)" --title "$(TITLE)" --chapter "$(CHAPTER)" --depends "$(DEPENDS)"
+	$(BIN)/python -m grader.builders.scaffold "$(SLUG)" --title "$(TITLE)" --chapter "$(CHAPTER)" --depends "$(DEPENDS)"
 
 SUBMISSIONS ?= examples/submissions
 OUT         ?= grades
 grade: setup
-	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.demo examples/class.toml examples/submissions; fi
+	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.builders.demo examples/class.toml examples/submissions; fi
 	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(ARGS)
 
 bench: setup
-	$(BIN)/python -m grader.bench
+	$(BIN)/python -m grader.builders.bench
 
 release: setup
-	$(BIN)/python -m grader.release
+	$(BIN)/python -m grader.builders.release
 
 notebooks: setup $(TESTDEPS)
-	$(BIN)/python -m grader.notebooks
+	$(BIN)/python -m grader.builders.notebooks
 
 gradescope: setup
-	$(BIN)/python -m grader.gradescope
+	$(BIN)/python -m grader.builders.gradescope
 
 clean:
 	rm -rf $(VENV) data/tiktoken-cache grades dist

@@ -15,15 +15,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .curriculum import load
-from .offline import install
-from .grade import TOPIC_TIMEOUT, Pool, dump_json, fingerprint, gradable, grade_submissions, prepare, write_atomic
-from .html import class_report_html, feedback_html
-from .grade import StudentGrade
-from .messages import one_line
-from .report import points_of, class_report_md, gradebook_csv, unwritten_row, well_formed, write_student
-from .sandbox import wanted_isolation
-from .submissions import read_class
+from .course.curriculum import load
+from .course.offline import install
+from .grading.grade import TOPIC_TIMEOUT, Pool, dump_json, fingerprint, gradable, grade_submissions, prepare, write_atomic
+from .grading.reports.pages import class_report_html, feedback_html
+from .grading.grade import StudentGrade
+from .engine.messages import one_line
+from .grading.reports.report import points_of, class_report_md, gradebook_csv, unwritten_row, well_formed, write_student
+from .grading.sandbox.host import wanted_isolation
+from .grading.submissions import read_class
 
 
 def _previous(path: Path) -> dict | None:

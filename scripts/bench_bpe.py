@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import offline  # noqa: E402
+from grader.course import offline  # noqa: E402
 from solutions.bpe import BPETokenizer, train_bpe  # noqa: E402
 
 

@@ -41,7 +41,7 @@ def main():
     args = parser.parse_args()
 
     if "TIKTOKEN_CACHE_DIR" not in os.environ:
-        from grader.offline import install
+        from grader.course.offline import install
         install()  # GPT-2's BPE files from data/, no download
     import tiktoken
 

@@ -13,9 +13,9 @@ import tempfile
 from functools import cache, partial
 from pathlib import Path
 
-from grader.checks import WRONG_VALUES, Failed, check, compare, text_back_through_ids
-from grader.curriculum import ROOT
-from grader.offline import merge_of
+from grader.engine.checks import WRONG_VALUES, Failed, check, compare, text_back_through_ids
+from grader.course.curriculum import ROOT
+from grader.course.offline import merge_of
 
 CORPUS = ROOT / "data" / "corpus.txt"
 RANKS = ROOT / "data" / "gpt2.tiktoken"

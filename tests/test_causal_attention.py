@@ -4,9 +4,9 @@ import torch
 
 import torch.nn.functional as F
 
-from grader.checks import (causal, check, generator, load_weights, on_another_device, one_device,
+from grader.engine.checks import (causal, check, generator, load_weights, on_another_device, one_device,
                            seeded_construction, sizes, sums_to_one, variant)
-from grader.variant_math import attend, project, with_last_token_changed
+from grader.engine.variant_math import attend, project, with_last_token_changed
 
 MASK_DEVICE_ADVICE = ("Keep it as a buffer, self.register_buffer('mask', ...) in __init__, so that .to(device) "
                       "moves it with the weights; a tensor made in forward needs device=x.device.")

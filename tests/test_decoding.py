@@ -11,7 +11,7 @@ versions, so no check compares them one by one.
 import torch
 from torch import nn
 
-from grader.checks import WRONG_SHAPE, WRONG_VALUES, Failed, Variant, check, compare, generator, load_weights, sizes, variant
+from grader.engine.checks import WRONG_SHAPE, WRONG_VALUES, Failed, Variant, check, compare, generator, load_weights, sizes, variant
 
 PROBAS = ("batch", "vocab_size")
 IDS = ("batch", "num_tokens")

@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.checks import (check, compare, Failed, generator, load_weights, on_another_device, one_device,
+from grader.engine.checks import (check, compare, Failed, generator, load_weights, on_another_device, one_device,
                            seeded_construction, sizes, variant)
 
 POSITIONS_ADVICE = ("Make it where the token ids are: torch.arange(num_tokens, device=in_idx.device), as the book "

@@ -4,10 +4,10 @@ from functools import partial
 
 import torch
 
-from grader.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Failed, causal, check, compare,
+from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Failed, causal, check, compare,
                            generator, load_weights, seeded_construction, sizes, variant)
-from grader.gpt_cases import TINY_CONFIG, block_shapes, random_weights, tiny_config
-from grader.variant_math import gelu, layer_norm, multi_head, project, with_last_token_changed
+from grader.engine.gpt_cases import TINY_CONFIG, block_shapes, random_weights, tiny_config
+from grader.engine.variant_math import gelu, layer_norm, multi_head, project, with_last_token_changed
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict).

@@ -4,9 +4,9 @@ from functools import partial
 
 import torch
 
-from grader.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, causal, check, compare, Failed, generator,
+from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, causal, check, compare, Failed, generator,
                            load_weights, on_another_device, one_device, seeded_construction)
-from grader.gpt_cases import TINY_CONFIG, model_shapes, random_weights, tiny_config
+from grader.engine.gpt_cases import TINY_CONFIG, model_shapes, random_weights, tiny_config
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict).

@@ -10,8 +10,8 @@ import random
 import tiktoken
 import torch
 
-from grader.checks import Failed, check, compare, generator, sizes
-from grader.text_cases import paragraphs
+from grader.engine.checks import Failed, check, compare, generator, sizes
+from grader.engine.text_cases import paragraphs
 
 WINDOW = ("max_length",)
 BATCH = ("batch", "max_length")

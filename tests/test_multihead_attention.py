@@ -6,9 +6,9 @@ import torch
 
 import torch.nn.functional as F
 
-from grader.checks import (DEEP_ATOL, DEEP_RTOL, causal, check, compare, Failed, generator, load_weights,
+from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, causal, check, compare, Failed, generator, load_weights,
                            on_another_device, one_device, seeded_construction, sizes, sums_to_one, variant)
-from grader.variant_math import attend, merge_heads, multi_head, project, with_last_token_changed
+from grader.engine.variant_math import attend, merge_heads, multi_head, project, with_last_token_changed
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict).

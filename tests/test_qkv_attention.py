@@ -2,8 +2,8 @@
 
 import torch
 
-from grader.checks import Failed, Variant, check, generator, load_weights, seeded_construction, sizes, sums_to_one, variant
-from grader.variant_math import attend
+from grader.engine.checks import Failed, Variant, check, generator, load_weights, seeded_construction, sizes, sums_to_one, variant
+from grader.engine.variant_math import attend
 
 # The book's embeddings of "Your journey starts with one step" (num_tokens=6, d_in=3).
 BOOK_INPUTS = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],

@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.checks import Failed, check, compare, generator, sizes, variant
+from grader.engine.checks import Failed, check, compare, generator, sizes, variant
 
 # The book's embeddings of "Your journey starts with one step" (num_tokens=6, d=3).
 BOOK_INPUTS = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],

@@ -9,8 +9,8 @@ splits with the learner's own split_text (tokenizer task 1), as in the book.
 import random
 import re
 
-from grader.checks import Failed, check, compare, text_back_through_ids
-from grader.text_cases import consecutive, paragraphs, shuffled_vocab
+from grader.engine.checks import Failed, check, compare, text_back_through_ids
+from grader.engine.text_cases import consecutive, paragraphs, shuffled_vocab
 
 END_OF_TEXT, UNKNOWN = "<|endoftext|>", "<|unk|>"
 

@@ -9,8 +9,8 @@ for anything but what the book's SimpleTokenizerV1 itself calls.
 import random
 import re
 
-from grader.checks import Failed, check, compare, text_back_through_ids
-from grader.text_cases import consecutive, paragraphs, shuffled_vocab
+from grader.engine.checks import Failed, check, compare, text_back_through_ids
+from grader.engine.text_cases import consecutive, paragraphs, shuffled_vocab
 
 SPECIALS = ["<|endoftext|>", "<|unk|>"]
 UNKNOWN_WORDS = ["dog", "zebra", "lantern", "violin", "comet", "walrus", "banjo", "teapot"]

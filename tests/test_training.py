@@ -16,8 +16,8 @@ import tiktoken
 import torch
 from torch import nn
 
-from grader.checks import WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, sizes, text_back_through_ids
-from grader.curriculum import ROOT
+from grader.engine.checks import WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, sizes, text_back_through_ids
+from grader.course.curriculum import ROOT
 
 END_OF_TEXT = "<|endoftext|>"
 IDS = ("batch", "num_tokens")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.curriculum import ROOT
-from grader.impl import import_topic, load_package
-from grader.offline import install
+from grader.course.curriculum import ROOT
+from grader.engine.impl import import_topic, load_package
+from grader.course.offline import install
 
 install()
 REFERENCE = load_package(ROOT / "solutions")

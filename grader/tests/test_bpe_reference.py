@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import checks as C
-from grader import offline
-from grader.curriculum import ROOT, load
-from grader.impl import import_topic, load_package
+from grader.engine import checks as C
+from grader.course import offline
+from grader.course.curriculum import ROOT, load
+from grader.engine.impl import import_topic, load_package
 
 offline.install()  # before tiktoken looks for GPT-2's files
 import tiktoken  # noqa: E402

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader import cli
-from grader import learner as L
-from grader.curriculum import ROOT, load
-from grader.mistakes import catalogue, mistaken_source
+from grader.learner import cli
+from grader.learner import progress as L
+from grader.course.curriculum import ROOT, load
+from grader.course.mistakes import catalogue, mistaken_source
 
 CURRICULUM = load()
 TOPICS = [t for t in CURRICULUM.topics if t.test_file().exists()]
@@ -203,7 +203,7 @@ def test_overviews_reuse_verdicts_until_a_file_changes(stub_root, monkeypatch):
 def test_list_and_next_answer_from_saved_verdicts_without_torch(stub_root):
     """Once a check has run and no file changed, `kata list` and `kata next` import no torch."""
     kata(stub_root, "list")  # checks every topic once and saves the verdicts
-    probe = ("import sys, time; from grader.cli import main; t = time.perf_counter(); "
+    probe = ("import sys, time; from grader.learner.cli import main; t = time.perf_counter(); "
              "codes = [main([c]) for c in ('list', 'next')]; "
              "print('torch' in sys.modules, round(time.perf_counter() - t, 3), codes)")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"COLUMNS": "100"}
@@ -241,8 +241,8 @@ def test_hint_level_named_by_a_mistake_message(stub_root):
 
 @pytest.mark.parametrize("expected,got", [([1], []), ([1, 2], [1]), ([], [3])])
 def test_a_list_of_the_wrong_length_is_headed_wrong_length(expected, got):
-    from grader import checks as C
-    from grader.messages import headline
+    from grader.engine import checks as C
+    from grader.engine.messages import headline
     with pytest.raises(C.Failed) as failed:
         C.compare(got, expected)
     verdict = C.Verdict("tokenizer", 1, "check", failed.value.reason, failed.value.message)

@@ -6,14 +6,15 @@ import dataclasses
 import pytest
 import torch
 
-from grader import checks as C
-from grader.checks import diagnose
-from grader.curriculum import load
-from grader.fixtures import build_cases, load_fixture
-from grader.impl import import_topic, load_package, unload_package
-from grader.messages import explain
-from grader.mistakes import Patch, mistaken_tree
-from grader.run import probe_topic, run_topic
+from grader.engine import checks as C
+from grader.engine.checks import diagnose
+from grader.course.curriculum import load
+from grader.engine.cases import load_fixture
+from grader.engine.reference import build_cases
+from grader.engine.impl import import_topic, load_package, unload_package
+from grader.engine.messages import explain
+from grader.course.mistakes import Patch, mistaken_tree
+from grader.engine.probe import probe_topic, run_topic
 
 E = torch.tensor([[0.3, -1.2, 0.7, 2.0], [1.1, 0.4, -0.6, 0.9], [-0.2, 0.8, 1.5, -1.0]])
 SQUARE = torch.tensor([[0.3, -1.2, 0.7], [1.1, 0.4, -0.6], [-0.2, 0.8, 1.5]])
@@ -321,7 +322,7 @@ def test_several_matching_variants_are_hedged():
 def test_variants_are_named_on_hidden_cases_without_a_value():
     """The class grader judges hidden cases on the trusted side with their inputs: a variant is
     named there too, in its fixed words, and the hidden verdict shows no value."""
-    from grader.grade import Prepared, _judge_reply
+    from grader.grading.grade import Prepared, _judge_reply
     curriculum = load()
     topic = curriculum["causal_attention"]
     checks = C.load_checks(topic.test_file())
@@ -344,7 +345,7 @@ def test_variants_are_named_on_hidden_cases_without_a_value():
 
 def test_variants_are_named_in_a_notebook():
     """nbgrader's test cells judge through the same judge: the failure names the variant."""
-    from grader.notebook_checks import check_task
+    from grader.learner.notebook_checks import check_task
     topic = load()["gpt_blocks"]
     patch = Patch("gelu", tuple(VARIANT_PATCHES["gpt_blocks"]["gelu_without_the_half"][0]))
     with mistaken_tree(topic, patch) as tree:

@@ -7,9 +7,9 @@ import doctest
 
 import pytest
 
-from grader.curriculum import ROOT, load
-from grader.impl import import_topic, load_package, unload_package
-from grader.offline import install
+from grader.course.curriculum import ROOT, load
+from grader.engine.impl import import_topic, load_package, unload_package
+from grader.course.offline import install
 
 TOPICS = load().topics
 

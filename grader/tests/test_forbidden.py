@@ -4,9 +4,9 @@ causal_attention does not, and multihead_attention's wrapper may call a CausalAt
 
 import shutil
 
-from grader import checks as C
-from grader.curriculum import load
-from grader.run import run_topic
+from grader.engine import checks as C
+from grader.course.curriculum import load
+from grader.engine.probe import run_topic
 
 CURRICULUM = load()
 SDPA = "torch.nn.functional.scaled_dot_product_attention"

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import checks as C
-from grader import gradescope
-from grader.curriculum import ROOT, load
-from grader.mistakes import catalogue, mistaken_source
-from grader.release import extract
+from grader.engine import checks as C
+from grader.builders import gradescope
+from grader.course.curriculum import ROOT, load
+from grader.course.mistakes import catalogue, mistaken_source
+from grader.builders.release import extract
 
 CURRICULUM = load()
 MAX_TOTAL = sum(t.max_points for t in CURRICULUM.topics if t.test_file().exists())
@@ -103,11 +103,11 @@ def results(tmp_path_factory):
         base = Path(tmp)
         extract(archive, base / "source")
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TIKTOKEN_CACHE_DIR")}
-        subprocess.run([sys.executable, "-m", "grader.offline"], cwd=base / "source", env=env, check=True,
+        subprocess.run([sys.executable, "-m", "grader.course.offline"], cwd=base / "source", env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        where = subprocess.run([sys.executable, "-c", "import grader.gradescope as g; print(g.__file__)"],
+        where = subprocess.run([sys.executable, "-c", "import grader.builders.gradescope as g; print(g.__file__)"],
                                cwd=base / "source", env=env, capture_output=True, text=True)
-        assert Path(where.stdout.strip()).resolve() == (base / "source" / "grader" / "gradescope.py").resolve()
+        assert Path(where.stdout.strip()).resolve() == (base / "source" / "grader" / "builders" / "gradescope.py").resolve()
         runs = {}
         for name, (root, options) in make_submissions(base).items():
             runs[name] = subprocess.Popen(
@@ -126,12 +126,13 @@ def results(tmp_path_factory):
 def test_the_bundle_has_what_gradescope_and_the_grader_need(results):
     names = set(results["names"])
     assert {"setup.sh", "run_autograder", "curriculum.toml", "pyproject.toml", "solutions/hidden.toml",
-            "grader/gradescope.py", "grader/grade.py", "grader/worker.py"} <= names
+            "grader/builders/gradescope.py", "grader/grading/grade.py",
+            "grader/grading/sandbox/inside/worker.py"} <= names
     for topic in CURRICULUM.topics:
         assert {f"solutions/{topic.module_file}", f"solutions/mistakes/{topic.slug}.toml",
                 f"hints/{topic.slug}.toml"} <= names
     assert not [n for n in names if n.startswith(("exercises/", "examples/", "grader/tests/", "data/tiktoken-cache"))]
-    setup = (ROOT / "grader" / "templates" / "gradescope" / "setup.sh").read_text()
+    setup = (ROOT / "grader" / "builders" / "templates" / "gradescope" / "setup.sh").read_text()
     assert "--index-url https://download.pytorch.org/whl/cpu torch==2.13.0" in setup
 
 

@@ -36,11 +36,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks import load_checks
-from grader.curriculum import ROOT, Curriculum, Topic, load
-from grader.demo import submission_files, write_submission
-from grader.offline import install
-from grader.submissions import STUDENT_ID
+from grader.engine.checks import load_checks
+from grader.course.curriculum import ROOT, Curriculum, Topic, load
+from grader.builders.demo import submission_files, write_submission
+from grader.course.offline import install
+from grader.grading.submissions import STUDENT_ID
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -330,7 +330,7 @@ def grade_class(class_dir: Path, out: Path, curriculum: Curriculum, *extra: str)
 
 
 def sandbox_or_skip() -> None:
-    from grader.sandbox import probe_isolation
+    from grader.grading.sandbox.host import probe_isolation
     isolation = probe_isolation()
     if isolation.degraded:
         pytest.skip(f"the hostile catalogue needs the sandbox: {isolation.describe()}")
@@ -504,7 +504,7 @@ def test_hostile_case(hostile_run, case):
     leaked = leaked_solutions(run, student, set(included) - replaced)
     assert not leaked, f"reference solutions shown to {student}: {leaked}"
     shown = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in (run.out / student).glob("*"))
-    from grader.grade import hidden_seeds
+    from grader.engine.secret import hidden_seeds
     for text in case.get("never_shown", []) + [str(seed) for seed in hidden_seeds()]:
         assert text not in shown, f"{student} was shown {text!r}"
 

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from grader import checks as C
-from grader.curriculum import Curriculum, load
-from grader.demo import submission_files, write_submission
-from grader.grade import Pool, StudentGrade, grade_submissions, prepare
-from grader.html import Scale, class_report_html, feedback_html, verdict_figures
-from grader.offline import install
-from grader.report import class_report_md, results_json
-from grader.sandbox import Isolation, probe_isolation
-from grader.submissions import read_class
+from grader.engine import checks as C
+from grader.course.curriculum import Curriculum, load
+from grader.builders.demo import submission_files, write_submission
+from grader.grading.grade import Pool, StudentGrade, grade_submissions, prepare
+from grader.grading.reports.pages import Scale, class_report_html, feedback_html, verdict_figures
+from grader.course.offline import install
+from grader.grading.reports.report import class_report_md, results_json
+from grader.grading.sandbox.host import Isolation, probe_isolation
+from grader.grading.submissions import read_class
 
 TOPICS = ("softmax_attention", "causal_attention", "multihead_attention")
 # A topic graded again with the reference for a failing dependency shows no values (they could

@@ -16,8 +16,8 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-from grader.curriculum import ROOT, load
-from grader.notebooks import BEGIN, END, SCHEMA_VERSION, write_course
+from grader.course.curriculum import ROOT, load
+from grader.builders.notebooks import BEGIN, END, SCHEMA_VERSION, write_course
 
 CURRICULUM = load()
 SLUGS = [t.slug for t in CURRICULUM.topics if t.test_file().exists()]
@@ -50,6 +50,14 @@ def student_version(nb):
 def role(cell) -> str:
     meta = cell.metadata.get("nbgrader", {})
     return "test" if meta.get("grade") else "solution" if meta.get("solution") else "setup" if meta.get("locked") else ""
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_support_ships_exactly_the_learners_folders_of_grader(course, slug):
+    support = course / "source" / slug / "support" / "grader"
+    shipped = {p.relative_to(support).as_posix() for p in support.rglob("*") if p.is_file()}
+    assert {name.split("/")[0] for name in shipped} == {"course", "engine", "learner"}, sorted(shipped)
+    assert {"learner/notebook_checks.py", "engine/probe.py", "course/curriculum.py"} <= shipped
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -220,7 +228,7 @@ def test_nbgrader_end_to_end(tmp_path):
         assert "hidden=True" not in released and BEGIN not in released and "raise NotImplementedError()" in released
         # A student's machine: the checks come from support/ beside the notebook, not the course.
         where = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'support'); "
-                                "import grader.curriculum as c; print(c.ROOT)"],
+                                "import grader.course.curriculum as c; print(c.ROOT)"],
                                cwd=course / "release" / slug, env=env, capture_output=True, text=True)
         assert where.stdout.strip() == str(course / "release" / slug / "support"), where.stderr
         submit(course, "ada", slug, solved=True)

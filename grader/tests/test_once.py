@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.curriculum import load
-from grader.grade import score
-from grader.once import borrowing, callers, next_regrade
-from grader.run import run_topic
+from grader.course.curriculum import load
+from grader.grading.grade import score
+from grader.engine.once import borrowing, callers, next_regrade
+from grader.engine.probe import run_topic
 
 CURRICULUM = load()
 TOPICS = [t for t in CURRICULUM.topics if t.test_file().exists()]
@@ -135,8 +135,8 @@ def test_the_class_grader_charges_each_once(tmp_path):
     decode borrows split_text once encode is kept), a method inside the caller's class
     (causal_attention), three callers, and tasks borrowed together."""
     from grader.__main__ import main
-    from grader.sandbox import probe_isolation
-    from grader.offline import install
+    from grader.grading.sandbox.host import probe_isolation
+    from grader.course.offline import install
 
     install()
     chosen = {"tokenizer": 1, "input_target_pairs": 2, "causal_attention": 2, "gpt_blocks": 2, "training": 2}

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import release
-from grader.curriculum import ROOT, load
-from grader.mistakes import catalogue, mistaken_source
+from grader.builders import release
+from grader.course.curriculum import ROOT, load
+from grader.course.mistakes import catalogue, mistaken_source
 
 CURRICULUM = load()
 CHECKED = [t for t in CURRICULUM.topics if t.test_file().exists()]
@@ -45,7 +45,7 @@ GIVEN = {
     "torch.arange(1, num_tokens + 1, device=in_idx.device)":
         "a mistake's text, not the reference's; TinyLM in tests/test_training.py counts tokens with it",
     "token, rank = line.split()":
-        "the format of data/gpt2.tiktoken; grader/offline.py reads it to make tiktoken work offline",
+        "the format of data/gpt2.tiktoken; grader/course/offline.py reads it to make tiktoken work offline",
 }
 
 
@@ -107,8 +107,10 @@ def test_only_what_a_learner_needs(built):
     for never in ("solutions/", "examples/", "grader/tests/", "data/tiktoken-cache/", "grades/", ".kata/"):
         assert not [n for n in names if n.startswith(never)], never
     assert not [n for n in names if "hidden" in n or "__pycache__" in n or n.endswith(".pyc")]
-    for instructor_only in ("__main__", "grade", "sandbox", "worker", "report", "demo", "bench", "release"):
-        assert f"grader/{instructor_only}.py" not in names
+    shipped = {n.split("/")[1] for n in names if n.startswith("grader/")}
+    assert shipped == {"course", "engine", "learner"}, "exactly the learner's folders of grader/"
+    for instructor_only in ("__main__.py", "grading/", "builders/"):
+        assert not [n for n in names if n.startswith(f"grader/{instructor_only}")], instructor_only
     for topic in CURRICULUM.topics:
         assert (folder / "exercises" / topic.module_file).read_bytes() == topic.exercise().read_bytes()
         assert f"hints/{topic.slug}.toml" in names
@@ -157,7 +159,7 @@ def test_no_variant_maths_in_the_release(built):
     attend() with its defaults is the book's causal attention): none ships with a body, and the
     shipped checks still import and run (test_the_release_stands_alone)."""
     folder, _, _ = built
-    shipped = folder / "grader" / "variant_math.py"
+    shipped = folder / "grader" / "engine" / "variant_math.py"
     kept = {"with_last_token_changed"}
     sources = [shipped, *(folder / "tests").glob("test_*.py")]
     assert shipped.exists() and len(sources) > 5
@@ -220,8 +222,8 @@ def test_the_run_search_sees_a_pasted_reference():
 
 def test_the_release_stands_alone(unpacked):
     root = unpacked
-    where = run(root, ".venv/bin/python", "-c", "import grader.cli, grader.offline as o; print(grader.cli.__file__, o.CACHE_DIR)")
-    assert where.stdout.split() == [str(root / "grader" / "cli.py"), str(root / "data" / "tiktoken-cache")], where.stdout
+    where = run(root, ".venv/bin/python", "-c", "import grader.learner.cli, grader.course.offline as o; print(grader.learner.cli.__file__, o.CACHE_DIR)")
+    assert where.stdout.split() == [str(root / "grader" / "learner" / "cli.py"), str(root / "data" / "tiktoken-cache")], where.stdout
     assert (root / ".kata" / "stubs" / f"{CHECKED[0].slug}.py").exists(), "setup keeps the stubs for kata reset"
 
     stubs = run(root, "kata", "check")

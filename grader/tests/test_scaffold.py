@@ -1,4 +1,4 @@
-"""`python -m grader.scaffold` makes a topic that the suite accepts as it stands.
+"""`python -m grader.builders.scaffold` makes a topic that the suite accepts as it stands.
 
 In a temporary copy of the repository (without .venv: this interpreter runs there, importing the
 copy's grader), a throwaway topic is scaffolded with the command a contributor types. Then, in
@@ -30,8 +30,8 @@ from pathlib import Path
 import pytest
 
 from grader import scaffold
-from grader.curriculum import ROOT, load
-from grader.mistakes import Patch, catalogue, mistaken_source
+from grader.course.curriculum import ROOT, load
+from grader.course.mistakes import Patch, catalogue, mistaken_source
 
 SLUG = "zz_scaffolded"
 # Not copied: the environment, git, and what builds, grading and the learner's tools leave behind.
@@ -112,7 +112,7 @@ def suite_proofs(root: Path, slug: str) -> list[str]:
 def proof(tmp_path_factory):
     """Scaffold the throwaway topic in a copy, then run every proof in it, four pytest runs at once."""
     root = copy_repository(ROOT, tmp_path_factory.mktemp("scaffold") / "repository")
-    made = subprocess.run([sys.executable, "-m", "grader.scaffold", SLUG, "--title", "A throwaway topic",
+    made = subprocess.run([sys.executable, "-m", "grader.builders.scaffold", SLUG, "--title", "A throwaway topic",
                            "--chapter", "9.9", "--depends", "softmax_attention"],
                           cwd=root, env=environment(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert made.returncode == 0, made.stdout
@@ -143,7 +143,7 @@ def test_the_scaffold_writes_the_topic_into_the_copy_only(proof):
         assert path.is_file() and path.relative_to(root).as_posix() in printed, path
         assert not (ROOT / path.relative_to(root)).exists(), f"written into the repository: {path.relative_to(root)}"
     assert SLUG not in (ROOT / "curriculum.toml").read_text(encoding="utf-8")
-    where = subprocess.run([sys.executable, "-c", "import grader.curriculum as c; print(c.ROOT)"], cwd=root,
+    where = subprocess.run([sys.executable, "-c", "import grader.course.curriculum as c; print(c.ROOT)"], cwd=root,
                            env=environment(root), capture_output=True, text=True)
     assert where.stdout.strip() == str(root), "the runs in the copy must import the copy's grader"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import worker
+from grader.grading.sandbox.inside import worker
 
 pytestmark = pytest.mark.skipif(worker.seccomp_rules() is None, reason="libseccomp is not available here")
 
@@ -164,7 +164,7 @@ def test_landlock_confines_writes_to_the_slot_even_for_root(tmp_path):
     """confine_writes, as a child without the sandbox applies it: the repository, the home folder
     and /tmp (the other workers' slots) refuse a new file, even to root; its own slot takes one;
     no TCP connection goes out. Skipped without Landlock."""
-    from grader.curriculum import ROOT
+    from grader.course.curriculum import ROOT
 
     def confined() -> str:
         if not worker.confine_writes((str(tmp_path),)):

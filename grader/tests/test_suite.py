@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import checks as C
-from grader.curriculum import ROOT, load
-from grader.fixtures import build_cases, decode, encode, load_fixture
-from grader.impl import import_topic, load_package
-from grader.mistakes import catalogue, mistaken_tree
-from grader.run import judge_topic, probe_topic, run_topic
+from grader.engine import checks as C
+from grader.course.curriculum import ROOT, load
+from grader.engine.cases import decode, encode, load_fixture
+from grader.engine.reference import build_cases
+from grader.engine.impl import import_topic, load_package
+from grader.course.mistakes import catalogue, mistaken_tree
+from grader.engine.judge import judge_topic
+from grader.engine.probe import probe_topic, run_topic
 
 # gpt_blocks' mistake shortcut_without_shape_check feeds mse_loss mismatched shapes on purpose
 pytestmark = pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")
@@ -328,7 +330,7 @@ def _as_floats(value, seen: list):
 def test_a_float_where_an_int_is_expected_fails_as_wrong_type(topic):
     """Ids, counts, sizes and integer tensors are exact: the reference's own output with its ints
     made floats (3 -> 3.0, an int64 tensor -> float32) fails every check that holds an int."""
-    from grader.fixtures import load_fixture
+    from grader.engine.cases import load_fixture
     checks = {c.name: c for c in C.load_checks(topic.test_file())}
     for name, cases in load_fixture(topic).items():
         for case in cases:
@@ -360,7 +362,7 @@ def test_compare_is_exact_for_ints(got, expected, words):
 # Hidden checks stay hidden: seeds from the instructor's secret, no hidden value in any message.
 
 def test_hidden_seeds_come_from_the_secret_not_the_repository(tmp_path, monkeypatch):
-    from grader import grade
+    from grader.grading import grade
     import tomllib
     assert set(tomllib.loads((ROOT / "solutions" / "hidden.toml").read_text())) == {"count"}, \
         "hidden.toml holds how many hidden seeds, never the seeds"
@@ -386,15 +388,16 @@ def _tree_with(tmp_path: Path, slug: str, source: str) -> Path:
 
 
 def _hidden_cases(topic, checks):
-    from grader.fixtures import build_cases
-    from grader.grade import hidden_seeds
+    from grader.engine.reference import build_cases
+    from grader.engine.secret import hidden_seeds
     seeds = hidden_seeds(ROOT, b"k" * 32)
     return build_cases(topic, checks, {c.name: seeds for c in checks}, with_mistakes=False, hidden=True), seeds
 
 
 def test_a_hidden_failure_shows_no_hidden_value_no_seed_and_no_learner_text(tmp_path):
-    from grader.messages import explain
-    from grader.run import judge_topic, probe_topic
+    from grader.engine.messages import explain
+    from grader.engine.judge import judge_topic
+    from grader.engine.probe import probe_topic
     topic = CURRICULUM["softmax_attention"]
     checks = C.load_checks(topic.test_file())
     hidden, seeds = _hidden_cases(topic, checks)
@@ -424,14 +427,14 @@ def torch_tensor():
 
 
 def test_what_learner_code_prints_on_hidden_inputs_goes_nowhere(tmp_path, capfd):
-    from grader.run import probe_topic
+    from grader.engine.probe import probe_topic
     topic = CURRICULUM["softmax_attention"]
     checks = C.load_checks(topic.test_file())
     source = (ROOT / "solutions" / "softmax_attention.py").read_text() + (
         "\n\nimport os as _os\n_orig = attention_scores\n\n\ndef attention_scores(inputs):\n"
         "    print('SEEN', tuple(inputs.shape))\n    _os.write(2, b'RAW-SEEN\\n')\n    return _orig(inputs)\n")
     tree = _tree_with(tmp_path, "softmax_attention", source)
-    from grader.fixtures import load_fixture
+    from grader.engine.cases import load_fixture
     public = load_fixture(topic)
     hidden, _ = _hidden_cases(topic, checks)
     cases = {c.name: [k.inputs for k in public[c.name]] + [k.inputs for k in hidden[c.name]] for c in checks}
@@ -464,12 +467,12 @@ def test_what_learner_code_prints_on_hidden_inputs_goes_nowhere(tmp_path, capfd)
 ], ids=["named in a comment and a string", "from .topic import", "from . import topic", "inside a function",
         "another module", "a syntax error"])
 def test_a_regrade_follows_imports_not_names(source, used):
-    from grader.grade import uses
+    from grader.grading.grade import uses
     assert uses(CURRICULUM, "multihead_attention", {"multihead_attention.py": source.encode()}) == used
 
 
 def test_a_regrade_keeps_only_tasks_whose_every_check_passed():
-    from grader.grade import StudentGrade, TopicGrade, keep_better, without_learner_text
+    from grader.grading.grade import StudentGrade, TopicGrade, keep_better, without_learner_text
     topic = CURRICULUM["multihead_attention"]
     checks = C.load_checks(topic.test_file())
 
@@ -503,8 +506,8 @@ def test_a_regrade_keeps_only_tasks_whose_every_check_passed():
 @pytest.mark.parametrize("secret", [b"a" * 32, b"b" * 32, b"c" * 32])
 def test_every_check_whose_inputs_follow_the_seed_gets_a_hidden_case_whatever_the_secret(secret):
     """A derived seed may give the public inputs (an input that uses seed % 3): another is tried."""
-    from grader.grade import _fresh_seeds
-    from grader.offline import install
+    from grader.engine.secret import _fresh_seeds
+    from grader.course.offline import install
     install()
     for topic in TOPICS:
         for chk in C.load_checks(topic.test_file()):
@@ -514,7 +517,7 @@ def test_every_check_whose_inputs_follow_the_seed_gets_a_hidden_case_whatever_th
 
 def test_cases_on_seeds_a_check_does_not_declare_are_hidden():
     """nbgrader builds its hidden cases with build_cases too: they are hidden without saying so."""
-    from grader.fixtures import build_cases
+    from grader.engine.reference import build_cases
     topic = CURRICULUM["softmax_attention"]
     checks = C.load_checks(topic.test_file())
     cases = build_cases(topic, checks, {c.name: (0, 12345) for c in checks}, with_mistakes=False)

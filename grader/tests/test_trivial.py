@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 
-from grader.curriculum import load
-from grader.grade import score
-from grader.run import run_topic
+from grader.course.curriculum import load
+from grader.grading.grade import score
+from grader.engine.probe import run_topic
 
 TOPICS = [t for t in load().topics if t.test_file().exists()]
 VARIANTS = ("identity", "zeros", "constant", "docstring_example")

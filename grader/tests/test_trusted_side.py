@@ -31,16 +31,16 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from rich.console import Console
 
-from grader import checks as C
+from grader.engine import checks as C
 from grader.__main__ import show_summary
-from grader.curriculum import Curriculum, load
-from grader.grade import Pool, StudentGrade, TopicGrade, grade_submissions, prepare
-from grader.html import class_report_html, feedback_html
-from grader.messages import clean, one_line
-from grader.offline import install
-from grader.report import class_report_md, class_summary, feedback_md, gradebook_csv, printed_output, results_json
-from grader.sandbox import Isolation
-from grader.submissions import STUDENT_ID, Submission, read_class
+from grader.course.curriculum import Curriculum, load
+from grader.grading.grade import Pool, StudentGrade, TopicGrade, grade_submissions, prepare
+from grader.grading.reports.pages import class_report_html, feedback_html
+from grader.engine.messages import clean, one_line
+from grader.course.offline import install
+from grader.grading.reports.report import class_report_md, class_summary, feedback_md, gradebook_csv, printed_output, results_json
+from grader.grading.sandbox.host import Isolation
+from grader.grading.submissions import STUDENT_ID, Submission, read_class
 
 SETTINGS = settings(max_examples=int(os.environ.get("KATA_HYPOTHESIS_EXAMPLES", "60")), deadline=None,
                     database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -538,7 +538,7 @@ def test_any_entry_names_are_read_or_skipped_never_a_failure(tmp_path_factory, n
 
 
 def test_feedback_quotes_the_hint_a_recognised_mistake_names():
-    from grader.report import task_results
+    from grader.grading.reports.report import task_results
     topic = next(t for t in load().topics if any(m.hint > 1 for m in t.mistakes.values()))
     mistake = next(m for m in topic.mistakes.values() if m.hint > 1)
     failing = C.Verdict(topic.slug, mistake.task, "some_check", C.WRONG_VALUES, "differs", mistake=mistake.id)
@@ -552,7 +552,7 @@ def test_feedback_quotes_the_hint_a_recognised_mistake_names():
 
 
 def test_a_zip_declaring_too_many_entries_is_refused_before_its_directory_is_read(tmp_path, monkeypatch):
-    from grader import submissions
+    from grader.grading import submissions
     archive = tmp_path / "many.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for i in range(submissions.MAX_ENTRIES + 1):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader import wire
+from grader.engine import wire
 
 
 class Sneaky(torch.Tensor):
@@ -201,7 +201,7 @@ def test_any_bytes_unpack_or_raise_wire_error(data):
 # ---------------------------------------------------------------------------------------------
 # Outcome.from_data reads what a child sent: anything malformed is bad output, nothing raises.
 
-from grader import checks as C  # noqa: E402
+from grader.engine import checks as C  # noqa: E402
 
 _anything = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6) | st.binary(max_size=4)

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from grader import wire, worker
-from grader.checks import load_checks
-from grader.curriculum import load
-from grader.fixtures import load_fixture
-from grader.offline import install
+from grader.engine import wire
+
+from grader.grading.sandbox.inside import worker
+from grader.engine.checks import load_checks
+from grader.course.curriculum import load
+from grader.engine.cases import load_fixture
+from grader.course.offline import install
 
 CURRICULUM = load()
 TOPICS = ["causal_attention", "multihead_attention"]
@@ -163,7 +165,7 @@ print("CASES-SEEN", sorted(seen))
 def host_worker():
     """A worker without the sandbox and without the children's filter (as where libseccomp is
     missing): the filter would refuse the kill and the stop; here the host's own defences are proved."""
-    from grader.sandbox import Isolation, Worker
+    from grader.grading.sandbox.host import Isolation, Worker
     started = time.monotonic()
     os.environ["KATA_SECCOMP"] = "off"  # for the worker, and for each restart of it
     w = Worker(Isolation("none", "test: the child's parent is the worker"), packed_public(
@@ -258,15 +260,15 @@ def test_a_child_holds_only_its_own_topics_cases(host_worker):
 
 
 def test_the_child_passes_how_many_cases_are_public_where_probe_topic_takes_it(warm, monkeypatch):
-    import grader.run
-    original = grader.run.probe_topic
+    import grader.engine.probe
+    original = grader.engine.probe.probe_topic
 
     def probe_topic(topic, impl_dir, cases, checks, imported=lambda: None, n_public=None):
         # to fd 1, the child's output file (pytest's capture replaced sys.stdout in this process)
         os.write(1, f"N-PUBLIC {topic.slug} {sorted((n_public or {}).items())}\n".encode())
         return original(topic, impl_dir, cases, checks, imported)
 
-    monkeypatch.setattr(grader.run, "probe_topic", probe_topic)  # the forked child imports it from there
+    monkeypatch.setattr(grader.engine.probe, "probe_topic", probe_topic)  # the forked child imports it from there
     host = run_host(warm, CURRICULUM["causal_attention"].solution().read_text(encoding="utf-8"))
     assert {e["status"] for e in host.topics.values()} == {"ok"}
     for slug in TOPICS:

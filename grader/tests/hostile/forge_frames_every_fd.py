@@ -5,7 +5,7 @@ import os
 import struct
 import sys
 
-from grader import wire
+from grader.engine import wire
 
 _frame, _cases = sys._getframe(), None
 while _frame is not None:

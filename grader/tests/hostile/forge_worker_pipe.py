@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-from grader import wire
+from grader.engine import wire
 
 
 def _frame(value):

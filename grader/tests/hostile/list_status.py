@@ -1,10 +1,10 @@
-"""Wraps grader.wire.pack so that this topic's outcomes go back with a list as their status:
+"""Wraps grader.engine.wire.pack so that this topic's outcomes go back with a list as their status:
 Outcome.from_data looked the list up in a frozenset, raised TypeError on the trusted side and
 stopped the whole class. It must cost this student (bad output, or an error the grader names),
 never the class."""
 import torch
 
-import grader.wire as wire
+import grader.engine.wire as wire
 
 _real = wire.pack
 

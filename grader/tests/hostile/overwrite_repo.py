@@ -6,10 +6,10 @@ from pathlib import Path
 
 import torch
 
-import grader.checks
+import grader.engine.checks
 
-ROOT = Path(grader.checks.__file__).resolve().parents[1]
-TARGETS = ["grader/checks.py", "grader/__pycache__/checks.cpython-311.pyc", "grader/wire.py",
+ROOT = Path(grader.engine.checks.__file__).resolve().parents[2]
+TARGETS = ["grader/engine/checks.py", "grader/engine/__pycache__/checks.cpython-311.pyc", "grader/engine/wire.py",
            "tests/test_softmax_attention.py", "tests/fixtures/softmax_attention.safetensors",
            "solutions/softmax_attention.py", "solutions/hidden.toml", "curriculum.toml", "pwned-repo"]
 _here = Path(os.path.dirname(os.path.abspath(__file__)))

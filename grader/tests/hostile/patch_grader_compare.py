@@ -1,9 +1,9 @@
 """Attempts to pass by monkeypatching the grader's own judging code in the process that runs it:
-grader.checks.compare, Check.verdict, judge and grader.run.judge_topic all say "passed"."""
+grader.engine.checks.compare, Check.verdict, judge and grader.engine.judge.judge_topic all say "passed"."""
 import torch
 
-import grader.checks as C
-import grader.run
+import grader.engine.checks as C
+import grader.engine.judge
 
 
 def _agree(*args, **kwargs):
@@ -13,7 +13,7 @@ def _agree(*args, **kwargs):
 C.compare = _agree
 C.Check.verdict = lambda self, got, expected: None
 C.judge = lambda check, outcome, expected, *a, **k: C.Verdict(check.slug, check.task, check.name, C.PASSED)
-grader.run.judge_topic = lambda checks, fixture, outcomes: [
+grader.engine.judge.judge_topic = lambda checks, fixture, outcomes: [
     C.Verdict(c.slug, c.task, c.name, C.PASSED) for c in checks]
 
 

@@ -1,8 +1,8 @@
-"""Attempts to forge the outcome of every check: replaces grader.checks.run_probe (in the child
+"""Attempts to forge the outcome of every check: replaces grader.engine.checks.run_probe (in the child
 that runs it) so that each of this topic's checks reports the status "passed" instead of a value."""
 import torch
 
-import grader.checks as C
+import grader.engine.checks as C
 
 _real = C.run_probe
 

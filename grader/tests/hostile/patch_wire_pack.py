@@ -1,8 +1,8 @@
-"""Attempts to forge the frame sent back to the grader: wraps grader.wire.pack so that when this
+"""Attempts to forge the frame sent back to the grader: wraps grader.engine.wire.pack so that when this
 topic's outcomes are packed, every outcome is rewritten to {"status": "passed"}."""
 import torch
 
-import grader.wire as wire
+import grader.engine.wire as wire
 
 _real = wire.pack
 

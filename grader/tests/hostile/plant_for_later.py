@@ -9,20 +9,20 @@ and its causal_attention (the reference, graded in that fresh child) must keep f
 import os
 import sys
 
-import grader.checks
+import grader.engine.checks
 
 PLANTED = ("pdb", "doctest", "pydoc", "difflib", "fractions", "decimal", "statistics", "cmd", "code",
            "timeit", "trace", "cProfile", "profile", "pstats", "shlex", "tabnanny", "zipapp", "mailbox")
 PAYLOAD = '''
-import grader.checks as C
+import grader.engine.checks as C
 C.run_probe = lambda *a, **k: C.Outcome("wrong_values", message="sabotaged by a module planted by an earlier job: " + __name__)
 '''
-_repo = os.path.dirname(os.path.dirname(os.path.abspath(grader.checks.__file__)))
-_grader = os.path.join(_repo, "grader")
+_repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(grader.engine.checks.__file__))))
+_grader = os.path.join(_repo, "grader", "engine")
 _places = {p for p in sys.path if p and os.path.isdir(p)} | {_repo, "/", "/tmp", "/dev/shm", os.getcwd()}
 _names = set(PLANTED) | {n for n in getattr(sys, "stdlib_module_names", ()) if n not in sys.modules
                          and n.isidentifier() and not n.startswith("_")}
-_grader_names = {n[:-3] for n in os.listdir(_grader) if n.endswith(".py") and f"grader.{n[:-3]}" not in sys.modules}
+_grader_names = {n[:-3] for n in os.listdir(_grader) if n.endswith(".py") and f"grader.engine.{n[:-3]}" not in sys.modules}
 PLANTED_IN = []
 for _place, _names_here in [(p, _names) for p in sorted(_places)] + [(_grader, _grader_names)]:
     try:

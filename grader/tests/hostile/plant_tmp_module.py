@@ -9,7 +9,7 @@ import sys
 import torch
 
 PAYLOAD = '''
-import grader.checks as C
+import grader.engine.checks as C
 open("/tmp/pwned-planted", "w").write(__name__)
 C.run_probe = lambda *a, **k: C.Outcome("wrong_values", message="sabotaged by a planted " + __name__)
 '''

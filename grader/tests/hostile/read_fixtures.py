@@ -6,10 +6,10 @@ from pathlib import Path
 
 import torch
 
-import grader.checks
+import grader.engine.checks
 
 _TABLE = []
-_root = Path(grader.checks.__file__).resolve().parents[1]
+_root = Path(grader.engine.checks.__file__).resolve().parents[2]
 _here = Path(os.path.dirname(os.path.abspath(__file__)))
 _candidates = [_root, Path("/work/main"), Path("."), *(_here.joinpath(*([".."] * up)) for up in range(1, 7)),
                *(Path(".").joinpath(*([".."] * up)) for up in range(1, 7))]

@@ -1,11 +1,11 @@
 """Attempts to copy the reference: reads solutions/softmax_attention.py by absolute path (the
-repository found from grader.checks.__file__, and /work/main) and runs it as its own code. If that ever
+repository found from grader.engine.checks.__file__, and /work/main) and runs it as its own code. If that ever
 worked, this topic would score full marks; with the solutions out of reach it returns zeros."""
 from pathlib import Path
 
 import torch
 
-import grader.checks
+import grader.engine.checks
 
 
 def attention_scores(inputs):
@@ -24,7 +24,7 @@ def context_vectors(inputs):
     return torch.zeros_like(inputs)
 
 
-for _root in (Path(grader.checks.__file__).resolve().parents[1], Path("/work/main")):
+for _root in (Path(grader.engine.checks.__file__).resolve().parents[2], Path("/work/main")):
     try:
         exec(compile((_root / "solutions" / "softmax_attention.py").read_text(), "stolen", "exec"), globals())
         break

@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from grader import wire
+from grader.engine import wire
 
 _NAMES = ["scores_are_all_dot_products", "naive_softmax_matches_the_formula",
           "naive_softmax_is_positive_and_sums_to_one", "each_query_row_is_a_softmax",

@@ -12,12 +12,12 @@ import time
 
 import torch
 
-import grader.checks
+import grader.engine.checks
 
-_repo = os.path.dirname(os.path.dirname(os.path.abspath(grader.checks.__file__)))
+_repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(grader.engine.checks.__file__))))
 _bounded = {"/tmp": 64 << 20, "/dev/shm": 16 << 20}  # a sized tmpfs may take this much, no more
 _places = ["/", "/etc", "/dev", "/dev/shm", "/tmp", "/usr", "/submission", _repo,
-           os.path.join(_repo, "grader"), os.path.join(_repo, "tests"), os.path.join(_repo, "tests", "fixtures"),
+           os.path.join(_repo, "grader", "engine"), os.path.join(_repo, "tests"), os.path.join(_repo, "tests", "fixtures"),
            *site.getsitepackages(), sys.prefix]
 _chunk = b"\1" * (1 << 20)
 _written, _total, _started = {}, 0, time.monotonic()

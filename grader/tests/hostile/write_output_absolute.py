@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-import grader.checks
+import grader.engine.checks
 
 FORGED = json.dumps({"score": 1000.0, "output": "PWNED", "tests": []})
-ROOT = Path(grader.checks.__file__).resolve().parents[1]
+ROOT = Path(grader.engine.checks.__file__).resolve().parents[2]
 
 
 def _write(path, text):

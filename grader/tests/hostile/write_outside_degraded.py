@@ -9,11 +9,11 @@ import os
 
 import torch
 
-import grader.checks
+import grader.engine.checks
 
-_repo = os.path.dirname(os.path.dirname(os.path.abspath(grader.checks.__file__)))
+_repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(grader.engine.checks.__file__))))
 WROTE = []
-for _folder in (_repo, os.path.join(_repo, "grader"), "/"):
+for _folder in (_repo, os.path.join(_repo, "grader", "engine"), "/"):
     _path = os.path.join(_folder, "pwned-write-outside")
     try:
         with open(_path, "x") as _f:

@@ -1,0 +1,41 @@
+"""The case format: a check's inputs with the reference's and each mistake's outputs, as stored in
+tests/fixtures/<slug>.safetensors (grader.builders.fixtures writes them) and as the grader's hidden
+cases (grader.engine.reference builds them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import wire
+from ..course.curriculum import Topic
+
+
+@dataclass
+class Case:
+    seed: int
+    inputs: dict
+    expected: Any
+    mistakes: dict[str, Any] = field(default_factory=dict)
+    raised: dict[str, str] = field(default_factory=dict)  # mistake id -> the error it raises here
+    hidden: bool = False  # a hidden case: its inputs, expected value and seed are never shown
+
+
+def encode(cases: dict[str, list[Case]]) -> bytes:
+    return wire.pack({name: [{"seed": c.seed, "inputs": c.inputs, "expected": c.expected,
+                              "mistakes": c.mistakes} | ({"raised": c.raised} if c.raised else {})
+                             for c in items]
+                      for name, items in cases.items()})
+
+
+def decode(data: bytes) -> dict[str, list[Case]]:
+    return {name: [Case(c["seed"], c["inputs"], c["expected"], c["mistakes"], c.get("raised", {})) for c in items]
+            for name, items in wire.unpack(data).items()}
+
+
+def load_fixture(topic: Topic) -> dict[str, list[Case]]:
+    path = topic.fixture_file()
+    if not path.exists():
+        return {}
+    return decode(path.read_bytes())

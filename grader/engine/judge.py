@@ -1,0 +1,66 @@
+"""The judge (trusted): compares a probe's outcomes, as data, with the expected values and the
+known mistakes of a topic's cases. It never calls the learner's code.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from typing import Any
+
+from . import checks as C
+from .cases import Case
+
+
+def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
+                outcomes: dict[str, list[Any]]) -> list[C.Verdict]:
+    """One verdict per check: its first failing case, or a pass when every case passed."""
+    verdicts = []
+    for chk in checks:
+        cases = fixture.get(chk.name, [])
+        got = outcomes.get(chk.name) if isinstance(outcomes, dict) else None
+        if not cases:
+            verdicts.append(C.Verdict(chk.slug, chk.task, chk.name, C.BAD_OUTPUT, what=chk.what,
+                                      message="this check has no fixture: run `make fixtures`"))
+            continue
+        if not isinstance(got, list) or len(got) != len(cases):
+            verdicts.append(C.Verdict(chk.slug, chk.task, chk.name, C.BAD_OUTPUT, what=chk.what,
+                                      message="no result came back for this check"))
+            continue
+        verdict = None
+        for case, data in zip(cases, got):
+            verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised,
+                             case.inputs)
+            if case.hidden:
+                verdict = C.hidden_verdict(verdict)
+            if not verdict.passed:
+                break
+        verdicts.append(verdict)
+    return attribute_mistakes(verdicts)
+
+
+def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
+    """Keep, for each failure, the first matching mistake whose own task does not pass: a
+    context_vectors that transposes the weights gives what softmax over dim 0 would, but when
+    attention_weights passes, its hint is not the one to read."""
+    if not verdicts:
+        return verdicts
+    slug = verdicts[0].slug
+    try:
+        task_of = {m.id: m.task for m in _curriculum()[slug].mistakes.values()}
+    except KeyError:
+        return verdicts
+    passing = {v.task for v in verdicts} - {v.task for v in verdicts if not v.passed}
+    kept = []
+    for v in verdicts:
+        if v.candidates:
+            viable = tuple(m for m in v.candidates if task_of.get(m) not in passing)
+            v = replace(v, mistake=viable[0] if viable else None, candidates=viable)
+        kept.append(v)
+    return kept
+
+
+@functools.lru_cache(maxsize=1)
+def _curriculum():
+    from ..course.curriculum import load
+    return load()

@@ -1,0 +1,224 @@
+"""Each mistake charged once inside a topic.
+
+A task's checks often run an earlier task's code: `create_dataloader_v1` builds a `GPTDatasetV1`,
+`context_vectors` takes what `attention_weights` gives. When such a task fails while a task it
+calls fails too, it is graded again with the reference's code for the failing tasks it calls
+and its own code for everything else; if every check of the task (public and hidden) passes
+then, the task keeps its points and its verdicts say so. The same rule serves `kata check`,
+pytest and nbgrader (grader.run.run_topic) and the class grader (grader.grade), which only differ
+in where the code runs.
+
+    curriculum.toml  each task's `calls`: the earlier tasks of its topic whose code its checks run
+                     (proven in make test by `derive_calls`: the reference with that task's stub
+                     fails the caller's checks, and only the callers');
+    next_regrade(...) the next regrade a topic's verdicts ask for: (tasks borrowed, task judged);
+    borrowing(...)   the learner's module with the borrowed tasks' definitions taken from a donor
+                     module beside it (the reference, or in the proofs the stub);
+    keep(...)        the judged task's verdicts from the regrade, when all of them passed.
+
+How the borrowing works: the learner's source is kept as it is, and a block appended to it
+rebinds names to the donor's objects, so every function keeps its own module's helpers and
+imports. A class the judged task does not touch is replaced whole; inside a class it does touch
+(causal attention's dropout is task 3 of the class whose __init__ is task 2) only the borrowed
+methods are, rebuilt so that `super()` in them means the learner's class, and the donor's helper
+methods the class lacks come along. The block never raises: a name it cannot bind stays the
+learner's, and the regrade then simply gains nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from dataclasses import replace
+from typing import Any, Callable
+
+from ..course.curriculum import Task, Topic
+from .verdicts import BAD_OUTPUT, CRASH, MEMORY, NOT_RUN, TIMEOUT, Verdict
+
+
+def donor_module(slug: str) -> str:
+    """The module name a donor (the reference, or a stub) takes beside the learner's files."""
+    return f"_kata_donor_{slug}"
+
+
+_BLOCK = """
+
+# --- appended by the grader for a regrade (grader/once.py): names below come from the donor
+from grader.engine.once import rebind as _kata_rebind
+from . import {donor} as _kata_donor
+_kata_rebind(globals(), _kata_donor, {whole!r}, {methods!r})
+del _kata_rebind, _kata_donor
+"""
+
+
+def rebind(namespace: dict, donor: Any, whole: tuple[str, ...], methods: dict[str, list[str]]) -> Callable[[], None]:
+    """Bind in `namespace` the donor's objects for the names `whole`, and inside the classes of
+    `methods` the donor's methods of those names (plus the donor class's helpers the class lacks),
+    rebuilt so that super() in them means the namespace's class. Never raises: a name it cannot
+    bind stays as it was. Returns a function that undoes it all (a notebook's kernel lives on)."""
+    undo: list[Callable[[], None]] = []
+
+    def put(owner: Any, name: str, value: Any, mapping: bool = False) -> None:
+        had, old = (name in owner, owner.get(name)) if mapping else (name in vars(owner), vars(owner).get(name))
+        if mapping:
+            owner[name] = value
+            undo.append(lambda: owner.__setitem__(name, old) if had else owner.pop(name, None))
+        else:
+            setattr(owner, name, value)
+            undo.append(lambda: setattr(owner, name, old) if had else delattr(owner, name))
+
+    for name in whole:
+        try:
+            put(namespace, name, getattr(donor, name), mapping=True)
+        except Exception:  # noqa: BLE001 -- the donor lacks it: the learner's stays
+            pass
+    for owner_name, names in methods.items():
+        try:
+            owner, theirs = namespace[owner_name], getattr(donor, owner_name)
+            for name in names:
+                put(owner, name, _as_method(theirs.__dict__[name], owner))
+            for name, given in list(vars(theirs).items()):
+                if not name.startswith("__") and not hasattr(owner, name):
+                    put(owner, name, _as_method(given, owner))
+        except Exception:  # noqa: BLE001 -- no such class here: the regrade gains nothing
+            pass
+
+    def undo_all() -> None:
+        for step in reversed(undo):
+            try:
+                step()
+            except Exception:  # noqa: BLE001
+                pass
+    return undo_all
+
+
+def _as_method(given: Any, owner: type) -> Any:
+    """A donor class's attribute for `owner`: a function whose super() means `owner`."""
+    if isinstance(given, (classmethod, staticmethod)):
+        return type(given)(_as_method(given.__func__, owner))
+    if not isinstance(given, types.FunctionType) or "__class__" not in given.__code__.co_freevars:
+        return given
+    cells = tuple(types.CellType(owner) if name == "__class__" else cell
+                  for name, cell in zip(given.__code__.co_freevars, given.__closure__ or ()))
+    made = types.FunctionType(given.__code__, given.__globals__, given.__name__, given.__defaults__, cells)
+    made.__kwdefaults__, made.__qualname__, made.__doc__ = given.__kwdefaults__, given.__qualname__, given.__doc__
+    return made
+
+
+def plan_names(topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...]) -> tuple[tuple[str, ...], dict[str, list[str]]]:
+    """(names bound whole, {class: methods}) for borrowing the `borrowed` tasks while the
+    `judged` tasks keep their own names: a class a judged task touches is borrowed method by
+    method, any other name whole."""
+    keep = {api for task in topic.tasks if task.id in judged for api in task.api}
+    touched = {api.split(".")[0] for api in keep}
+    whole: list[str] = []
+    methods: dict[str, list[str]] = {}
+    for task in topic.tasks:
+        if task.id not in borrowed:
+            continue
+        for api in task.api:
+            if api in keep:
+                continue
+            owner, _, name = api.partition(".")
+            if not name or owner not in touched:
+                if owner not in whole:
+                    whole.append(owner)
+            elif name not in methods.setdefault(owner, []):
+                methods[owner].append(name)
+    return tuple(whole), methods
+
+
+def borrowing(source: str, topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...] = (),
+              donor: str | None = None) -> str:
+    """`source` (the learner's module) with the API of the `borrowed` tasks taken from the donor
+    module (`donor`, by default `donor_module(topic.slug)`), staged beside it. Names a `judged` task
+    also lists stay the learner's (causal attention's tasks 2 and 3 both list CausalAttention.forward)."""
+    whole, methods = plan_names(topic, borrowed, judged)
+    return source.rstrip("\n") + "\n" + _BLOCK.format(donor=donor or donor_module(topic.slug), whole=whole,
+                                                      methods=methods)
+
+
+def staged(topic: Topic, source: bytes, donor: bytes, borrowed: tuple[int, ...], judged: int) -> dict[str, bytes]:
+    """The files a regrade puts in the learner's folder: the topic's module (`source`, the
+    learner's bytes, kept as they are) borrowing from `donor`, and the donor beside it."""
+    text = source.decode("utf-8", errors="surrogateescape")
+    return {topic.module_file: borrowing(text, topic, borrowed, (judged,)).encode("utf-8", errors="surrogateescape"),
+            donor_module(topic.slug) + ".py": donor}
+
+
+# Reasons that say the topic's process was lost (killed, out of time or memory, unreadable): a
+# segfault in attention_scores takes softmax_attention's right tasks down with it, so no task is
+# graded again with borrowed code either, and no regrade waits out a loop a second time.
+LOST = frozenset({TIMEOUT, CRASH, MEMORY, BAD_OUTPUT, NOT_RUN})
+
+
+def next_regrade(topic: Topic, verdicts: list[Verdict], source: str | bytes = "",
+                 after: int = 0) -> tuple[tuple[int, ...], int] | None:
+    """(the failing tasks it calls, task) for the first task after `after` that fails, calls a
+    failing task and has code of its own to grade, in a topic whose process was not lost: not a
+    task that reached its own stub in a check, nor one whose functions in `source` (the learner's
+    module) still raise the stub's NotImplementedError. One at a time, in task order: a task kept by its regrade counts as
+    passing for the next, so tokenizer's decode, which calls split_text and encode, borrows
+    split_text alone when split_text's mistake was all that failed encode."""
+    if any(v.reason in LOST for v in verdicts):  # the process died or hung: no task's own result is known
+        return None
+    failing = {v.task for v in verdicts if not v.passed}
+    stubs = still_stubs(source)
+    for task in topic.tasks:
+        if task.id <= after or task.id not in failing or any(api in stubs for api in task.api):
+            continue
+        borrowed = tuple(t for t in task.calls if t in failing)
+        own_stub = f"{topic.slug} task {task.id}:"
+        if borrowed and not any(own_stub in v.message for v in verdicts if v.task == task.id):
+            return borrowed, task.id
+    return None
+
+
+def still_stubs(source: str | bytes) -> set[str]:
+    """The functions of `source` ("name" or "Class.name") whose body raises NotImplementedError."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    found = set()
+
+    def raises(fn: ast.AST) -> bool:
+        return any(isinstance(node, ast.Raise) and node.exc is not None and "NotImplementedError" in ast.unparse(node.exc)
+                   for node in ast.walk(fn))
+
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and raises(node):
+            found.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            found.update(f"{node.name}.{fn.name}" for fn in node.body
+                         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and raises(fn))
+    return found
+
+
+def keep(topic: Topic, own: list[Verdict], regraded: list[Verdict], borrowed: tuple[int, ...],
+         judged: int) -> list[Verdict] | None:
+    """`own` with the judged task's verdicts taken from the regrade when every one of them
+    passed there (the regrade judged the same checks); None when the regrade gains nothing."""
+    mine = [i for i, v in enumerate(own) if v.task == judged]
+    theirs = [v for v in regraded if v.task == judged]
+    if not mine or len(theirs) != len(mine) or [own[i].check for i in mine] != [v.check for v in theirs]:
+        return None
+    if not all(v.passed for v in theirs) or all(own[i].passed for i in mine):
+        return None
+    note = graded_with_reference(topic, borrowed)
+    kept = list(own)
+    for i, v in zip(mine, theirs):
+        kept[i] = replace(v, note=note)
+    return kept
+
+
+def graded_with_reference(topic: Topic, borrowed: tuple[int, ...]) -> str:
+    """What a task kept by its regrade says (after "task N")."""
+    named = " and ".join(f"task {t}" for t in borrowed)
+    return (f"passes with the reference's {named} in place of yours (its checks call {named}, which "
+            f"{'fail' if len(borrowed) > 1 else 'fails'} in your code), so it keeps its points.")
+
+
+def callers(topic: Topic, task: Task) -> list[int]:
+    """The tasks of `topic` whose checks run `task`'s code."""
+    return [t.id for t in topic.tasks if task.id in t.calls]

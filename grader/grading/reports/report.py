@@ -1,0 +1,293 @@
+"""What grading writes: per student results.json (Gradescope's schema) and feedback.md; per
+class gradebook.csv and class_report.md. Every file is written atomically.
+
+Whatever a student wrote (messages quote exceptions and printed output; file names, errors) is
+passed through grader.engine.messages.clean before it is shown: no control character, no lone surrogate,
+no line break where one line is expected, no | in a table cell that would open another."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...engine import checks as C
+from ...course.curriculum import Curriculum, Task, Topic
+from ..grade import StudentGrade, TopicGrade, dump_json, write_atomic
+from ...engine.messages import clean, cleaned, explain, headline, md_cell, md_text, one_line
+from ..sandbox.host import Isolation
+
+
+def fenced(text: str, info: str = "text") -> list[str]:
+    """A Markdown code block that learner text cannot close: its fence is longer than any run of
+    backticks inside."""
+    text = clean(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, *text.splitlines(), fence]
+
+
+def code_span(text: str) -> str:
+    """Inline code on one line, that no run of backticks inside can close."""
+    text = one_line(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    return f"{ticks} {text} {ticks}"
+
+
+def check_max_scores(curriculum: Curriculum, grade: TopicGrade) -> dict[int, float]:
+    topic = curriculum[grade.slug]
+    counts = Counter(v.task for v in grade.all_verdicts)
+    return {t.id: t.points / counts[t.id] for t in topic.tasks if counts[t.id]}
+
+
+def results_json(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation, digest: str,
+                 fingerprint: str) -> dict:
+    """Gradescope's results.json: one test per check; hidden checks visible after the due date."""
+    tests = []
+    for slug, topic_grade in grade.topics.items():
+        topic = curriculum[slug]
+        share = check_max_scores(curriculum, topic_grade)
+        for hidden, verdicts in ((False, topic_grade.verdicts), (True, topic_grade.hidden)):
+            for v in verdicts:
+                tests.append({
+                    "name": f"{slug} task {v.task}: {v.check}" + (" (hidden inputs)" if hidden else ""),
+                    "number": f"{curriculum.slugs.index(slug) + 1}.{v.task}",
+                    "score": round(share[v.task] if v.passed else 0.0, 4),
+                    "max_score": round(share[v.task], 4),
+                    "status": "passed" if v.passed else "failed",
+                    "output": "" if v.passed else explain(v, topic),
+                    "visibility": "after_due_date" if hidden else "visible",
+                    "tags": [slug, f"task-{v.task}", v.reason] + ([v.mistake] if v.mistake else []),
+                })
+    summary = [f"Total: {grade.total:g} / {sum(t.max_points for t in curriculum.topics)}",
+               f"Isolation: {isolation.describe()}"]
+    if grade.error:
+        summary.append(f"Problem with the submission: {one_line(grade.error)}")
+    return cleaned({
+        "score": grade.total,
+        "execution_time": grade.seconds,
+        "output": "\n".join(summary),
+        "output_format": "text",
+        "test_output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"digest": digest, "fingerprint": fingerprint, "isolation_degraded": isolation.degraded,
+                       "topics": {s: t.points for s, t in grade.topics.items()},
+                       "notes": {s: t.note for s, t in grade.topics.items() if t.note},
+                       "ignored": grade.ignored, "error": grade.error},
+    })
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """One task of one student: how many of its checks passed, and what the feedback shows."""
+    task: Task
+    passed: int
+    checks: int
+    failure: C.Verdict | None  # the first failing check: its message is the one shown
+    hint: str  # the hint a recognised mistake names, else the task's first; none for "not implemented yet"
+
+    @property
+    def status(self) -> str:
+        if self.checks and self.passed == self.checks:
+            return "passed"
+        return f"{self.passed} of {self.checks} checks passed"
+
+
+def task_results(topic: Topic, grade: TopicGrade) -> list[TaskResult]:
+    results = []
+    for task in topic.tasks:
+        mine = [v for v in grade.all_verdicts if v.task == task.id]
+        failure = next((v for v in mine if not v.passed), None)
+        hint = ""
+        if failure is not None and failure.reason not in (C.NOT_IMPLEMENTED, C.PASSED):
+            named = topic.mistakes.get(failure.mistake) if failure.mistake else None
+            if named is not None and 1 <= named.hint <= len(topic.task(named.task).hints):
+                hint = topic.task(named.task).hints[named.hint - 1]  # the hint the diagnosis names
+            elif task.hints:
+                hint = task.hints[0]
+        results.append(TaskResult(task, sum(v.passed for v in mine), len(mine), failure, hint))
+    return results
+
+
+def feedback_md(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation) -> str:
+    out = [f"# Feedback for {md_text(grade.student)}", "",
+           f"**Total: {grade.total:g} / {sum(t.max_points for t in curriculum.topics)}**", ""]
+    if isolation.degraded:
+        out += [f"> Note: {md_text(isolation.describe())}.", ""]
+    if grade.error:
+        out += [f"> Problem with the submission: {md_text(grade.error)}", ""]
+    if grade.ignored:
+        out += ["Files that were not graded:", ""]
+        out += [f"- {code_span(path)}: {md_text(why)}" for path, why in grade.ignored[:30]]
+        out += [""]
+    for topic in curriculum.topics:
+        tg = grade.topics.get(topic.slug)
+        if tg is None:
+            continue
+        out += [f"## {md_text(topic.title)} ({md_text(topic.slug)}): {tg.points:g} / {tg.max_points}", ""]
+        if tg.note:
+            out += [f"_{md_text(tg.note)}_", ""]
+        for result in task_results(topic, tg):
+            out.append(f"- **Task {result.task.id}: {md_text(result.task.title)}**: {result.status}")
+            if result.failure is not None:
+                out += [""] + ["  " + line for line in fenced(explain(result.failure, topic))]
+                if result.hint:
+                    out += ["", f"  Hint: {one_line(result.hint)}"]  # the course's own Markdown
+                out.append("")
+        out.append("")
+    printed = printed_output(grade)
+    if printed:
+        out += ["## What your code printed (first lines)", "", *fenced(printed), ""]
+    return clean("\n".join(out))
+
+
+def printed_output(grade: StudentGrade) -> str:
+    """What the submission printed, once (every topic of a job shares one output), cut short."""
+    printed = dict.fromkeys(clean(t.output).strip() for t in grade.topics.values() if clean(t.output).strip())
+    return "\n".join(printed)[:3000]
+
+
+def write_student(out_dir: Path, curriculum: Curriculum, grade: StudentGrade, isolation: Isolation,
+                  digest: str, fingerprint: str) -> dict:
+    folder = out_dir / grade.student
+    results = results_json(curriculum, grade, isolation, digest, fingerprint)
+    dump_json(folder / "results.json", results)
+    write_atomic(folder / "feedback.md", feedback_md(curriculum, grade, isolation).encode())
+    return results
+
+
+def unwritten_row(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation, why: str) -> dict:
+    """A results.json for a student whose reports could not be made (or who was never graded):
+    their status says why, and without a digest the next run grades them again."""
+    topics = {slug: points_of(getattr(t, "points", 0)) for slug, t in grade.topics.items() if slug in curriculum.slugs}
+    return cleaned({
+        "score": round(sum(topics.values()), 2), "execution_time": 0.0, "output": f"Problem: {one_line(why)}",
+        "output_format": "text", "test_output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
+        "tests": [],
+        "extra_data": {"digest": "", "fingerprint": "", "isolation_degraded": isolation.degraded, "topics": topics,
+                       "notes": {}, "ignored": [], "error": why},
+    })
+
+
+# A row is a student's results.json: this run's, or an earlier run's read back from disk. Whatever
+# an earlier file holds, reading a row never raises: a missing or odd field reads as nothing.
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def points_of(value: Any) -> float:
+    """A number read from a row: anything but a finite number reads as 0."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return value if ok else 0.0
+
+
+def _tests(row: dict) -> list[dict]:
+    tests = _dict(row).get("tests")
+    return [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
+
+
+def _tags(test: dict) -> list[str]:
+    tags = test.get("tags")
+    return [str(t) for t in tags] if isinstance(tags, list) else []
+
+
+def well_formed(row: Any) -> bool:
+    """Whether an earlier results.json can stand for its student: otherwise they are graded again."""
+    extra = _dict(row).get("extra_data")
+    return (isinstance(row, dict) and isinstance(extra, dict) and isinstance(extra.get("topics"), dict)
+            and isinstance(row.get("tests"), list) and isinstance(row.get("score"), (int, float)))
+
+
+def gradebook_csv(curriculum: Curriculum, rows: dict[str, dict]) -> bytes:
+    """rows: student -> results.json of that student."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", *curriculum.slugs, "total", "max_total", "status"])
+    max_total = sum(t.max_points for t in curriculum.topics)
+    for student in sorted(rows):
+        row = _dict(rows[student])
+        topics = _dict(_dict(row.get("extra_data")).get("topics"))
+        writer.writerow([one_line(student), *(f"{points_of(topics.get(s)):g}" for s in curriculum.slugs),
+                         f"{points_of(row.get('score')):g}", max_total, student_status(row)])
+    return buffer.getvalue().encode()
+
+
+def student_status(row: dict) -> str:
+    """'graded', or the problem with the submission; says when isolation was degraded."""
+    extra = _dict(_dict(row).get("extra_data"))
+    status = "error: " + one_line(extra["error"]) if extra.get("error") else "graded"
+    return status + (" (isolation degraded)" if extra.get("isolation_degraded") else "")
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    """The numbers of the class report, computed once for its Markdown and its HTML."""
+    students: int
+    pass_rates: list[tuple[Topic, Task, float | None]]  # None: no student has a result for the task
+    mistakes: list[tuple[str, str, int]]  # (topic, what the mistake says, students), most common first
+    limits: list[tuple[str, str, str]]  # (student, topic, reason) for time, memory, crash, bad output
+    scores: list[tuple[str, float, str]]  # (student, score, status), by student
+    max_total: int
+
+
+def class_summary(curriculum: Curriculum, rows: dict[str, dict]) -> ClassSummary:
+    """rows: student -> results.json of that student."""
+    n = len(rows)
+    tags = _tags
+    pass_rates = []
+    for topic in curriculum.topics:
+        for task in topic.tasks:
+            key = [topic.slug, f"task-{task.id}"]
+            passed = {}
+            for student, r in rows.items():
+                ts = [t for t in _tests(r) if tags(t)[:2] == key]
+                passed[student] = bool(ts) and all(t.get("status") == "passed" for t in ts)
+            graded = any(tags(t)[:2] == key for r in rows.values() for t in _tests(r))
+            pass_rates.append((topic, task, sum(passed.values()) / n if graded and n else None))
+    mistakes = Counter()
+    for r in rows.values():
+        mistakes.update({(tags(t)[0], tags(t)[3]) for t in _tests(r) if len(tags(t)) > 3})
+    says = {(t.slug, m.id): m.says for t in curriculum.topics for m in t.mistakes.values()}
+    limits = sorted({(student, tags(t)[0], tags(t)[2]) for student, r in rows.items() for t in _tests(r)
+                     if len(tags(t)) > 2 and tags(t)[2] in (C.TIMEOUT, C.MEMORY, C.CRASH, C.BAD_OUTPUT)})
+    return ClassSummary(
+        n, pass_rates,
+        [(slug, says.get((slug, mid), mid), count) for (slug, mid), count in mistakes.most_common(15)],
+        limits, [(student, points_of(_dict(rows[student]).get("score")), student_status(rows[student]))
+                 for student in sorted(rows)],
+        sum(t.max_points for t in curriculum.topics))
+
+
+def class_report_md(curriculum: Curriculum, rows: dict[str, dict], isolation: Isolation,
+                    seconds: float, graded_now: int, skipped: list[tuple[str, str]]) -> str:
+    summary = class_summary(curriculum, rows)
+    n = summary.students
+    out = ["# Class report", "",
+           f"{n} submissions; {graded_now} graded in this run, {n - graded_now} unchanged since the last run.",
+           f"Isolation: {md_text(isolation.describe())}.", f"Time: {seconds:.1f} s.", ""]
+    if skipped:
+        out += (["Entries that are not submissions:", ""]
+                + [f"- {code_span(name)}: {md_text(why)}" for name, why in skipped] + [""])
+    out += ["## Pass rate per task", "", "| topic | task | pass rate |", "|---|---|---|"]
+    for topic, task, rate in summary.pass_rates:
+        out.append(f"| {md_cell(topic.slug)} | {md_cell(f'{task.id}. {task.title}')} | "
+                   f"{'-' if rate is None else f'{rate:.0%}'} |")
+    out += ["", "## Most common recognised mistakes", ""]
+    if summary.mistakes:
+        out += ["| topic | mistake | students |", "|---|---|---|"]
+        out += [f"| {md_cell(slug)} | {md_cell(says)} | {count} |" for slug, says, count in summary.mistakes]
+    else:
+        out.append("None recognised.")
+    out += ["", "## Submissions that hit limits or crashed", ""]
+    out += ([f"- {md_text(s)}: {md_text(slug)}: {md_text(headline(C.Verdict(slug, 0, '', reason)))}"
+             for s, slug, reason in summary.limits] or ["None."])
+    return clean("\n".join(out) + "\n")
