@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import scaffold
+from grader.builders import scaffold
 from grader.course.curriculum import ROOT, load
 from grader.course.mistakes import Patch, catalogue, mistaken_source
 
