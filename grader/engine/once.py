@@ -46,16 +46,19 @@ _BLOCK = """
 # --- appended by the grader for a regrade (grader/once.py): names below come from the donor
 from grader.engine.once import rebind as _kata_rebind
 from . import {donor} as _kata_donor
-_kata_rebind(globals(), _kata_donor, {whole!r}, {methods!r})
+_kata_rebind(globals(), _kata_donor, {whole!r}, {methods!r}, {lend!r})
 del _kata_rebind, _kata_donor
 """
 
 
-def rebind(namespace: dict, donor: Any, whole: tuple[str, ...], methods: dict[str, list[str]]) -> Callable[[], None]:
+def rebind(namespace: dict, donor: Any, whole: tuple[str, ...], methods: dict[str, list[str]],
+           lend: tuple[str, ...] = ()) -> Callable[[], None]:
     """Bind in `namespace` the donor's objects for the names `whole`, and inside the classes of
     `methods` the donor's methods of those names (plus the donor class's helpers the class lacks),
-    rebuilt so that super() in them means the namespace's class. Never raises: a name it cannot
-    bind stays as it was. Returns a function that undoes it all (a notebook's kernel lives on)."""
+    rebuilt so that super() in them means the namespace's class; and lend the donor the
+    namespace's objects for the names `lend` (the other tasks' API), so the borrowed code calls the
+    learner's code for everything it does not borrow. Never raises: a name it cannot bind stays
+    as it was. Returns a function that undoes it all (a notebook's kernel lives on)."""
     undo: list[Callable[[], None]] = []
 
     def put(owner: Any, name: str, value: Any, mapping: bool = False) -> None:
@@ -83,6 +86,13 @@ def rebind(namespace: dict, donor: Any, whole: tuple[str, ...], methods: dict[st
         except Exception:  # noqa: BLE001 -- no such class here: the regrade gains nothing
             pass
 
+    for name in lend:
+        if name in namespace:
+            try:
+                put(donor, name, namespace[name])
+            except Exception:  # noqa: BLE001 -- the donor's own (cut) version stays
+                pass
+
     def undo_all() -> None:
         for step in reversed(undo):
             try:
@@ -105,12 +115,16 @@ def _as_method(given: Any, owner: type) -> Any:
     return made
 
 
-def plan_names(topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...]) -> tuple[tuple[str, ...], dict[str, list[str]]]:
-    """(names bound whole, {class: methods}) for borrowing the `borrowed` tasks while the
-    `judged` tasks keep their own names: a class a judged task touches is borrowed method by
-    method, any other name whole."""
+def plan_names(topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...]
+               ) -> tuple[tuple[str, ...], dict[str, list[str]], tuple[str, ...]]:
+    """(names bound whole, {class: methods}, names lent) for borrowing the `borrowed` tasks while
+    the `judged` tasks keep their own names: a class that another task's API touches too is
+    borrowed method by method (GPTModel.__init__ without GPTModel.forward), any other name whole;
+    every other top-level name of the topic's API is lent to the donor (SimpleTokenizerV1.__init__,
+    borrowed, calls the learner's build_vocab)."""
     keep = {api for task in topic.tasks if task.id in judged for api in task.api}
-    touched = {api.split(".")[0] for api in keep}
+    touched = {api.split(".")[0] for task in topic.tasks if task.id not in borrowed or task.id in judged
+               for api in task.api if "." in api}
     whole: list[str] = []
     methods: dict[str, list[str]] = {}
     for task in topic.tasks:
@@ -125,7 +139,9 @@ def plan_names(topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...])
                     whole.append(owner)
             elif name not in methods.setdefault(owner, []):
                 methods[owner].append(name)
-    return tuple(whole), methods
+    lend = tuple(dict.fromkeys(api.split(".")[0] for task in topic.tasks if task.id not in borrowed
+                               for api in task.api if api.split(".")[0] not in whole))
+    return tuple(whole), methods, lend
 
 
 def borrowing(source: str, topic: Topic, borrowed: tuple[int, ...], judged: tuple[int, ...] = (),
@@ -133,17 +149,59 @@ def borrowing(source: str, topic: Topic, borrowed: tuple[int, ...], judged: tupl
     """`source` (the learner's module) with the API of the `borrowed` tasks taken from the donor
     module (`donor`, by default `donor_module(topic.slug)`), staged beside it. Names a `judged` task
     also lists stay the learner's (causal attention's tasks 2 and 3 both list CausalAttention.forward)."""
-    whole, methods = plan_names(topic, borrowed, judged)
+    whole, methods, lend = plan_names(topic, borrowed, judged)
     return source.rstrip("\n") + "\n" + _BLOCK.format(donor=donor or donor_module(topic.slug), whole=whole,
-                                                      methods=methods)
+                                                      methods=methods, lend=lend)
 
 
-def staged(topic: Topic, source: bytes, donor: bytes, borrowed: tuple[int, ...], judged: int) -> dict[str, bytes]:
+def staged(topic: Topic, source: bytes, reference: bytes, borrowed: tuple[int, ...], judged: int) -> dict[str, bytes]:
     """The files a regrade puts in the learner's folder: the topic's module (`source`, the
-    learner's bytes, kept as they are) borrowing from `donor`, and the donor beside it."""
+    learner's bytes, kept as they are) borrowing from the donor, and beside it the donor: the
+    `reference` cut down to what the borrowed tasks need (`donor_source`)."""
     text = source.decode("utf-8", errors="surrogateescape")
     return {topic.module_file: borrowing(text, topic, borrowed, (judged,)).encode("utf-8", errors="surrogateescape"),
-            donor_module(topic.slug) + ".py": donor}
+            donor_module(topic.slug) + ".py": donor_source(reference.decode("utf-8"), topic, borrowed).encode()}
+
+
+CUT = 'raise NotImplementedError("not in a regrade\'s donor: only the borrowed tasks\' code is")'
+
+
+def donor_source(reference: str, topic: Topic, borrowed: tuple[int, ...]) -> str:
+    """The reference with only the code the `borrowed` tasks need: their definitions, the
+    module's imports, constants and the helpers those definitions name (transitively). Every
+    other task's functions and methods are cut to a raise, so a learner's module that reaches for
+    the donor during a regrade (it sits beside it) finds no code for the task being graded: the
+    regrade can lift a task only on the learner's own code for it."""
+    tree = ast.parse(reference)
+    theirs = {api for task in topic.tasks if task.id not in borrowed for api in task.api}
+    mine = {api for task in topic.tasks if task.id in borrowed for api in task.api}
+    defined = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    needed, todo = set(), [api.split(".")[0] for api in mine]
+    while todo:
+        name = todo.pop()
+        if name in needed or name not in defined:
+            continue
+        needed.add(name)
+        todo += [n.id for n in ast.walk(defined[name]) if isinstance(n, ast.Name) and n.id in defined]
+    body = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            if node.name not in needed:
+                continue
+            if isinstance(node, ast.FunctionDef) and node.name in theirs:
+                node.body = ast.parse(CUT).body
+            if isinstance(node, ast.ClassDef):
+                for method in node.body:
+                    qualified = f"{node.name}.{getattr(method, 'name', '')}"
+                    if isinstance(method, ast.FunctionDef) and qualified in theirs:  # shared ones too
+                        method.body = ast.parse(CUT).body
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id in theirs for t in targets):
+                continue
+        body.append(node)
+    tree.body = body
+    return ast.unparse(tree) + "\n"
 
 
 # Reasons that say the topic's process was lost (killed, out of time or memory, unreadable): a

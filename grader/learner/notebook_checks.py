@@ -27,6 +27,7 @@ import contextlib
 import io
 import os
 import re
+import shutil
 import tempfile
 import types
 from pathlib import Path
@@ -113,15 +114,20 @@ def charged_once(topic: Topic, task: int, verdicts: list[C.Verdict], namespace: 
     step = once.next_regrade(topic, called + verdicts, after=task - 1)
     if step is None or step[1] != task:
         return ""
-    package = load_package(topic.solution().parent)
-    try:
-        undo = once.rebind(namespace, import_topic(package, topic.slug), *once.plan_names(topic, step[0], (task,)))
+    with tempfile.TemporaryDirectory(prefix="kata-once-") as tmp:  # the references, this topic's cut down
+        for module in topic.solution().parent.glob("*.py"):
+            shutil.copy(module, Path(tmp) / module.name)
+        (Path(tmp) / topic.module_file).write_text(
+            once.donor_source(topic.solution().read_text(encoding="utf-8"), topic, step[0]), encoding="utf-8")
+        package = load_package(tmp)
         try:
-            again = judged(task)
+            undo = once.rebind(namespace, import_topic(package, topic.slug), *once.plan_names(topic, step[0], (task,)))
+            try:
+                again = judged(task)
+            finally:
+                undo()
         finally:
-            undo()
-    finally:
-        unload_package(package)
+            unload_package(package)
     return once.graded_with_reference(topic, step[0]) if all(v.passed for v in again) else ""
 
 

@@ -169,3 +169,38 @@ def test_no_regrade_when_the_topics_process_was_lost(tmp_path):
     for reason in ("crash", "timeout", "memory", "not_run", "bad_output"):
         lost = [replace(v, reason=reason) if v.task == 1 else v for v in verdicts]
         assert next_regrade(topic, lost) is None, reason
+
+
+def test_a_donor_holds_no_code_of_the_task_it_grades():
+    """For every regrade the curriculum can ask for, the donor staged beside the learner's code
+    defines no working function or method of any task but the borrowed ones (causal_attention's
+    forward, shared by tasks 2 and 3, is cut too): a learner's code that reaches for the donor
+    finds nothing to pass the task being graded with."""
+    from grader.engine.once import CUT, donor_source
+    for topic in TOPICS:
+        reference = topic.solution().read_text(encoding="utf-8")
+        for task in topic.tasks:
+            for borrowed in {tuple(task.calls), *((t,) for t in task.calls)} - {()}:
+                tree = ast.parse(donor_source(reference, topic, borrowed))
+                others = {api for t in topic.tasks if t.id not in borrowed for api in t.api}
+                for node in tree.body:
+                    defs = [(node.name, node)] if isinstance(node, ast.FunctionDef) else [
+                        (f"{node.name}.{m.name}", m) for m in node.body if isinstance(m, ast.FunctionDef)
+                    ] if isinstance(node, ast.ClassDef) else []
+                    for name, fn in defs:
+                        if name in others:
+                            assert ast.unparse(fn.body[0]) == CUT, f"{topic.slug} {borrowed}: {name} ships in the donor"
+
+
+def test_a_regrade_lifts_no_task_that_calls_the_donor(tmp_path):
+    """softmax_attention with attention_scores wrong on purpose and a context_vectors that calls
+    the donor's: the regrade finds no context_vectors there, and task 4 stays at 0."""
+    topic = CURRICULUM["softmax_attention"]
+    folder = with_stub_for(topic, 1, tmp_path)
+    source = (folder / topic.module_file).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "context_vectors")
+    fn.body = ast.parse("from . import _kata_donor_softmax_attention as donor\nreturn donor.context_vectors(inputs)").body
+    (folder / topic.module_file).write_text(ast.unparse(tree), encoding="utf-8")
+    graded = run_topic(topic, folder)
+    assert {v.task for v in graded if not v.passed} == {1, 4}, [(v.task, v.check, v.message[:80]) for v in graded]
