@@ -28,6 +28,7 @@ learner's, and the regrade then simply gains nothing.
 from __future__ import annotations
 
 import ast
+import threading
 import types
 from dataclasses import replace
 from typing import Any, Callable
@@ -166,7 +167,17 @@ def staged(topic: Topic, source: bytes, reference: bytes, borrowed: tuple[int, .
 CUT = 'raise NotImplementedError("not in a regrade\'s donor: only the borrowed tasks\' code is")'
 
 
+# CPython 3.11's ast is not safe to use from two threads at once ("AST constructor recursion depth
+# mismatch"), and the class grader stages regrades from a thread per worker.
+_AST = threading.Lock()
+
+
 def donor_source(reference: str, topic: Topic, borrowed: tuple[int, ...]) -> str:
+    with _AST:
+        return _donor_source(reference, topic, borrowed)
+
+
+def _donor_source(reference: str, topic: Topic, borrowed: tuple[int, ...]) -> str:
     """The reference with only the code the `borrowed` tasks need: their definitions, the
     module's imports, constants and the helpers those definitions name (transitively). Every
     other task's functions and methods are cut to a raise, so a learner's module that reaches for
@@ -235,8 +246,9 @@ def next_regrade(topic: Topic, verdicts: list[Verdict], source: str | bytes = ""
 def still_stubs(source: str | bytes) -> set[str]:
     """The functions of `source` ("name" or "Class.name") whose body raises NotImplementedError."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+        with _AST:
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a submission's source: anything
         return set()
     found = set()
 
