@@ -653,20 +653,40 @@ def clean_up_after(pid: int) -> None:
 
 
 def _empty(place: str) -> None:
+    """Remove everything under `place`, folders a child made read-only or unreadable included,
+    without crossing into another filesystem: a repository cloned under /tmp is bound in there
+    read-only, and walking its .venv after every job would cost minutes. Iterative: a child may
+    nest folders deeper than Python's recursion limit."""
     try:
-        entries = list(os.scandir(place))
+        device = os.lstat(place).st_dev
     except OSError:
         return
-    for entry in entries:
+    stack: list[tuple[str, bool]] = [(place, False)]
+    while stack:
+        path, emptied = stack.pop()
+        if emptied:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+            continue
         try:
-            if entry.is_dir(follow_symlinks=False):
-                import shutil
-                _make_writable(entry.path)
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                os.unlink(entry.path)
+            if path != place:
+                os.chmod(path, 0o700)
+            entries = list(os.scandir(path))
         except OSError:
-            pass
+            continue
+        if path != place:
+            stack.append((path, True))
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if not stat.S_ISDIR(info.st_mode):
+                    os.unlink(entry.path)
+                elif info.st_dev == device:  # a mount point (another device) is not ours to empty
+                    stack.append((entry.path, False))
+            except OSError:
+                pass
 
 
 def _remove_ipc_objects() -> None:
