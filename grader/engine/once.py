@@ -233,6 +233,8 @@ def next_regrade(topic: Topic, verdicts: list[Verdict], source: str | bytes = ""
         return None
     failing = {v.task for v in verdicts if not v.passed}
     stubs = still_stubs(source)
+    if stubs is None:  # the module does not parse on its own: no task of it ran, and none may be
+        return None    # lifted by a block appended after it (a trailing backslash would join it)
     for task in topic.tasks:
         if task.id <= after or task.id not in failing or any(api in stubs for api in task.api):
             continue
@@ -243,13 +245,14 @@ def next_regrade(topic: Topic, verdicts: list[Verdict], source: str | bytes = ""
     return None
 
 
-def still_stubs(source: str | bytes) -> set[str]:
-    """The functions of `source` ("name" or "Class.name") whose body raises NotImplementedError."""
+def still_stubs(source: str | bytes) -> set[str] | None:
+    """The functions of `source` ("name" or "Class.name") whose body raises NotImplementedError;
+    None when `source` does not parse."""
     try:
         with _AST:
             tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # a submission's source: anything
-        return set()
+        return None
     found = set()
 
     def raises(fn: ast.AST) -> bool:

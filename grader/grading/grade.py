@@ -31,6 +31,7 @@ from .sandbox.host import Isolation, Worker, WorkerDied
 from .submissions import Submission
 
 TOPIC_TIMEOUT = 10.0  # seconds per topic; the reference needs well under one
+REGRADE_FLOOR = 5.0  # seconds a regrade may always take, however fast the learner's own run was
 FAILURE_WORDS = {
     "timeout": (C.TIMEOUT, "stopped after {timeout:g} s: an endless loop, or far too slow?"),
     "memory": (C.MEMORY, "your code ran out of the memory allowed for a check"),
@@ -322,7 +323,11 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
                 topic = curriculum[slugs[0]]
                 mine.update(once.staged(topic, mine.get(topic.module_file, b""), topic.solution().read_bytes(), *borrow))
             references = referenced(job)
-            results = grade_topics(worker, prep, list(slugs), mine, timeout, {} if references else used[student])
+            limit = timeout
+            if references:  # a regrade may take a few times what the learner's own run took, not more:
+                own = sum(grades[student].topics[s].seconds for s in slugs if s in grades[student].topics)
+                limit = min(timeout, max(REGRADE_FLOOR, 3 * own))  # code that stalls only there gains nothing
+            results = grade_topics(worker, prep, list(slugs), mine, limit, {} if references else used[student])
             if not references:
                 return results
             return {slug: without_learner_text(r, references) for slug, r in results.items()}

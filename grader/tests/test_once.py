@@ -204,3 +204,14 @@ def test_a_regrade_lifts_no_task_that_calls_the_donor(tmp_path):
     (folder / topic.module_file).write_text(ast.unparse(tree), encoding="utf-8")
     graded = run_topic(topic, folder)
     assert {v.task for v in graded if not v.passed} == {1, 4}, [(v.task, v.check, v.message[:80]) for v in graded]
+
+
+def test_a_module_that_does_not_parse_is_not_graded_again(tmp_path):
+    """The reference with a trailing backslash does not parse: every task fails, and no regrade
+    may lift one (the block a regrade appends would complete the broken last line)."""
+    topic = CURRICULUM["tokenizer"]
+    for module in topic.solution().parent.glob("*.py"):
+        shutil.copy(module, tmp_path / module.name)
+    (tmp_path / topic.module_file).write_text(topic.solution().read_text(encoding="utf-8") + "_x = 1 \\\n",
+                                              encoding="utf-8")
+    assert score(topic, run_topic(topic, tmp_path)) == 0
