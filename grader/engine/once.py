@@ -288,8 +288,10 @@ def keep(topic: Topic, own: list[Verdict], regraded: list[Verdict], borrowed: tu
 def graded_with_reference(topic: Topic, borrowed: tuple[int, ...]) -> str:
     """What a task kept by its regrade says (after "task N")."""
     named = " and ".join(f"task {t}" for t in borrowed)
-    return (f"passes with the reference's {named} in place of yours (its checks call {named}, which "
-            f"{'fail' if len(borrowed) > 1 else 'fails'} in your code), so it keeps its points.")
+    code = "; ".join(", ".join(topic.task(t).api) for t in borrowed)
+    many = len(borrowed) > 1
+    return (f"passes with the reference's {named} in place of yours ({code}: its checks call "
+            f"{'them' if many else 'it'}, and yours {'fail' if many else 'fails'}), so it keeps its points.")
 
 
 def callers(topic: Topic, task: Task) -> list[int]:
