@@ -246,26 +246,30 @@ def next_regrade(topic: Topic, verdicts: list[Verdict], source: str | bytes = ""
 
 
 def still_stubs(source: str | bytes) -> set[str] | None:
-    """The functions of `source` ("name" or "Class.name") whose body raises NotImplementedError;
-    None when `source` does not parse."""
+    """The functions of `source` ("name" or "Class.name") whose body, after any docstring, only
+    raises NotImplementedError, as a stub's does; None when `source` does not parse."""
     try:
         with _AST:
             tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # a submission's source: anything
         return None
-    found = set()
-
-    def raises(fn: ast.AST) -> bool:
-        return any(isinstance(node, ast.Raise) and node.exc is not None and "NotImplementedError" in ast.unparse(node.exc)
-                   for node in ast.walk(fn))
-
+    functions = {}
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and raises(node):
-            found.add(node.name)
+        if isinstance(node, ast.FunctionDef):
+            functions[node.name] = node
         elif isinstance(node, ast.ClassDef):
-            found.update(f"{node.name}.{fn.name}" for fn in node.body
-                         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and raises(fn))
-    return found
+            functions |= {f"{node.name}.{f.name}": f for f in node.body if isinstance(f, ast.FunctionDef)}
+    return {name for name, function in functions.items() if _only_raises(function)}
+
+
+def _only_raises(function: ast.FunctionDef) -> bool:
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) != 1 or not isinstance(body[0], ast.Raise):
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
 
 
 def keep(topic: Topic, own: list[Verdict], regraded: list[Verdict], borrowed: tuple[int, ...],

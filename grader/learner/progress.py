@@ -7,7 +7,6 @@ the watcher, and every round imports the learner's files afresh.
 
 from __future__ import annotations
 
-import ast
 import collections
 import functools
 import hashlib
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from ..course.curriculum import Task, Topic
 from ..engine import verdicts as V  # no torch: saved verdicts are plain data
+from ..engine.once import still_stubs  # no torch either
 from ..engine.verdicts import NOT_IMPLEMENTED
 
 TIMEOUT_SECONDS = 30.0  # for one check (one probe call); the slowest takes a few seconds
@@ -342,19 +342,31 @@ def check_topic(topic: Topic, exercises: Path, overview: bool = False) -> TopicP
     prints and reuses the last verdicts when no file they depend on has changed since."""
     if not topic.test_file().exists():
         return TopicProgress(topic, [])
-    saved = exercises.parent / ".kata" / "verdicts" / f"{topic.slug}.json"
     fingerprint = _fingerprint(topic, exercises)
     if overview:
-        try:
-            data = json.loads(saved.read_text(encoding="utf-8"))
-            if data["fingerprint"] == fingerprint:
-                return progress(topic, [V.Verdict(**v) for v in data["verdicts"]])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # nothing saved, or damaged: check afresh
+        known = last_progress(topic, exercises, fingerprint)
+        if known is not None:
+            return known
     verdicts = run_checks(topic, exercises, quiet=overview)
     if not any(v.reason in (V.TIMEOUT, V.CRASH) for v in verdicts):  # those depend on the moment
-        write_atomically(saved, json.dumps({"fingerprint": fingerprint, "verdicts": [asdict(v) for v in verdicts]}))
+        write_atomically(_saved(topic, exercises),
+                         json.dumps({"fingerprint": fingerprint, "verdicts": [asdict(v) for v in verdicts]}))
     return progress(topic, verdicts)
+
+
+def _saved(topic: Topic, exercises: Path) -> Path:
+    return exercises.parent / ".kata" / "verdicts" / f"{topic.slug}.json"
+
+
+def last_progress(topic: Topic, exercises: Path, fingerprint: str | None = None) -> TopicProgress | None:
+    """The topic's last verdicts, if no file they depend on changed since; never runs a check."""
+    try:
+        data = json.loads(_saved(topic, exercises).read_text(encoding="utf-8"))
+        if data["fingerprint"] == (fingerprint or _fingerprint(topic, exercises)):
+            return progress(topic, [V.Verdict(**v) for v in data["verdicts"]])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # nothing saved, or damaged
+    return None
 
 
 def failing_below(topic: Topic, exercises: Path, curriculum) -> list[tuple[str, list[int]]]:
@@ -363,15 +375,8 @@ def failing_below(topic: Topic, exercises: Path, curriculum) -> list[tuple[str, 
     (training's checks call gpt_model's generate_text_simple). Never runs a check."""
     found = []
     for slug in curriculum.requires(topic.slug):
-        below = curriculum[slug]
-        try:
-            data = json.loads((exercises.parent / ".kata" / "verdicts" / f"{slug}.json").read_text(encoding="utf-8"))
-            if data["fingerprint"] != _fingerprint(below, exercises):
-                continue
-            state = progress(below, [V.Verdict(**v) for v in data["verdicts"]])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        failing = [t.task.id for t in state.tasks if t.status == FAILING]
+        state = last_progress(curriculum[slug], exercises)
+        failing = [t.task.id for t in state.tasks if t.status == FAILING] if state is not None else []
         if failing:
             found.append((slug, failing))
     return found
@@ -433,28 +438,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def is_stub(source: str, topic: Topic) -> bool:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return False
-    functions = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            functions[node.name] = node
-        elif isinstance(node, ast.ClassDef):
-            functions |= {f"{node.name}.{f.name}": f for f in node.body if isinstance(f, ast.FunctionDef)}
+    """Every function the topic's tasks ask for (constants aside) only raises NotImplementedError."""
+    stubs = still_stubs(source)
     wanted = [name for task in topic.tasks for name in task.api if not name.isupper()]
-    return bool(wanted) and all(name in functions and _only_raises(functions[name]) for name in wanted)
-
-
-def _only_raises(function: ast.FunctionDef) -> bool:
-    body = function.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
-    if len(body) != 1 or not isinstance(body[0], ast.Raise):
-        return False
-    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
-    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return stubs is not None and bool(wanted) and all(name in stubs for name in wanted)
 
 
 def snapshot_file(root: Path, topic: Topic) -> Path:
