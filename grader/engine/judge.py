@@ -10,6 +10,7 @@ from typing import Any
 
 from . import checks as C
 from .cases import Case
+from .verdicts import stub_raised
 
 
 def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
@@ -31,8 +32,10 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
         for case, data in zip(cases, got):
             verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised,
                              case.inputs)
-            if case.hidden:
+            if case.hidden:  # no text of the learner's code comes out of a hidden case, not even a stub's
                 verdict = C.hidden_verdict(verdict)
+            elif verdict.reason == C.NOT_IMPLEMENTED:
+                verdict = replace(verdict, blocked_by=stub_raised(verdict.message))
             if not verdict.passed:
                 break
         verdicts.append(verdict)

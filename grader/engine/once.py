@@ -5,7 +5,7 @@ A task's checks often run an earlier task's code: `create_dataloader_v1` builds 
 calls fails too, it is graded again with the reference's code for the failing tasks it calls
 and its own code for everything else; if every check of the task (public and hidden) passes
 then, the task keeps its points and its verdicts say so. The same rule serves `kata check`,
-pytest and nbgrader (grader.run.run_topic) and the class grader (grader.grade), which only differ
+pytest and nbgrader (grader.engine.session) and the class grader (grader.grade), which only differ
 in where the code runs.
 
     curriculum.toml  each task's `calls`: the earlier tasks of its topic whose code its checks run
@@ -239,8 +239,8 @@ def next_regrade(topic: Topic, verdicts: list[Verdict], source: str | bytes = ""
         if task.id <= after or task.id not in failing or any(api in stubs for api in task.api):
             continue
         borrowed = tuple(t for t in task.calls if t in failing)
-        own_stub = f"{topic.slug} task {task.id}:"
-        if borrowed and not any(own_stub in v.message for v in verdicts if v.task == task.id):
+        if borrowed and not any(v.blocked_by is not None and v.blocked_by[:2] == (topic.slug, task.id)
+                                for v in verdicts if v.task == task.id):
             return borrowed, task.id
     return None
 

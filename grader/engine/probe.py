@@ -2,8 +2,8 @@
 
     probe_topic(...)   imports the learner's topic module and calls every probe; returns data.
                        In `make grade` this half runs only inside the sandboxed child.
-    run_topic(...)     probe, then judge (grader.engine.judge) in this process: what pytest,
-                       `kata check` and nbgrader use.
+    Probing then judging in this process (pytest, `kata check`, nbgrader) is
+    grader.engine.session's TopicSession.run.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from typing import Any, Callable, Iterator
 import torch
 
 from . import checks as C
-from .cases import Case, load_fixture
 from .impl import TopicModule, import_topic, load_package, unload_package
-from .judge import _curriculum, judge_topic
-from .once import keep, next_regrade, staged
+from .judge import _curriculum
+from .once import staged
 from ..course.curriculum import Topic
 
 
@@ -212,31 +211,6 @@ def silenced() -> Iterator[None]:
         os.dup2(saved[1], 2)
         for fd in saved:
             os.close(fd)
-
-
-def run_topic(topic: Topic, impl_dir: Path, checks: list[C.Check] | None = None,
-              fixture: dict[str, list[Case]] | None = None, once: bool = True,
-              own: Callable[[list[C.Verdict]], None] = lambda verdicts: None) -> list[C.Verdict]:
-    """Probe and judge in this process (the learner's own machine: no sandbox needed). With
-    `once` and the reference at hand, a task that fails while a task it calls fails is graded
-    again with the reference's code for that one (grader/once.py): one mistake, charged once.
-    `own(verdicts)` gets the verdicts of the learner's code alone, before any regrade."""
-    checks = checks if checks is not None else C.load_checks(topic.test_file())
-    fixture = fixture if fixture is not None else load_fixture(topic)
-    inputs = {name: [case.inputs for case in cases] for name, cases in fixture.items()}
-    verdicts = judge_topic(checks, fixture, probe_topic(topic, impl_dir, inputs, checks))
-    own(verdicts)
-    if once and topic.solution().is_file():
-        own_file = Path(impl_dir) / topic.module_file
-        source = own_file.read_bytes() if own_file.is_file() else b""
-        step = next_regrade(topic, verdicts, source)
-        while step is not None:
-            borrowed, judged = step
-            with borrowed_from(Path(impl_dir), topic, topic.solution().read_bytes(), borrowed, judged) as hybrid:
-                regraded = judge_topic(checks, fixture, probe_topic(topic, hybrid, inputs, checks))
-            verdicts = keep(topic, verdicts, regraded, borrowed, judged) or verdicts
-            step = next_regrade(topic, verdicts, source, after=judged)
-    return verdicts
 
 
 @contextlib.contextmanager

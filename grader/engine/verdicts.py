@@ -42,14 +42,29 @@ class Verdict:
     hidden: bool = False  # on hidden inputs: the message says so, and shows none of them
     note: str = ""  # how it was graded, when not with the learner's code alone (grader/once.py)
     variants: tuple[str, ...] = ()  # the check's declared variants the output equals (see checks.Variant)
+    blocked_by: tuple[str, int, str] | None = None  # (topic, task, name) of the stub whose NotImplementedError stopped it
+
+    def __post_init__(self) -> None:
+        if self.blocked_by is not None:  # read back from JSON: a list
+            self.blocked_by = tuple(self.blocked_by)
 
     @property
     def passed(self) -> bool:
         return self.reason == PASSED
 
 
-# What a stub raises: NotImplementedError("causal_attention task 2: CausalAttention.__init__").
-STUB_RAISES = re.compile(r"[a-z_0-9]+ task \d+: ")
+# What a stub raises: NotImplementedError("causal_attention task 2: CausalAttention.__init__"), read
+# here only: the probe tells a stub's error from torch's by it, the judge sets `blocked_by` from it.
+STUB_RAISES = re.compile(r"(?P<topic>[a-z_0-9]+) task (?P<task>\d+): (?P<name>[^)]*)")
+
+
+def stub_raised(message: str) -> tuple[str, int, str] | None:
+    """(topic, task, name) of the stub a not-implemented outcome's message quotes, if any:
+    run_probe reports one as "not implemented yet (causal_attention task 2: CausalAttention.__init__)"."""
+    prefix = "not implemented yet ("
+    found = STUB_RAISES.match(message, len(prefix)) if message.startswith(prefix) else None
+    return (found["topic"], int(found["task"]), found["name"]) if found else None
+
 
 _LENGTH = re.compile(r"expected \d+ items?, got \d+")  # the message compare raises for a list's length
 

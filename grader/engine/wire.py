@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
+import struct
 from typing import Any
 
 import torch
@@ -34,6 +36,10 @@ MAX_STRING = 1024 * 1024  # characters in one str, key or $bytes body
 _TAGS = ("$tensor", "$bytes", "$tuple", "$dict", "$float")
 
 
+FRAME_HEADER = 8  # a frame: its size as 8 bytes (little-endian), then that many bytes
+MAX_FRAME = MAX_BYTES + 1024
+
+
 class WireError(ValueError):
     """The value cannot be sent, or the bytes received are not a packed value."""
 
@@ -45,6 +51,56 @@ _DTYPES = frozenset({torch.float64, torch.float32, torch.float16, torch.bfloat16
 def pack(value: Any) -> bytes:
     skeleton, tensors = _encode(value)
     return _st_save(tensors, metadata={"skeleton": _json(skeleton)})
+
+
+# Frames: how packed values travel on a pipe or socket (the worker and its host, a forked child and
+# its parent: grader.engine.child). One format, read and written only here.
+
+
+def frame_header(size: int) -> bytes:
+    return struct.pack("<Q", size)
+
+
+def frame_size(header: bytes | memoryview, offset: int = 0) -> int:
+    """The size a frame's header declares; WireError when it is over MAX_FRAME."""
+    (size,) = struct.unpack_from("<Q", header, offset)
+    if size > MAX_FRAME:
+        raise WireError(f"a frame of {size} bytes (at most {MAX_FRAME})")
+    return size
+
+
+def write_frame(fd: int, *parts) -> None:
+    """One frame of the concatenated `parts` (bytes or memoryviews, sent as they are) on a
+    blocking file descriptor."""
+    write_all(fd, frame_header(sum(len(p) for p in parts)))
+    for part in parts:
+        write_all(fd, part)
+
+
+def write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_into(fd: int, view: memoryview) -> bool:
+    """Fill `view` from `fd`; False at end of input. Straight into the caller's memory: no buffer
+    of this process keeps a copy."""
+    while view:
+        got = os.readv(fd, [view])
+        if not got:
+            return False
+        view = view[got:]
+    return True
+
+
+def read_frame(fd: int) -> bytes | None:
+    """The next frame's bytes from a blocking `fd`; None at end of input."""
+    header = bytearray(FRAME_HEADER)
+    if not read_into(fd, memoryview(header)):
+        return None
+    data = bytearray(frame_size(header))
+    return bytes(data) if read_into(fd, memoryview(data)) else None
 
 
 def _json(skeleton: Any) -> str:

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..engine import checks as C
-from ..engine import once, wire
+from ..engine import once
 from ..course.curriculum import Curriculum, Topic, load
-from ..engine.cases import Case, load_fixture
-from ..engine.reference import build_cases
-from ..engine.judge import judge_topic
+from ..engine.cases import Case
+from ..engine.session import TopicSession, session
 from ..engine.secret import _fresh_seeds, hidden_seeds, instructor_secret  # noqa: F401 (grade.hidden_seeds, as before)
 from .sandbox.host import Isolation, Worker, WorkerDied
 from .submissions import Submission
@@ -73,31 +72,33 @@ class StudentGrade:
 
 @dataclass
 class Prepared:
-    """What every job of a class shares: the checks, the public and the hidden cases."""
+    """What every job of a class shares: each topic's TopicSession (its checks, public and
+    hidden cases), and the same as plain tables."""
     curriculum: Curriculum
     checks: dict[str, list[C.Check]]
     public: dict[str, dict[str, list[Case]]]
     hidden: dict[str, dict[str, list[Case]]]
     fingerprint: str
     secret_note: str = ""  # where the hidden inputs come from (never the secret): print it once
-    _packed: dict = field(default_factory=dict, repr=False)
+    sessions: dict[str, TopicSession] = field(default_factory=dict, repr=False)
+
+    def session(self, slug: str) -> TopicSession:
+        if slug not in self.sessions:  # a Prepared made by hand (the proofs): a session of its tables
+            self.sessions[slug] = TopicSession(self.curriculum[slug], self.checks[slug], self.public[slug],
+                                               self.hidden[slug])
+        return self.sessions[slug]
 
     def packed_cases(self) -> dict:
-        """Each topic's inputs, packed once per class: {slug: its public cases, ("hidden", slug):
-        its hidden cases}, each {"cases": {check: [inputs]}, "public": {check: how many are public}}.
-        A worker sends a topic's cases to the child only as it starts that topic, and public and
-        hidden cases run in different jobs (grade_topics), so no child that shows its output or
-        returns values for the public feedback ever holds a hidden input."""
-        if not self._packed:
-            for slug, checks in self.checks.items():
-                self._packed[slug] = wire.pack({
-                    "cases": {c.name: [k.inputs for k in self.public[slug].get(c.name, [])] for c in checks},
-                    "public": {c.name: len(self.public[slug].get(c.name, [])) for c in checks}})
-                if any(self.hidden[slug].get(c.name) for c in checks):
-                    self._packed[("hidden", slug)] = wire.pack({
-                        "cases": {c.name: [k.inputs for k in self.hidden[slug].get(c.name, [])] for c in checks},
-                        "public": {c.name: 0 for c in checks}})
-        return self._packed
+        """Each topic's inputs (TopicSession.packed): {slug: its public cases, ("hidden", slug):
+        its hidden cases}. A worker sends a topic's cases to the child only as it starts that
+        topic, and public and hidden cases run in different jobs (grade_topics), so no child that
+        shows its output or returns values for the public feedback ever holds a hidden input."""
+        packed = {}
+        for slug in self.checks:
+            packed[slug] = self.session(slug).packed()
+            if (hidden := self.session(slug).packed(hidden=True)) is not None:
+                packed[("hidden", slug)] = hidden
+        return packed
 
 
 def gradable(curriculum: Curriculum | None = None) -> Curriculum:
@@ -109,16 +110,11 @@ def gradable(curriculum: Curriculum | None = None) -> Curriculum:
 def prepare(curriculum: Curriculum | None = None) -> Prepared:
     curriculum = gradable(curriculum)
     secret, note = instructor_secret()
-    seeds = hidden_seeds(curriculum.root, secret)
-    checks, public, hidden = {}, {}, {}
-    for topic in curriculum.topics:
-        checks[topic.slug] = C.load_checks(topic.test_file())
-        public[topic.slug] = load_fixture(topic)
-        # A check whose inputs ignore the seed (a seeded construction, say) has nothing hidden to add.
-        fresh = {c.name: _fresh_seeds(c, secret, len(seeds)) for c in checks[topic.slug]}
-        hidden[topic.slug] = (build_cases(topic, checks[topic.slug], fresh, with_mistakes=False, hidden=True)
-                              if seeds else {})
-    return Prepared(curriculum, checks, public, hidden, fingerprint(curriculum.root, secret), note)
+    sessions = {topic.slug: session(topic) for topic in curriculum.topics}
+    return Prepared(curriculum, {slug: s.checks for slug, s in sessions.items()},
+                    {slug: s.public for slug, s in sessions.items()},
+                    {slug: s.hidden(secret) for slug, s in sessions.items()},
+                    fingerprint(curriculum.root, secret), note, sessions)
 
 
 def fingerprint(root: Path, secret: bytes | None = None) -> str:
@@ -176,10 +172,10 @@ def _phase_outcomes(reply, outcomes, cases: dict[str, list[Case]], timeout: floa
 
 def _judge_reply(prep: Prepared, topic: Topic, reply, outcomes, hidden_reply, hidden_outcomes, timeout: float,
                  output: str) -> TopicGrade:
-    checks, public, hidden = prep.checks[topic.slug], prep.public[topic.slug], prep.hidden[topic.slug]
-    verdicts = judge_topic(checks, public, _phase_outcomes(reply, outcomes, public, timeout))
-    hidden_verdicts = judge_topic([c for c in checks if hidden.get(c.name)], hidden,
-                                  _phase_outcomes(hidden_reply, hidden_outcomes, hidden, timeout))
+    judged = prep.session(topic.slug)
+    verdicts = judged.judge(_phase_outcomes(reply, outcomes, judged.public, timeout))
+    hidden = prep.hidden[topic.slug]
+    hidden_verdicts = judged.judge(_phase_outcomes(hidden_reply, hidden_outcomes, hidden, timeout), True, cases=hidden)
     reply = reply if isinstance(reply, dict) else {}
     seconds = reply.get("seconds", 0.0)  # the public job's only: the hidden job's time is never shown
     return TopicGrade(topic.slug, verdicts, hidden_verdicts, score(topic, verdicts + hidden_verdicts),

@@ -27,27 +27,19 @@ import contextlib
 import io
 import os
 import re
-import shutil
 import tempfile
 import types
 from pathlib import Path
 from typing import Any
 
 from ..engine import checks as C
-from ..engine import once
 from ..course.curriculum import ROOT, Topic, load
-from ..engine.cases import Case, load_fixture
-from ..engine.reference import build_cases
-from ..engine.impl import MissingName, TopicModule, import_topic, load_package, unload_package
+from ..engine.impl import MissingName, TopicModule
 from ..engine.messages import explain
 from ..engine.probe import forbidden_apis, forbidden_use, probe_module
-from ..engine.judge import judge_topic
+from ..engine.session import session
 
 PRINTED_CAP = 1000  # characters of the learner's printed output shown with a failure
-
-_public: dict[str, dict[str, list[Case]]] = {}
-_hidden: dict[str, dict[str, list[Case]]] = {}
-
 
 def setup() -> None:
     """The setup cell's call: GPT-2's tokenizer offline, where the course ships its ranks."""
@@ -79,56 +71,29 @@ def as_module(namespace: dict[str, Any], slug: str) -> NotebookModule:
 
 
 def check_task(slug: str, task: int, namespace: dict[str, Any], hidden: bool = False) -> None:
-    """Run one task's checks on the notebook's namespace; raise AssertionError if any fails."""
+    """Run one task's checks on the notebook's namespace; raise AssertionError if any fails.
+    The topic's TopicSession (grader.engine.session) runs them, as for kata, pytest and the grader:
+    when the task fails only because tasks it calls fail, it keeps its points (grader/engine/once.py)."""
     __tracebackhide__ = True  # IPython shows the test cell, then `fail` and its message
     topic = load()[slug]
-    checks = [c for c in C.load_checks(topic.test_file()) if c.task == task]
-    if not checks:  # never a pass by default
+    topic_session = session(topic)
+    if not any(c.task == task for c in topic_session.checks):  # never a pass by default
         raise AssertionError(f"{slug} task {task} has no checks in {topic.test_file().name}")
-    cases = _hidden_cases(topic) if hidden else _public_cases(topic)
-    cases = {c.name: cases.get(c.name, []) for c in checks}
-    outcomes, printed = probe_namespace(topic, checks, cases, namespace)
-    verdicts = judge_topic(checks, cases, outcomes)
+    if hidden:
+        _hidden_ready(topic)
+
+    def probe(checks: list[C.Check], inputs: dict[str, list[dict]]) -> tuple[dict[str, list[dict]], str]:
+        return probe_namespace(topic, checks, inputs, namespace)
+
+    verdicts, printed, note = topic_session.run_namespace(namespace, task, probe, hidden)
+    if not verdicts:  # no check of the task has hidden cases (its inputs ignore the seed)
+        print(f"{slug} task {task} ({topic.task(task).title}): no hidden checks (its inputs do not vary)")
+        return
     failed = [v for v in verdicts if not v.passed]
-    note = charged_once(topic, task, verdicts, namespace, hidden) if failed else ""
     if failed and not note:
         fail(failure_text(topic, failed, printed))
     kind = "hidden checks" if hidden else "checks"
     print(f"{slug} task {task} ({topic.task(task).title}): all {len(verdicts)} {kind} pass" + (f"; it {note}" if note else ""))
-
-
-def charged_once(topic: Topic, task: int, verdicts: list[C.Verdict], namespace: dict[str, Any], hidden: bool) -> str:
-    """grader/once.py's rule in a notebook: when the task's checks fail while tasks they call
-    fail, run them again with the reference's code for those (bound into the namespace, then put
-    back); the note to print if every check passes then, else ""."""
-    if not topic.solution().is_file():  # a student's copy: no reference to borrow
-        return ""
-
-    def judged(task_id: int) -> list[C.Verdict]:
-        checks = [c for c in C.load_checks(topic.test_file()) if c.task == task_id]
-        cases = _hidden_cases(topic) if hidden else _public_cases(topic)
-        cases = {c.name: cases.get(c.name, []) for c in checks}
-        return judge_topic(checks, cases, probe_namespace(topic, checks, cases, namespace)[0])
-
-    called = [v for other in topic.task(task).calls for v in judged(other)]
-    step = once.next_regrade(topic, called + verdicts, after=task - 1)
-    if step is None or step[1] != task:
-        return ""
-    with tempfile.TemporaryDirectory(prefix="kata-once-") as tmp:  # the references, this topic's cut down
-        for module in topic.solution().parent.glob("*.py"):
-            shutil.copy(module, Path(tmp) / module.name)
-        (Path(tmp) / topic.module_file).write_text(
-            once.donor_source(topic.solution().read_text(encoding="utf-8"), topic, step[0]), encoding="utf-8")
-        package = load_package(tmp)
-        try:
-            undo = once.rebind(namespace, import_topic(package, topic.slug), *once.plan_names(topic, step[0], (task,)))
-            try:
-                again = judged(task)
-            finally:
-                undo()
-        finally:
-            unload_package(package)
-    return once.graded_with_reference(topic, step[0]) if all(v.passed for v in again) else ""
 
 
 def fail(message: str) -> None:
@@ -136,7 +101,7 @@ def fail(message: str) -> None:
     raise AssertionError(message)
 
 
-def probe_namespace(topic: Topic, checks: list[C.Check], cases: dict[str, list[Case]],
+def probe_namespace(topic: Topic, checks: list[C.Check], inputs: dict[str, list[dict]],
                     namespace: dict[str, Any]) -> tuple[dict[str, list[dict]], str]:
     """Every check's outcomes (as data) on the notebook's code, and what that code printed."""
     used = _forbidden_in_cells(namespace, topic.forbid)
@@ -145,13 +110,12 @@ def probe_namespace(topic: Topic, checks: list[C.Check], cases: dict[str, list[C
             f"a cell of this notebook uses {used[0]} (line {used[1]} of that cell): this kata asks you "
             f"to write it yourself. If you removed it since, restart the kernel: every cell run since "
             f"it started counts.")).to_data()
-        return {c.name: [refused] * len(cases[c.name]) for c in checks}, ""
+        return {c.name: [refused] * len(inputs.get(c.name, ())) for c in checks}, ""
     module = as_module(namespace, topic.slug)
     printed = io.StringIO()
     cells = Path(tempfile.gettempdir()) / f"ipykernel_{os.getpid()}"  # where ipykernel compiles cells
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), forbidden_apis(topic):
-        outcomes = probe_module(module, {name: [case.inputs for case in items] for name, items in cases.items()},
-                                checks, cells)
+        outcomes = probe_module(module, inputs, checks, cells)
     return outcomes, printed.getvalue()
 
 
@@ -186,24 +150,13 @@ def for_notebook(text: str) -> str:
     return re.sub(r"at \d+\.py, line (\d+), in", r"at line \1 of its cell, in", text)
 
 
-def _public_cases(topic: Topic) -> dict[str, list[Case]]:
-    if topic.slug not in _public:
-        _public[topic.slug] = load_fixture(topic)
-    return _public[topic.slug]
-
-
-def _hidden_cases(topic: Topic) -> dict[str, list[Case]]:
-    """Hidden seeds' cases, computed once per kernel by the reference, as `make grade` does."""
-    if topic.slug not in _hidden:
-        if not topic.solution().exists():
-            raise AssertionError(
-                f"the hidden checks of {topic.slug} need the course's solutions/, which only the "
-                f"instructor has: set KATA_COURSE to the course repository (nbgrader_config.py does) "
-                f"and autograde. Looked in {topic.solution().parent}")
-        from ..engine.secret import hidden_seeds  # instructor-side only
-        seeds = hidden_seeds(topic.root)
-        if not seeds:
-            raise AssertionError(f"no hidden seeds in {topic.root / 'solutions' / 'hidden.toml'}")
-        checks = C.load_checks(topic.test_file())
-        _hidden[topic.slug] = build_cases(topic, checks, {c.name: seeds for c in checks}, with_mistakes=False)
-    return _hidden[topic.slug]
+def _hidden_ready(topic: Topic) -> None:
+    """The hidden checks need the reference and hidden seeds, which only the instructor has."""
+    if not topic.solution().exists():
+        raise AssertionError(
+            f"the hidden checks of {topic.slug} need the course's solutions/, which only the "
+            f"instructor has: set KATA_COURSE to the course repository (nbgrader_config.py does) "
+            f"and autograde. Looked in {topic.solution().parent}")
+    from ..engine.secret import hidden_seeds  # instructor-side only
+    if not hidden_seeds(topic.root):
+        raise AssertionError(f"no hidden seeds in {topic.root / 'solutions' / 'hidden.toml'}")

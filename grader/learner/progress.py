@@ -12,15 +12,11 @@ import functools
 import hashlib
 import json
 import os
-import re
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
-import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -35,8 +31,6 @@ PRINTED_HEAD, PRINTED_TAIL, PRINTED_WIDTH = 40, 10, 400  # what is shown of the 
 # A task is done, failing or not started; a topic may also be in progress or have no checks yet.
 DONE, FAILING, NOT_STARTED, NOT_RUN = "done", "failing", "not started", "not run"
 IN_PROGRESS, NO_CHECKS = "in progress", "no checks yet"
-# What a stub raises, as run_probe reports it: "not implemented yet (causal_attention task 2: CausalAttention.__init__)"
-STUB_MESSAGE = re.compile(r"not implemented yet \((?P<topic>[a-z_]+) task (?P<task>\d+): (?P<name>[^)]*)\)")
 
 
 def find_root(start: Path) -> Path | None:
@@ -50,78 +44,84 @@ def find_root(start: Path) -> Path | None:
 # ---------------------------------------------------------------------------------------------
 # Running a topic's checks in a child process.
 
-_trusted: dict[Path, tuple] = {}  # test file -> (checks, fixture): trusted, loaded once per process
-
-
 def run_checks(topic: Topic, exercises: Path, quiet: bool = False) -> list:
     """The verdicts of every check of `topic` on the learner's `exercises/` folder.
 
-    The parent loads the checks and fixtures (trusted) and keeps torch warm; a forked child
-    imports the learner's code afresh and runs `run_topic`. `quiet` hides what the learner's
-    code prints (useful while checking, noise in `kata list`)."""
+    The parent holds the topic's session (its checks and fixtures, trusted, loaded once per
+    process) and keeps torch warm; a forked child imports the learner's code afresh and runs the
+    session's probe-then-judge. `quiet` hides what the learner's code prints (useful while
+    checking, noise in `kata list`)."""
     from ..engine import checks as C  # torch loads here, only for the commands that run checks
-    from ..engine.cases import load_fixture
+    from ..engine.session import session
     from ..course.offline import install
 
     install()  # tiktoken.get_encoding("gpt2") works offline in learner code
-    if not _trusted:
+    if not _warm:
         C.warm_up()  # the device checks' first meta tensor, once here rather than in each child
-    if topic.test_file() not in _trusted:
-        _trusted[topic.test_file()] = (C.load_checks(topic.test_file()), load_fixture(topic))
-    checks, fixture = _trusted[topic.test_file()]
-    return _run_in_child(topic, exercises, checks, fixture, quiet)
+        _warm.append(True)
+    topic_session = session(topic)
+    topic_session.public  # noqa: B018 -- loaded here, in the parent: every child starts with it
+    return _run_in_child(topic_session, exercises, topic_session.checks, quiet)
 
 
-def _run_in_child(topic: Topic, exercises: Path, checks: list, fixture: dict, quiet: bool) -> list:
-    """Fork; the child says `start <check>` before each probe and sends `verdicts <json>` at the
-    end. A probe still running after TIMEOUT_SECONDS is killed, and blamed by name."""
+_warm: list[bool] = []
+
+
+def _run_in_child(topic_session, exercises: Path, checks: list, quiet: bool) -> list:
+    """Fork (grader.engine.child); the child sends {"start": check} before each probe, and its
+    verdicts. A probe still running after TIMEOUT_SECONDS is killed, and blamed by name."""
     from ..engine import checks as C
-    from ..engine.probe import run_topic  # imported here, in the parent: every child starts with it loaded
+    from ..engine import child, wire
 
-    read_end, write_end = os.pipe()
+    topic = topic_session.topic
     printed = None if quiet else _Printed()
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()  # or the child would print the parent's buffered text a second time
-    with warnings.catch_warnings():
-        # Python warns that forking a threaded process (a file watcher) may deadlock; the child
-        # touches no lock of those threads: it runs the checks and leaves through os._exit.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
+
+    def setup(channel) -> None:
         if printed is not None:  # the learner's prints go to the parent, which shows a few
             os.close(printed.read_end)
             os.dup2(printed.write_end, 1)
             os.dup2(printed.write_end, 2)
             sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
             sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
-        _child(run_topic, topic, exercises, checks, fixture, write_end, quiet)
-    os.close(write_end)
+        else:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+
+    def target(channel) -> None:
+        _child(topic_session, exercises, checks, channel)
+
     if printed is not None:
         printed.start()
-    timeout = TIMEOUT_SECONDS
     try:
-        lines, status = _read_until_exit(read_end, pid, timeout)
+        ended = child.run(target, TIMEOUT_SECONDS, setup=setup)
     finally:
         if printed is not None:
             printed.show()
-    for line in reversed(lines):
-        if line.startswith("verdicts "):
+    messages = []
+    for frame in ended.messages:
+        try:
+            messages.append(wire.unpack(frame))
+        except wire.WireError:
+            break
+    for message in reversed(messages):
+        if isinstance(message, dict) and "verdicts" in message:
             try:
-                return [C.Verdict(**v) for v in json.loads(line.removeprefix("verdicts "))]
+                return [C.Verdict(**v) for v in message["verdicts"]]
             except (ValueError, TypeError):
                 break
-    started = [line.removeprefix("start ") for line in lines if line.startswith("start ")]
-    if status != "timeout":
-        error = next((line.removeprefix("error ") for line in lines if line.startswith("error ")), "")
-        return _everywhere(checks, C.CRASH, f"the checks stopped without a result ({status}{': ' if error else ''}"
+    started = [m["start"] for m in messages if isinstance(m, dict) and "start" in m]
+    timeout = TIMEOUT_SECONDS
+    if ended.status != "timeout":
+        error = next((m["error"] for m in messages if isinstance(m, dict) and "error" in m), "")
+        return _everywhere(checks, C.CRASH, f"the checks stopped without a result ({ended.how}{': ' if error else ''}"
                                             f"{error}). Does your code call exit(), or crash Python?")
     if not started:
         return _everywhere(checks, C.TIMEOUT, f"timed out: importing {topic.module_file} took over {timeout:g} s. "
                                               "An infinite loop at the top level of your file?")
     # The checks before the one that hung finished in time: run them again for their verdicts.
     hung = next(i for i, c in enumerate(checks) if c.name == started[-1])
-    before = _run_in_child(topic, exercises, checks[:hung], fixture, quiet=True) if hung else []
+    before = _run_in_child(topic_session, exercises, checks[:hung], quiet=True) if hung else []
     hang = f"timed out: still running after {timeout:g} s. An infinite loop?"
     return (before + _everywhere(checks[hung:hung + 1], C.TIMEOUT, hang)
             + _everywhere(checks[hung + 1:], C.NOT_RUN, f"not run: {checks[hung].name} timed out first"))
@@ -138,7 +138,8 @@ class _Printed:
         self.count, self.thread = 0, None
 
     def start(self) -> None:
-        os.close(self.write_end)
+        """Drain the pipe from now on; this process's write end stays open for the child to
+        inherit, until `show`."""
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
 
@@ -163,6 +164,7 @@ class _Printed:
             self.tail.append(line)
 
     def show(self) -> None:
+        os.close(self.write_end)  # the child's copy closed when it ended: the drain meets the end
         if self.thread is not None:
             self.thread.join(timeout=2)  # a process the learner started may still hold the pipe
         cut = self.count - len(self.head) - len(self.tail)
@@ -173,70 +175,32 @@ class _Printed:
             sys.stdout.flush()
 
 
-def _child(run_topic, topic: Topic, exercises: Path, checks: list, fixture: dict, write_end: int,
-           quiet: bool) -> None:
+def _child(topic_session, exercises: Path, checks: list, channel) -> None:
+    """In the forked child: the session's probe-then-judge, saying {"start": check} before each
+    probe and sending the learner's own verdicts first (should a regrade with the reference hang
+    or crash, they stand), then the final ones."""
     import torch
-
-    pipe = os.fdopen(write_end, "w", buffering=1)  # line-buffered: each `start` reaches the parent at once
+    from ..engine import wire
 
     def announced(check):
         @functools.wraps(check.probe)
         def probe(*args, **kwargs):
-            pipe.write(f"start {check.name}\n")
+            channel.send(wire.pack({"start": check.name}))
             return check.probe(*args, **kwargs)
         return replace(check, probe=probe)
 
-    if quiet:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    code = 0
+    def send(verdicts: list) -> None:
+        channel.send(wire.pack({"verdicts": [asdict(v) for v in verdicts]}))
+
     try:
         torch.set_num_threads(1)  # OpenMP's thread pool does not survive a fork; tiny tensors need none
-        def send(verdicts: list) -> None:
-            pipe.write("verdicts " + json.dumps([asdict(v) for v in verdicts]) + "\n")
-
-        # The learner's own verdicts first: should a regrade with the reference (grader/once.py)
-        # hang or crash, they stand.
-        send(run_topic(topic, exercises, [announced(c) for c in checks], fixture, own=send))
-    except BaseException as err:  # noqa: BLE001 -- whatever happens here, the parent reports a crash
-        code = 3
+        send(topic_session.run(exercises, [announced(c) for c in checks], own=send))
+    except BaseException as err:
         try:
-            pipe.write(f"error {type(err).__name__}: {err}".replace("\n", " ")[:500] + "\n")
-        except Exception:  # noqa: BLE001 -- the pipe itself may be what broke
+            channel.send(wire.pack({"error": f"{type(err).__name__}: {err}".replace("\n", " ")[:500]}))
+        except Exception:  # noqa: BLE001 -- the channel itself may be what broke
             pass
-    finally:
-        for stream in (sys.stdout, sys.stderr, pipe):
-            try:
-                stream.flush()  # the learner's own prints appear before the verdict
-            except Exception:  # noqa: BLE001 -- the learner may have closed or replaced it
-                pass
-        os._exit(code)
-
-
-def _read_until_exit(fd: int, pid: int, timeout: float) -> tuple[list[str], str]:
-    """The lines the child writes, and how it ended; kills it when silent for `timeout` seconds."""
-    chunks, status = [], None
-    try:
-        # Each `start <check>` line gives the next check its own `timeout` seconds.
-        while select.select([fd], [], [], timeout)[0]:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            status = "timeout"
-    except BaseException:  # Ctrl-C while the checks run: stop the child too
-        os.kill(pid, signal.SIGKILL)
         raise
-    finally:
-        os.close(fd)
-        _, code = os.waitpid(pid, 0)
-    if status is None:
-        status = (f"killed by signal {os.WTERMSIG(code)}" if os.WIFSIGNALED(code)
-                  else f"exit code {os.waitstatus_to_exitcode(code)}")
-    return b"".join(chunks).decode("utf-8", "replace").splitlines(), status
 
 
 def _everywhere(checks: list, reason: str, message: str) -> list:
@@ -264,9 +228,9 @@ class TaskProgress:
         if self.status != NOT_STARTED:
             return None
         for verdict in self.verdicts:
-            found = STUB_MESSAGE.search(verdict.message or "")
-            if found and found["topic"] != verdict.slug:
-                return found["topic"], int(found["task"]), found["name"]
+            blocked_by = getattr(verdict, "blocked_by", None)
+            if blocked_by and blocked_by[0] != verdict.slug:
+                return tuple(blocked_by)
         return None
 
     @property

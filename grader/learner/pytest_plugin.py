@@ -16,7 +16,7 @@ from ..engine import checks as C
 from ..course.curriculum import load
 from ..engine.messages import explain
 from ..course.offline import install
-from ..engine.probe import run_topic
+from ..engine.session import session
 
 _impl_key = pytest.StashKey[Path]()
 _verdicts_key = pytest.StashKey[dict]()
@@ -61,13 +61,13 @@ class CheckItem(pytest.Item):
         self.add_marker(pytest.mark.task(check.task))
 
     def runtest(self) -> None:
-        """The topic's checks run together, once per session (run_topic: a task that fails only
-        because a task it calls fails keeps its points, as in every other path); each item
-        reports its own check's verdict."""
+        """The topic's checks run together, once per pytest session, through the topic's
+        TopicSession (grader.engine.session: a task that fails only because a task it calls
+        fails keeps its points, as in every other path); each item reports its own check's verdict."""
         topic = load()[self.check.slug]
         topics = self.config.stash[_verdicts_key]
         if topic.slug not in topics:
-            topics[topic.slug] = {v.check: v for v in run_topic(topic, self.config.stash[_impl_key])}
+            topics[topic.slug] = {v.check: v for v in session(topic).run(self.config.stash[_impl_key])}
         verdict = topics[topic.slug].get(self.check.name)
         if verdict is None:
             raise CheckFailure(f"{self.check.name}: not in {topic.test_file().name} as the grader loads it")

@@ -14,7 +14,8 @@ from grader.engine.reference import build_cases
 from grader.engine.impl import import_topic, load_package, unload_package
 from grader.engine.messages import explain
 from grader.course.mistakes import Patch, mistaken_tree
-from grader.engine.probe import probe_topic, run_topic
+from grader.engine.probe import probe_topic
+from grader.engine.session import run_topic
 
 E = torch.tensor([[0.3, -1.2, 0.7, 2.0], [1.1, 0.4, -0.6, 0.9], [-0.2, 0.8, 1.5, -1.0]])
 SQUARE = torch.tensor([[0.3, -1.2, 0.7], [1.1, 0.4, -0.6], [-0.2, 0.8, 1.5]])

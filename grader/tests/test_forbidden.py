@@ -6,7 +6,7 @@ import shutil
 
 from grader.engine import checks as C
 from grader.course.curriculum import load
-from grader.engine.probe import run_topic
+from grader.engine.session import run_topic
 
 CURRICULUM = load()
 SDPA = "torch.nn.functional.scaled_dot_product_attention"

@@ -15,7 +15,7 @@ import pytest
 from grader.course.curriculum import load
 from grader.grading.grade import score
 from grader.engine.once import borrowing, callers, next_regrade
-from grader.engine.probe import run_topic
+from grader.engine.session import run_topic
 
 CURRICULUM = load()
 TOPICS = [t for t in CURRICULUM.topics if t.test_file().exists()]

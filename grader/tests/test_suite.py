@@ -18,7 +18,8 @@ from grader.engine.reference import build_cases
 from grader.engine.impl import import_topic, load_package
 from grader.course.mistakes import catalogue, mistaken_tree
 from grader.engine.judge import judge_topic
-from grader.engine.probe import probe_topic, run_topic
+from grader.engine.probe import probe_topic
+from grader.engine.session import run_topic
 
 # gpt_blocks' mistake shortcut_without_shape_check feeds mse_loss mismatched shapes on purpose
 pytestmark = pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")

@@ -14,7 +14,7 @@ import pytest
 
 from grader.course.curriculum import load
 from grader.grading.grade import score
-from grader.engine.probe import run_topic
+from grader.engine.session import run_topic
 
 TOPICS = [t for t in load().topics if t.test_file().exists()]
 VARIANTS = ("identity", "zeros", "constant", "docstring_example")

@@ -20,7 +20,8 @@ The host allows each message the topic timeout plus a little from the one before
 that a child stopped or killed costs that topic, never the class: the host kills it, starts a
 fresh one, and runs the topics it had not reported again, one job each.
 
-The child, not the worker, touches submitted code: it sets resource limits, installs a seccomp
+The child (forked by grader.engine.child, the runner `kata` uses too), not the worker, touches
+submitted code: it sets resource limits, installs a seccomp
 filter (no new processes or threads, no sockets or io_uring, no signals but to itself, no IPC:
 see REFUSED), then for each topic in turn receives that
 topic's cases, imports the topic module from SLOT, calls the probes and sends the outcomes as
@@ -42,59 +43,23 @@ from __future__ import annotations
 import mmap
 import os
 import resource
-import select
 import signal
-import socket
 import stat
 import struct
 import sys
 import time
 from pathlib import Path
 
+from grader.engine import wire
+from grader.engine.child import Child, Ended
+
 OUTPUT_CAP = 4096          # bytes of the child's printed output kept for the feedback
 FILE_CAP = 1 << 20         # RLIMIT_FSIZE: no file written may exceed 1 MiB
 MEMORY_BUDGET = 3 << 30    # address space a child may add on top of the warm worker's
 OPEN_FILES = 256
-EXIT_MEMORY = 71
 IMPORTED = b"imported"     # the child's frame before each topic's outcomes: its module is loaded
-MAX_FRAME = (64 << 20) + 1024  # grader.engine.wire.MAX_BYTES and a header
 REAP_GRACE = 1.0          # seconds a child may take to exit once it has sent its outcomes
 IN_SANDBOX = os.environ.get("KATA_SANDBOX") == "bwrap"
-
-
-def _read_into(fd: int, view: memoryview) -> bool:
-    """Fill `view` from `fd`; False at end of input. Straight into the caller's memory: no
-    buffer of this process keeps a copy."""
-    while view:
-        got = os.readv(fd, [view])
-        if not got:
-            return False
-        view = view[got:]
-    return True
-
-
-def read_frame(fd: int) -> bytes | None:
-    header = bytearray(8)
-    if not _read_into(fd, memoryview(header)):
-        return None
-    (size,) = struct.unpack("<Q", header)
-    if size > MAX_FRAME:
-        raise ValueError(f"a frame of {size} bytes")
-    data = bytearray(size)
-    return bytes(data) if _read_into(fd, memoryview(data)) else None
-
-
-def write_frame(fd: int, *parts) -> None:
-    """One frame of the concatenated `parts` (bytes or memoryviews, sent as they are)."""
-    _write_all(fd, struct.pack("<Q", sum(len(p) for p in parts)))
-    for part in parts:
-        _write_all(fd, part)
-
-
-def _write_all(fd: int, data) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 # What the children's seccomp filter refuses, in words (the reports quote them) and in system calls.
@@ -170,10 +135,11 @@ class Warm:
     """What the worker prepares once and every forked child inherits."""
 
     def __init__(self):
-        from grader.engine.checks import load_checks, warm_up
+        from grader.engine.checks import warm_up
+        from grader.engine.session import session
         from grader.course.curriculum import load
         self.topics = {t.slug: t for t in load().topics if t.test_file().exists()}
-        self.checks = {slug: load_checks(t.test_file()) for slug, t in self.topics.items()}
+        self.checks = {slug: session(t).checks for slug, t in self.topics.items()}
         warm_up()  # the device checks' first meta tensor: once here, not in every child
         # KATA_SECCOMP=off: what grading does where libseccomp is missing (test_worker proves the
         # host's own defences that way); the reports then say the filter is off.
@@ -187,75 +153,59 @@ def _limit(which: int, soft: int) -> None:
     resource.setrlimit(which, (soft, hard if hard != resource.RLIM_INFINITY else soft))
 
 
-def child(job: dict, topics: list[str], cases: dict, slot: Path, result_fd: int, output_path: str,
-          warm: Warm) -> None:
-    """Never returns. Everything after the limits runs with submitted code loaded."""
-    code = 70
-    try:
-        os.setsid()
-        out = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        os.closerange(3, result_fd)  # one close_range call each, not a thousand close calls
-        os.closerange(result_fd + 1, 1024)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge write fails instead of killing
-        with open("/proc/self/statm") as statm:
-            virtual = int(statm.read().split()[0]) * resource.getpagesize()
-        _limit(resource.RLIMIT_AS, virtual + MEMORY_BUDGET)
-        _limit(resource.RLIMIT_CPU, int(job["timeout"] * len(topics)) + 1)
-        _limit(resource.RLIMIT_FSIZE, FILE_CAP)
-        _limit(resource.RLIMIT_NOFILE, OPEN_FILES)
-        _limit(resource.RLIMIT_CORE, 0)
-        # No new task at all where the kernel counts them (a non-root real uid; root and a sandbox
-        # run by root are exempt): there the seccomp filter refuses every clone.
-        _limit(resource.RLIMIT_NPROC, 0)
-        if os.getuid() == 0 and _world_readable(Path(sys.base_prefix)):  # never run it as root
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-        writable = WRITABLE if IN_SANDBOX else (str(slot), _private_tmp())
-        try:  # without bubblewrap (where a child may even stay root) what keeps it off the disk
-            confine_writes(writable)
-        except OSError:
-            pass  # not claimed in any report: the seccomp filter and the limits still stand
-        if warm.seccomp is not None:  # proved to load and block at start-up: if it fails now, run nothing
-            for_child(warm.seccomp, os.getpid()).load()
-        os.chdir("/tmp" if IN_SANDBOX else str(slot))
+def confine(job: dict, topics: list[str], slot: Path, result_fd: int, output_path: str, warm: Warm) -> None:
+    """The child's setup (grader.engine.child runs it in the forked child, before any submitted
+    code): its own session, output to a file, limits, no root, Landlock, the seccomp filter."""
+    os.setsid()
+    out = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.closerange(3, result_fd)  # one close_range call each, not a thousand close calls
+    os.closerange(result_fd + 1, 1024)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge write fails instead of killing
+    with open("/proc/self/statm") as statm:
+        virtual = int(statm.read().split()[0]) * resource.getpagesize()
+    _limit(resource.RLIMIT_AS, virtual + MEMORY_BUDGET)
+    _limit(resource.RLIMIT_CPU, int(job["timeout"] * len(topics)) + 1)
+    _limit(resource.RLIMIT_FSIZE, FILE_CAP)
+    _limit(resource.RLIMIT_NOFILE, OPEN_FILES)
+    _limit(resource.RLIMIT_CORE, 0)
+    # No new task at all where the kernel counts them (a non-root real uid; root and a sandbox
+    # run by root are exempt): there the seccomp filter refuses every clone.
+    _limit(resource.RLIMIT_NPROC, 0)
+    if os.getuid() == 0 and _world_readable(Path(sys.base_prefix)):  # never run it as root
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+    writable = WRITABLE if IN_SANDBOX else (str(slot), _private_tmp())
+    try:  # without bubblewrap (where a child may even stay root) what keeps it off the disk
+        confine_writes(writable)
+    except OSError:
+        pass  # not claimed in any report: the seccomp filter and the limits still stand
+    if warm.seccomp is not None:  # proved to load and block at start-up: if it fails now, run nothing
+        for_child(warm.seccomp, os.getpid()).load()
+    os.chdir("/tmp" if IN_SANDBOX else str(slot))
 
-        from grader.engine import wire
-        from grader.engine.probe import probe_topic
 
-        def send(data: bytes) -> None:
-            view = memoryview(struct.pack("<Q", len(data)) + data)
-            while view:
-                view = view[os.write(result_fd, view):]
+def probe_topics(topics: list[str], slot: Path, channel, warm: Warm) -> None:
+    """The child's work, with submitted code loaded: for each topic in turn, receive its cases,
+    import its module (then send IMPORTED), call the probes and send the outcomes."""
+    from grader.engine.probe import probe_topic
+    cases = _TopicCases(channel)
+    for slug in topics:
+        marked = []
 
-        for slug in topics:
-            marked = []
+        def imported() -> None:  # the topic module is loaded: a loop from here on is in a call
+            if not marked:
+                channel.send(IMPORTED)
+                marked.append(True)
 
-            def imported() -> None:  # the topic module is loaded: a loop from here on is in a call
-                if not marked:
-                    send(IMPORTED)
-                    marked.append(True)
-
-            outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug], imported,
-                                   n_public=getattr(cases, "cases_public", {}).get(slug))
-            imported()
-            send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
-        code = 0
-    except MemoryError:
-        code = EXIT_MEMORY
-    except BaseException:
-        code = 70
-    finally:
-        for stream in (sys.__stdout__, sys.__stderr__):  # print() buffers, and os._exit drops buffers
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        os._exit(code)
+        outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug], imported,
+                               n_public=cases.cases_public.get(slug))
+        imported()
+        channel.send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
 
 
 # Landlock (Linux 5.13+, no privilege needed): the same system call numbers on x86_64 and aarch64.
@@ -326,83 +276,19 @@ def _world_readable(path: Path) -> bool:
     return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
 
 
-class _Frames:
-    """Reads length-prefixed frames from one child's socket, each with its own deadline, into
-    memory that no child forked later inherits (MADV_DONTFORK): what a topic's code returned, its
-    hidden inputs among them, stays out of any later child. Frames are views of that memory,
-    valid until `release` (or `close`)."""
-
-    def __init__(self, fd: int):
-        from grader.engine import wire
-        self.fd, self.max_frame, self.total = fd, wire.MAX_BYTES, 0
-        # Room for IMPORTED and one largest outcomes frame; pages are only touched as they fill.
-        self.memory = mmap.mmap(-1, 2 * (8 + wire.MAX_BYTES))
-        self.memory.madvise(mmap.MADV_DONTFORK)
-        self.view = memoryview(self.memory)
-        self.start = self.end = 0  # the bytes read and not yet taken: view[start:end]
-        self.eof = False
-        self.taken: list[memoryview] = []
-
-    def release(self) -> None:
-        """The frames taken so far are used: make room for the next topic's."""
-        for frame in self.taken:
-            frame.release()
-        self.taken.clear()
-        self.memory.move(0, self.start, self.end - self.start)
-        self.start, self.end = 0, self.end - self.start
-
-    def next(self, deadline: float) -> tuple[str, memoryview | bytes]:
-        while True:
-            if self.end - self.start >= 8:
-                (size,) = struct.unpack_from("<Q", self.memory, self.start)
-                if size > self.max_frame:
-                    return "bad_output", b""
-                if self.end - self.start >= 8 + size:
-                    frame = self.view[self.start + 8:self.start + 8 + size]
-                    self.taken.append(frame)
-                    self.start += 8 + size
-                    return "ok", frame
-            if self.eof:
-                return "eof", b""
-            if self.end == len(self.memory):
-                return "bad_output", b""
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-                return "timeout", b""
-            try:
-                with self.view[self.end:self.end + (1 << 20)] as room:
-                    got = os.readv(self.fd, [room])
-            except BlockingIOError:
-                continue
-            except OSError:  # a reset connection: the child is gone
-                got = 0
-            self.eof = not got
-            self.end += got
-            self.total += got
-            if self.total > 4 * self.max_frame:  # a thread writing forever
-                return "bad_output", b""
-
-    def close(self) -> None:
-        for frame in self.taken:
-            frame.release()
-        self.view.release()
-        self.memory.close()
-
-
 class _TopicCases:
     """A child's cases, as `child` reads them: `cases[slug]` ({check: [inputs]}) and
     `cases_public[slug]` ({check: how many of those are public}). Each topic's arrive from the
     worker on the child's own socket when the child starts that topic, in the job's order, and
     replace the topic's before: the child holds no other topic's cases while one runs."""
 
-    def __init__(self, fd: int):
-        self.fd, self.slug, self.data = fd, None, None
+    def __init__(self, channel):
+        self.channel, self.slug, self.data = channel, None, None
 
     def _load(self, slug: str) -> dict:
         if slug != self.slug:
-            from grader.engine import wire
             self.slug, self.data = None, None
-            frame = read_frame(self.fd)
+            frame = self.channel.receive()
             if frame is None:
                 raise EOFError(f"no cases came for {slug}")
             self.slug, self.data = slug, wire.unpack(frame)
@@ -444,17 +330,15 @@ class Host:
         self.pending: dict[str, mmap.mmap] = {}
 
     def send(self, message: dict, *then) -> None:
-        from grader.engine import wire
-        write_frame(self.out_fd, wire.pack(message))
+        wire.write_frame(self.out_fd, wire.pack(message))
         for frame in then:
-            write_frame(self.out_fd, frame)
+            wire.write_frame(self.out_fd, frame)
 
     def job(self) -> dict | None:
         """The next job, and then the cases of each of its topics, read into mappings of their
         own that no child inherits (MADV_DONTFORK) and that are unmapped once passed on: no
         buffer of this process keeps them, and a child only ever receives its topic's."""
-        from grader.engine import wire
-        frame = read_frame(self.in_fd)
+        frame = wire.read_frame(self.in_fd)
         if frame is None:
             return None
         job = wire.unpack(frame)
@@ -462,17 +346,15 @@ class Host:
         return job
 
     def _read_cases(self) -> mmap.mmap:
-        header = bytearray(8)
-        if not _read_into(self.in_fd, memoryview(header)):
+        header = bytearray(wire.FRAME_HEADER)
+        if not wire.read_into(self.in_fd, memoryview(header)):
             raise EOFError("the host closed the protocol")
-        (size,) = struct.unpack("<Q", header)
-        if size > MAX_FRAME:
-            raise ValueError(f"cases of {size} bytes")
-        packed = mmap.mmap(-1, 8 + size)
+        size = wire.frame_size(header)
+        packed = mmap.mmap(-1, wire.FRAME_HEADER + size)
         packed.madvise(mmap.MADV_DONTFORK)
         with memoryview(packed) as view:
-            view[:8] = header  # kept: the frame goes on to the child as it came
-            if not _read_into(self.in_fd, view[8:]):
+            view[:wire.FRAME_HEADER] = header  # kept: the frame goes on to the child as it came
+            if not wire.read_into(self.in_fd, view[wire.FRAME_HEADER:]):
                 raise EOFError("the host closed the protocol")
         return packed
 
@@ -499,55 +381,49 @@ class Host:
 
 
 def run_job(job: dict, slot: Path, warm: Warm, host: Host) -> None:
-    """The job's topics in order, in one child while all goes well; each topic's cases are sent
-    to the child as it starts that topic, and each topic is reported to `host` once known. When
-    a topic times out or the child dies, a fresh child takes the topics left."""
+    """The job's topics in order, in one child (grader.engine.child) while all goes well; each
+    topic's cases are sent to the child as it starts that topic, and each topic is reported to
+    `host` once known. When a topic times out or the child dies, a fresh child takes the topics left."""
     output_path = f"/tmp/kata-output-{os.getpid()}"
     timeout, uses = float(job["timeout"]), job.get("uses") or {}
     remaining = list(job["topics"])
     while remaining:
-        mine, theirs = socket.socketpair()  # the child's outcomes come back; its cases go to it
-        pid = os.fork()
-        if pid == 0:
-            mine.close()
-            child(job, remaining, _TopicCases(theirs.fileno()), slot, theirs.fileno(), output_path, warm)
-        theirs.close()
-        host.started(remaining[0], pid)
-        first = remaining[0]
-        frames, failed = _Frames(mine.fileno()), None
+        topics = list(remaining)
+        proc = Child(lambda channel: probe_topics(topics, slot, channel, warm),
+                     lambda channel: confine(job, topics, slot, channel.fd, output_path, warm))
+        host.started(remaining[0], proc.pid)
+        first, failed = remaining[0], None
         try:
             for slug in list(remaining):
                 packed = host.cases(slug)
                 started = time.monotonic()
                 deadline = started + timeout
                 try:
-                    sent = _send_before(mine.fileno(), packed, deadline)
+                    sent = proc.write(packed, deadline)
                 finally:
                     packed.close()
-                kind, frame = frames.next(deadline) if sent else ("timeout", b"")
+                kind, frame = proc.receive(deadline) if sent else ("timeout", b"")
                 at_import = kind != "ok"  # stopped before the module finished importing
                 if kind == "ok" and frame != IMPORTED:
                     kind = "bad_output"
                 elif kind == "ok":
-                    kind, frame = frames.next(deadline)  # the outcomes
+                    kind, frame = proc.receive(deadline)  # the outcomes
                 entry = {"seconds": round(time.monotonic() - started, 4)}
                 if kind != "ok":
                     failed = (slug, entry, kind, at_import)
                     break
                 remaining.remove(slug)
                 host.report(slug, entry | {"status": "ok"}, frame)
-                frames.release()
-            mine.close()
-            status = _reap(pid, time.monotonic() + (REAP_GRACE if failed is None else 0.0))
+                proc.release()
         finally:
-            frames.close()
+            ended = proc.end(REAP_GRACE if failed is None else 0.0)
         output = _printed(output_path)  # before the clean-up empties /tmp
-        clean_up_after(pid)
+        clean_up_after(proc.pid)
         if failed is None:
             host.report_output(output)
             break
         slug, entry, kind, at_import = failed
-        entry |= _why_it_stopped(kind, status)
+        entry |= _why_it_stopped(kind, ended)
         if at_import and entry["status"] in ("crash", "memory") and slug != first:
             # Died before this topic's module was even loaded, with earlier topics' code in the
             # process (memory they hoarded, say): a fresh child runs it, and only then is it charged.
@@ -564,55 +440,18 @@ def run_job(job: dict, slot: Path, warm: Warm, host: Host) -> None:
     host.done()
 
 
-def _send_before(fd: int, data, deadline: float) -> bool:
-    """Write all of `data` to a non-blocking `fd` before the deadline; False if it could not."""
-    os.set_blocking(fd, False)
-    done = 0
-    with memoryview(data) as view:
-        while done < len(view):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([], [fd], [], left)[1]:
-                return False
-            try:
-                with view[done:] as rest:
-                    done += os.write(fd, rest)
-            except BlockingIOError:
-                continue
-            except OSError:  # the child is gone: what it left says why
-                return True
-    return True
-
-
-def _why_it_stopped(kind: str, status: int) -> dict:
-    if kind == "timeout":
-        return {"status": "timeout"}
-    if kind == "bad_output":
-        return {"status": "bad_output"}
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_MEMORY:
+def _why_it_stopped(kind: str, ended: Ended) -> dict:
+    if kind in ("timeout", "bad_output"):
+        return {"status": kind}
+    if ended.status == "memory":
         return {"status": "memory"}
-    if os.WIFSIGNALED(status):
-        if os.WTERMSIG(status) == signal.SIGXCPU:
-            return {"status": "timeout"}
-        return {"status": "crash", "how": f"killed by signal {signal.Signals(os.WTERMSIG(status)).name}"}
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+    if ended.signal == signal.SIGXCPU:
+        return {"status": "timeout"}
+    if ended.signal is not None:
+        return {"status": "crash", "how": ended.how}
+    if ended.exit_code == 0:
         return {"status": "crash", "how": "your code ended the process (sys.exit or os._exit?)"}
-    return {"status": "crash", "how": f"exit status {os.WEXITSTATUS(status)}"}
-
-
-def _reap(pid: int, deadline: float) -> int:
-    """Wait for the child until the deadline, then kill its whole session."""
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        if time.monotonic() >= deadline:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
-            _, status = os.waitpid(pid, 0)
-            return status
-        time.sleep(0.002)
+    return {"status": "crash", "how": f"exit status {ended.exit_code}"}
 
 
 # Every place a child can write inside the sandbox: sized tmpfs (grader.grading.sandbox.host.bwrap_command),
@@ -762,7 +601,6 @@ def main() -> None:
     # No accelerator exists in the sandbox; torch.manual_seed would still try each one lazily (about
     # 1 ms a call, and probes call it hundreds of times a submission). Same CPU stream, without that.
     torch.manual_seed = torch.random.manual_seed = lambda seed: torch.default_generator.manual_seed(int(seed))
-    from grader.engine import wire  # noqa: F401  (every child packs its outcomes with it)
     from grader.course.offline import install
     import grader.engine.probe  # noqa: F401  (imported before forking, not by the child)
     install()
