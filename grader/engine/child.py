@@ -55,24 +55,17 @@ class Ended:
     @property
     def status(self) -> str:
         """"timeout", "bad_output", "memory", "ok" (exit code 0), "exit" (another code) or "signal"."""
-        if self.timed_out:
-            return "timeout"
-        if self.bad_output:
-            return "bad_output"
-        if self.exit_code == EXIT_MEMORY:
-            return "memory"
-        if self.exit_code is not None:
-            return "ok" if self.exit_code == 0 else "exit"
-        return "signal"
+        return ("timeout" if self.timed_out else "bad_output" if self.bad_output else "signal" if self.exit_code is None
+                else "memory" if self.exit_code == EXIT_MEMORY else "ok" if self.exit_code == 0 else "exit")
 
     @property
     def how(self) -> str:
-        if self.signal is not None:
-            try:
-                return f"killed by signal {signal.Signals(self.signal).name}"
-            except ValueError:
-                return f"killed by signal {self.signal}"
-        return f"exit code {self.exit_code}"
+        if self.signal is None:
+            return f"exit code {self.exit_code}"
+        try:
+            return f"killed by signal {signal.Signals(self.signal).name}"
+        except ValueError:  # a real-time signal has no name
+            return f"killed by signal {self.signal}"
 
 
 class Channel:

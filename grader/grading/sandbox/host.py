@@ -23,7 +23,6 @@ import os
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -316,7 +315,7 @@ class Worker:
         fd = self.process.stdin.fileno()
         os.set_blocking(fd, False)
         deadline = time.monotonic() + self.SLACK if deadline is None else deadline
-        for part in (struct.pack("<Q", len(data)), data):
+        for part in (wire.frame_header(len(data)), data):
             view = memoryview(part)
             while view:
                 wait = deadline - time.monotonic()
@@ -330,10 +329,11 @@ class Worker:
     def _read(self, deadline: float):
         assert self.process and self.process.stdout
         fd = self.process.stdout.fileno()
-        header = self._read_exact(fd, 8, deadline)
-        (size,) = struct.unpack("<Q", header)
-        if size > wire.MAX_BYTES + 1024:
-            raise WorkerDied("oversized reply")
+        header = self._read_exact(fd, wire.FRAME_HEADER, deadline)
+        try:
+            size = wire.frame_size(header)
+        except wire.WireError:
+            raise WorkerDied("oversized reply") from None
         return wire.unpack(self._read_exact(fd, size, deadline))
 
     def _read_exact(self, fd: int, size: int, deadline: float) -> bytes:

@@ -193,8 +193,12 @@ def probe_topics(topics: list[str], slot: Path, channel, warm: Warm) -> None:
     """The child's work, with submitted code loaded: for each topic in turn, receive its cases,
     import its module (then send IMPORTED), call the probes and send the outcomes."""
     from grader.engine.probe import probe_topic
-    cases = _TopicCases(channel)
     for slug in topics:
+        cases = None  # the topic before's cases are dropped before the next arrive
+        frame = channel.receive()
+        if frame is None:
+            raise EOFError(f"no cases came for {slug}")
+        cases = wire.unpack(frame)  # {"cases": {check: [inputs]}, "public": {check: how many are public}}
         marked = []
 
         def imported() -> None:  # the topic module is loaded: a loop from here on is in a call
@@ -202,8 +206,8 @@ def probe_topics(topics: list[str], slot: Path, channel, warm: Warm) -> None:
                 channel.send(IMPORTED)
                 marked.append(True)
 
-        outcomes = probe_topic(warm.topics[slug], slot, cases[slug], warm.checks[slug], imported,
-                               n_public=cases.cases_public.get(slug))
+        outcomes = probe_topic(warm.topics[slug], slot, cases["cases"], warm.checks[slug], imported,
+                               n_public=cases.get("public", {}))
         imported()
         channel.send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
 
@@ -274,52 +278,6 @@ def confine_writes(writable: tuple[str, ...]) -> bool:
 def _world_readable(path: Path) -> bool:
     """Can uid 65534 still import from the runtime once we drop to it?"""
     return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
-
-
-class _TopicCases:
-    """A child's cases, as `child` reads them: `cases[slug]` ({check: [inputs]}) and
-    `cases_public[slug]` ({check: how many of those are public}). Each topic's arrive from the
-    worker on the child's own socket when the child starts that topic, in the job's order, and
-    replace the topic's before: the child holds no other topic's cases while one runs."""
-
-    def __init__(self, channel):
-        self.channel, self.slug, self.data = channel, None, None
-
-    def _load(self, slug: str) -> dict:
-        if slug != self.slug:
-            self.slug, self.data = None, None
-            frame = self.channel.receive()
-            if frame is None:
-                raise EOFError(f"no cases came for {slug}")
-            self.slug, self.data = slug, wire.unpack(frame)
-        return self.data
-
-    def __getitem__(self, slug: str) -> dict:
-        """The topic's cases: the child asks for each topic in turn, when it starts it."""
-        return self._load(slug)["cases"]
-
-    # Read like a dict of what is here now: the current topic's cases, and nothing else.
-    def get(self, slug: str, default=None):
-        return self.data["cases"] if self.data is not None and slug == self.slug else default
-
-    def __contains__(self, slug: object) -> bool:
-        return self.data is not None and slug == self.slug
-
-    def __iter__(self):
-        return iter([self.slug] if self.data is not None else [])
-
-    def __len__(self) -> int:
-        return int(self.data is not None)
-
-    def keys(self):
-        return list(self)
-
-    def items(self):
-        return [(slug, self.data["cases"]) for slug in self]
-
-    @property
-    def cases_public(self) -> dict[str, dict[str, int]]:
-        return {self.slug: self.data.get("public", {})} if self.data else {}
 
 
 class Host:
