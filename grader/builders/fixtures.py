@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..course.curriculum import Topic, load
+from ..course.files import write_atomic
 from ..engine import checks as C
 from ..engine.cases import encode
 from ..engine.reference import build_cases
@@ -22,10 +23,7 @@ def generate(topic: Topic, out_dir: Path | None = None) -> Path:
     checks = C.load_checks(topic.test_file())
     target = (out_dir or topic.fixture_file().parent) / topic.fixture_file().name
     target.parent.mkdir(parents=True, exist_ok=True)
-    data = encode(build_cases(topic, checks))
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    write_atomic(target, encode(build_cases(topic, checks)))
     return target
 
 

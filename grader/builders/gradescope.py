@@ -30,11 +30,13 @@ import traceback
 from pathlib import Path
 
 from ..course.curriculum import ROOT, load
-from ..grading.grade import TOPIC_TIMEOUT, Pool, dump_json, grade_submissions, prepare
+from ..course.files import write_atomic
+from ..grading.grade import TOPIC_TIMEOUT, Pool, grade_submissions, prepare
+from ..grading.record import now
 from ..engine.secret import instructor_secret
 from ..course.offline import install
 from .release import TEMPLATES, Entry, Files, write_zip
-from ..grading.reports.report import results_json
+from ..grading.reports.report import json_bytes, results_json
 from ..grading.sandbox.host import probe_isolation
 from ..grading.submissions import Submission, read_folder, read_zip
 
@@ -113,8 +115,8 @@ def grade_folder(folder: Path, timeout: float | None = None, no_sandbox: bool = 
     prep = prepare(curriculum)
     with Pool(isolation, WORKERS, prep.packed_cases()) as pool:
         [grade] = grade_submissions([submission], prep, pool, timeout=timeout or TOPIC_TIMEOUT)
-    results = results_json(prep.curriculum, grade, isolation, f"{submission.digest()}:{prep.fingerprint}",
-                           prep.fingerprint)
+    grade.submission, grade.grader, grade.isolation, grade.graded_at = submission.digest(), prep.fingerprint, isolation, now()
+    results = results_json(prep.curriculum, grade)
     results["output"] = "\n".join([results["output"], *upload_notes(submission, modules)])
     return results
 
@@ -133,9 +135,9 @@ def grade_command(args: argparse.Namespace) -> int:
         results = grade_folder(args.root / "submission", args.timeout, args.no_sandbox)
     except Exception as err:  # noqa: BLE001 -- Gradescope must get a results.json whatever happens
         traceback.print_exc()  # stdout and stderr reach the instructor only
-        dump_json(target, failed_run(f"{type(err).__name__}: {err}"))
+        write_atomic(target, json_bytes(failed_run(f"{type(err).__name__}: {err}")))
         return 1
-    dump_json(target, results)
+    write_atomic(target, json_bytes(results))
     print(f"Score {results['score']:g} in {time.monotonic() - started:.1f} s; results in {target}")
     return 0
 

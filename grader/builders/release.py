@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import ast
-import os
+import io
 import shutil
 import string
 import sys
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..course.curriculum import ROOT, Curriculum, load
+from ..course.files import write_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store: no build date in the bytes
@@ -145,16 +146,15 @@ def write_tree(files: Files, folder: Path) -> None:
 
 def write_zip(files: Files, target: Path, prefix: str = "") -> None:
     """A deterministic zip: sorted entries, one fixed timestamp, fixed modes; written atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    with zipfile.ZipFile(tmp, "w") as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
             info = zipfile.ZipInfo(prefix + name, date_time=ZIP_TIME)
             info.create_system = 3  # Unix, so the modes below are read back
             info.external_attr = (0o100755 if files[name].executable else 0o100644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, files[name].data, compresslevel=9)
-    os.replace(tmp, target)
+    write_atomic(target, buffer.getvalue())
 
 
 def extract(archive: Path, folder: Path) -> None:

@@ -16,8 +16,9 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
+
+from .files import write_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 RANKS_FILE = ROOT / "data" / "gpt2.tiktoken"
@@ -99,10 +100,7 @@ def write_cache(cache_dir: Path = CACHE_DIR) -> Path:
             raise ValueError(f"rebuilt {url.rsplit('/', 1)[1]} does not match tiktoken's hash")
         target = cache_dir / hashlib.sha1(url.encode()).hexdigest()
         if not target.exists() or target.read_bytes() != data:
-            with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False) as tmp:
-                tmp.write(data)
-            os.chmod(tmp.name, 0o644)  # the sandbox reads it as another uid
-            os.replace(tmp.name, target)
+            write_atomic(target, data, mode=0o644)  # the sandbox reads it as another uid
     return cache_dir
 
 

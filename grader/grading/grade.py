@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import hmac
-import json
 import queue
 import threading
 from dataclasses import dataclass, field, replace
@@ -27,6 +26,7 @@ from ..engine.cases import Case
 from ..engine.session import TopicSession, session
 from ..engine.secret import _fresh_seeds, hidden_seeds, instructor_secret  # noqa: F401 (grade.hidden_seeds, as before)
 from .sandbox.host import Isolation, Worker, WorkerDied
+from .record import StudentGrade, TopicGrade
 from .submissions import Submission
 
 TOPIC_TIMEOUT = 10.0  # seconds per topic; the reference needs well under one
@@ -38,36 +38,6 @@ FAILURE_WORDS = {
     "bad_output": (C.BAD_OUTPUT, "what came back from your code could not be read"),
     "skipped": (C.NOT_RUN, "not run: it needs your {how}, whose import never finished"),
 }
-
-
-@dataclass
-class TopicGrade:
-    slug: str
-    verdicts: list[C.Verdict]
-    hidden: list[C.Verdict]
-    points: float
-    max_points: int
-    note: str = ""
-    output: str = ""
-    seconds: float = 0.0
-    not_run: str = ""  # the topic whose endless import kept this one from running
-
-    @property
-    def all_verdicts(self) -> list[C.Verdict]:
-        return self.verdicts + self.hidden
-
-
-@dataclass
-class StudentGrade:
-    student: str
-    topics: dict[str, TopicGrade] = field(default_factory=dict)
-    ignored: list[tuple[str, str]] = field(default_factory=list)
-    error: str = ""
-    seconds: float = 0.0
-
-    @property
-    def total(self) -> float:
-        return round(sum(t.points for t in self.topics.values()), 2)
 
 
 @dataclass
@@ -478,14 +448,3 @@ def keep_task(grade: StudentGrade, slug: str, result: TopicGrade, borrowed: tupl
     new = replace(own, verdicts=kept[:split], hidden=kept[split:], points=score(topic, kept))
     new.note = " ".join(filter(None, (own.note, f"Task {judged} {once.graded_with_reference(topic, borrowed)}")))
     grade.topics[slug] = new
-
-
-def dump_json(path: Path, data: dict) -> None:
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..course.curriculum import Task, Topic
+from ..course.files import write_atomic as write_atomically
 from ..engine import verdicts as V  # no torch: saved verdicts are plain data
 from ..engine.once import still_stubs  # no torch either
 from ..engine.verdicts import NOT_IMPLEMENTED
@@ -381,14 +382,6 @@ class State:
         hints = self.data.setdefault("hints", {})
         hints[f"{slug}/{task}"] = max(level, self.hints_seen(slug, task))
         write_atomically(self.path, json.dumps(self.data, indent=1, sort_keys=True))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write beside `path`, then rename: an interrupted write never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 # ---------------------------------------------------------------------------------------------

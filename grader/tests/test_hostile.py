@@ -294,7 +294,7 @@ class Run:
 def prepared_once():
     """The class runs of this session share what `prepare` computes (every topic's hidden cases,
     run by the reference: seconds each time); the same curriculum and secret give the same cases."""
-    import grader.__main__ as entry
+    import grader.grading.cli as entry
     original = entry.prepare
 
     def cached(curriculum):
@@ -560,8 +560,8 @@ def test_the_output_folder_holds_only_reports(hostile_run):
         if path.is_dir():
             assert len(rel.parts) == 1, f"unexpected folder {rel}"
             continue
-        assert str(rel) in allowed or (len(rel.parts) == 2 and rel.name in ("results.json", "feedback.md",
-                                                                             "feedback.html")), \
+        assert str(rel) in allowed or (len(rel.parts) == 2 and rel.name in ("grade.json", "results.json",
+                                                                             "feedback.md", "feedback.html")), \
             f"unexpected file in the output folder: {rel}"
         assert path.stat().st_size < OUTPUT_CAP, f"{rel} is {path.stat().st_size:,} bytes"
         assert "PWNED" not in path.read_text(encoding="utf-8", errors="replace"), f"forged content in {rel}"
@@ -595,12 +595,12 @@ def test_the_reports_cannot_be_forged(hostile_run):
 
 def test_a_rerun_meets_no_abort_and_regrades_what_it_cannot_trust(hostile_run, tmp_path):
     """Grading the class again (into a copy of its outputs): every student is kept as graded,
-    but one whose results.json is malformed, who is graded again; the run ends normally."""
+    but one whose grade.json is malformed, who is graded again; the run ends normally."""
     from grader.__main__ import main
     run = hostile_run
     out = tmp_path / "out"
     shutil.copytree(run.out, out)
-    (out / "zz-honest-reference" / "results.json").write_text('{"extra_data": [], "tests": 1}', encoding="utf-8")
+    (out / "zz-honest-reference" / "grade.json").write_text('{"version": 1, "topics": []}', encoding="utf-8")
     with prepared_once():
         code = main(["grade", str(run.class_dir), "--out", str(out), "--timeout", f"{TIMEOUT:g}", "--workers", "1"])
     assert code == 0

@@ -23,10 +23,11 @@ import pytest
 from grader.engine import checks as C
 from grader.course.curriculum import Curriculum, load
 from grader.builders.demo import submission_files, write_submission
-from grader.grading.grade import Pool, StudentGrade, grade_submissions, prepare
+from grader.grading.grade import Pool, grade_submissions, prepare
+from grader.grading.record import StudentGrade, TopicGrade, from_record, to_record
 from grader.grading.reports.pages import Scale, class_report_html, feedback_html, verdict_figures
 from grader.course.offline import install
-from grader.grading.reports.report import class_report_md, results_json
+from grader.grading.reports.report import class_report_md
 from grader.grading.sandbox.host import Isolation, probe_isolation
 from grader.grading.submissions import read_class
 
@@ -56,7 +57,7 @@ TAGS = {"html", "head", "meta", "title", "style", "body", "main", "section", "di
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """(curriculum, isolation, {student: StudentGrade}, {student: results.json}, skipped)"""
+    """(curriculum, isolation, {student: StudentGrade}, skipped): each grade as its grade.json holds it"""
     install()
     full = load()
     curriculum = Curriculum(tuple(full[s] for s in TOPICS), full.root)
@@ -76,21 +77,23 @@ def graded(tmp_path_factory):
     isolation = probe_isolation()
     prep = prepare(curriculum)
     with Pool(isolation, 1, prep.packed_cases()) as pool:
-        grades = {g.student: g for g in grade_submissions(submissions, prep, pool)}
-    rows = {s: results_json(prep.curriculum, g, isolation, "digest", prep.fingerprint) for s, g in grades.items()}
-    return prep.curriculum, isolation, grades, rows, skipped
+        grades = grade_submissions(submissions, prep, pool)
+    for grade in grades:
+        grade.isolation = isolation
+    return (prep.curriculum, isolation,
+            {g.student: from_record(to_record(g, prep.curriculum), prep.curriculum) for g in grades}, skipped)
 
 
 @pytest.fixture(scope="module")
 def pages(graded, tmp_path_factory):
     """The pages as the grader lays them out: OUT/<student>/feedback.html, OUT/class_report.html."""
-    curriculum, isolation, grades, rows, skipped = graded
+    curriculum, isolation, grades, skipped = graded
     out = tmp_path_factory.mktemp("pages")
     for student, grade in grades.items():
         (out / student).mkdir()
-        (out / student / "feedback.html").write_text(feedback_html(curriculum, grade, isolation), encoding="utf-8")
+        (out / student / "feedback.html").write_text(feedback_html(curriculum, grade), encoding="utf-8")
     (out / "class_report.html").write_text(
-        class_report_html(curriculum, rows, isolation, 1.5, len(rows), skipped), encoding="utf-8")
+        class_report_html(curriculum, grades, isolation, 1.5, len(grades), skipped), encoding="utf-8")
     return out
 
 
@@ -174,8 +177,8 @@ def test_what_a_submission_controls_is_shown_as_text_never_markup(pages, name):
 
 
 def test_class_report_says_what_the_markdown_says(graded, pages):
-    curriculum, isolation, grades, rows, skipped = graded
-    markdown = class_report_md(curriculum, rows, isolation, 1.5, len(rows), skipped)
+    curriculum, isolation, grades, skipped = graded
+    markdown = class_report_md(curriculum, grades, isolation, 1.5, len(grades), skipped)
     rates = re.findall(r"^\| \w+ \| (\d+)\. .* \| (\d+%|-) \|$", markdown, re.MULTILINE)
     source, page = read(pages, "class_report.html")
     shown = re.findall(r'<td>(\d+)\. [^<]*</td><td class="bar">.*?</td><td class="num">([^<]*)</td>', source)
@@ -185,18 +188,18 @@ def test_class_report_says_what_the_markdown_says(graded, pages):
             assert topic.mistakes[mistake_id].says in page.words
     assert "histogram of total scores" in page.labels
     links = [attrs["href"] for tag, attrs in page.elements if tag == "a"]
-    assert links == [f"{s}/feedback.html" for s in sorted(rows)]
-    stuck = {**rows, "zed": {"score": 0, "tests": [{"tags": ["causal_attention", "task-2", C.TIMEOUT],
-                                                    "status": "failed"}]}}
+    assert links == [f"{s}/feedback.html" for s in sorted(grades)]
+    timeout = C.Verdict("causal_attention", 2, "a_check", C.TIMEOUT)
+    stuck = {**grades, "zed": StudentGrade("zed", {"causal_attention": TopicGrade("causal_attention", [timeout], [], 0.0, 5)})}
     words = Page(class_report_html(curriculum, stuck, isolation, 1.5, 1, [])).words
     assert "zed: causal_attention: too slow (time limit)" in words
 
 
 def test_empty_class_and_a_submission_that_could_not_be_read(graded):
-    curriculum, isolation, _, _, _ = graded
+    curriculum, isolation, _, _ = graded
     degraded = Isolation("none", "bubblewrap (bwrap) is not installed")
     assert "0 submissions" in Page(class_report_html(curriculum, {}, degraded, 0.1, 0, [])).words
-    words = Page(feedback_html(curriculum, StudentGrade("zoe", error="two entries for this student"), degraded)).words
+    words = Page(feedback_html(curriculum, StudentGrade("zoe", error="two entries for this student", isolation=degraded))).words
     assert "Problem with the submission: two entries for this student" in words and "isolation degraded" in words
 
 

@@ -32,9 +32,10 @@ from markdown_it import MarkdownIt
 from rich.console import Console
 
 from grader.engine import checks as C
-from grader.__main__ import show_summary
 from grader.course.curriculum import Curriculum, load
-from grader.grading.grade import Pool, StudentGrade, TopicGrade, grade_submissions, prepare
+from grader.grading.cli import show_summary
+from grader.grading.grade import Pool, grade_submissions, prepare
+from grader.grading.record import StudentGrade, TopicGrade, from_record, to_record
 from grader.grading.reports.pages import class_report_html, feedback_html
 from grader.engine.messages import clean, one_line
 from grader.course.offline import install
@@ -114,18 +115,12 @@ def topic_grades(draw, topic) -> TopicGrade:
 def student_grades(draw, curriculum) -> StudentGrade:
     topics = {t.slug: draw(topic_grades(t)) for t in curriculum.topics if draw(st.booleans()) or t is curriculum.topics[0]}
     return StudentGrade(draw(student_ids), topics, draw(st.lists(st.tuples(hostile_text, hostile_text), max_size=3)),
-                        draw(hostile_text), draw(odd_floats))
+                        draw(hostile_text), draw(odd_floats), isolation=draw(st.sampled_from([ISOLATION, DEGRADED])))
 
 
 json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), odd_floats, hostile_text),
                            lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                    st.dictionaries(hostile_text, inner, max_size=3)), max_leaves=12)
-malformed_rows = st.one_of(json_values, st.fixed_dictionaries(
-    {"score": json_values, "tests": st.one_of(json_values, st.lists(st.fixed_dictionaries(
-        {"tags": st.one_of(json_values, st.lists(hostile_text, max_size=5)), "status": json_values}), max_size=3)),
-     "extra_data": st.one_of(json_values, st.fixed_dictionaries(
-         {"topics": st.one_of(json_values, st.dictionaries(st.sampled_from(TOPICS), json_values)),
-          "error": json_values, "isolation_degraded": json_values}))}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +185,7 @@ def headings(markdown: str) -> list[tuple[str, str]]:
 @given(data=st.data())
 def test_results_json_is_strict_utf8_json_without_control_characters(curriculum, data):
     grade = data.draw(student_grades(curriculum))
-    results = results_json(curriculum, grade, ISOLATION, "digest", "fingerprint")
+    results = results_json(curriculum, grade)
     text = json.dumps(results, ensure_ascii=False, allow_nan=False)  # strict JSON: Gradescope reads it
     assert json.loads(text.encode("utf-8")) == results
     for s in strings(results):
@@ -203,8 +198,7 @@ def test_results_json_is_strict_utf8_json_without_control_characters(curriculum,
 @given(data=st.data())
 def test_feedback_md_has_the_graders_structure_whatever_the_student_wrote(curriculum, data):
     grade = data.draw(student_grades(curriculum))
-    isolation = data.draw(st.sampled_from([ISOLATION, DEGRADED]))
-    markdown = feedback_md(curriculum, grade, isolation)
+    markdown = feedback_md(curriculum, grade)
     assert_safe(markdown, "feedback.md")
     found = blocks(markdown)
     assert not [b for b in found if b[0] in ("html_block", "hr", "code_block")], found
@@ -257,8 +251,7 @@ def assert_page(source: str, where: str) -> Page:
 @given(data=st.data())
 def test_feedback_html_draws_any_values_and_shows_student_text_as_text(curriculum, data):
     grade = data.draw(student_grades(curriculum))
-    page = assert_page(feedback_html(curriculum, grade, data.draw(st.sampled_from([ISOLATION, DEGRADED]))),
-                       "feedback.html")
+    page = assert_page(feedback_html(curriculum, grade), "feedback.html")
     shown = words("".join(page.text))
     if grade.error:
         assert words(f"Problem with the submission: {clean(grade.error)}") in shown
@@ -272,11 +265,16 @@ def test_feedback_html_draws_any_values_and_shows_student_text_as_text(curriculu
 
 @st.composite
 def classes(draw, curriculum):
+    """Students as the class report gets them: as their grade.json holds them (whose numbers are
+    finite, as the grader's scores are: a record that is not is refused, see test_record.py)."""
     grades = draw(st.lists(student_grades(curriculum), max_size=4, unique_by=lambda g: g.student))
-    rows = {g.student: results_json(curriculum, g, ISOLATION, "digest", "fingerprint") for g in grades}
-    rows |= draw(st.dictionaries(student_ids, malformed_rows, max_size=2))
+    for grade in grades:
+        for topic in grade.topics.values():
+            topic.points = draw(st.floats(0, topic.max_points))
+            for verdict in topic.all_verdicts:
+                verdict.visual = None  # the feedback's pictures: not the class report's
     skipped = draw(st.lists(st.tuples(hostile_text.filter(bool), hostile_text), max_size=3))
-    return rows, skipped
+    return {g.student: from_record(to_record(g, curriculum), curriculum) for g in grades}, skipped
 
 
 @SETTINGS
@@ -393,10 +391,14 @@ def test_any_worker_reply_is_judged_or_contained_and_the_honest_student_keeps_fu
         assert mine.error.startswith("the grader failed on this submission (") and mine.topics[slug].points == 0
     else:
         assert 0 <= mine.topics[slug].points <= topic.max_points
-    results = results_json(prep.curriculum, mine, ISOLATION, "d", "f")
+    mine.isolation = ISOLATION
+    record = to_record(mine, prep.curriculum)  # what make grade saves, and makes the reports from
+    json.dumps(record, allow_nan=False)
+    mine = from_record(record, prep.curriculum)
+    results = results_json(prep.curriculum, mine)
     json.dumps(results, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    assert_safe(feedback_md(prep.curriculum, mine, ISOLATION), "feedback.md")
-    assert_page(feedback_html(prep.curriculum, mine, ISOLATION), "feedback.html")
+    assert_safe(feedback_md(prep.curriculum, mine), "feedback.md")
+    assert_page(feedback_html(prep.curriculum, mine), "feedback.html")
 
 
 def test_a_list_status_is_contained_to_its_student(prep):

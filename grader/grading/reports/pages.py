@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from ...engine import checks as C
 from ...course.curriculum import Curriculum, Topic
-from ..grade import StudentGrade
+from ..record import StudentGrade
 from ...engine.messages import clean, explain, headline
 from .report import TaskResult, class_summary, printed_output, task_results
 from ..sandbox.host import Isolation
@@ -405,14 +405,14 @@ def _task_html(topic: Topic, result: TaskResult, dims: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def feedback_html(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation) -> str:
+def feedback_html(curriculum: Curriculum, grade: StudentGrade) -> str:
     """One student's feedback: feedback.md's words, with pictures of the failures."""
     max_total = sum(t.max_points for t in curriculum.topics)
     body = [f"<h1>Feedback for {_e(grade.student)}</h1>",
             f'<div class="total"><p><b>Total: {grade.total:g} / {max_total}</b></p>'
             f'{bar_svg(grade.total / max_total if max_total else None, "total")}</div>']
-    if isolation.degraded:
-        body.append(f'<p class="notice">Note: {_e(isolation.describe())}.</p>')
+    if grade.isolation.degraded:
+        body.append(f'<p class="notice">Note: {_e(grade.isolation.describe())}.</p>')
     if grade.error:
         body.append(f'<p class="notice">Problem with the submission: {_e(grade.error)}</p>')
     if grade.ignored:
@@ -446,10 +446,10 @@ def feedback_html(curriculum: Curriculum, grade: StudentGrade, isolation: Isolat
     return _page(f"Feedback for {grade.student}", body)
 
 
-def class_report_html(curriculum: Curriculum, rows: dict[str, dict], isolation: Isolation,
+def class_report_html(curriculum: Curriculum, grades: dict[str, StudentGrade], isolation: Isolation,
                       seconds: float, graded_now: int, skipped: list[tuple[str, str]]) -> str:
     """class_report.md's numbers as charts, with a link to each student's feedback."""
-    summary = class_summary(curriculum, rows)
+    summary = class_summary(curriculum, grades)
     n = summary.students
     body = ["<h1>Class report</h1>",
             f"<p>{n} submissions; {graded_now} graded in this run, {n - graded_now} unchanged since the last run."

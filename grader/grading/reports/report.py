@@ -1,5 +1,6 @@
-"""What grading writes: per student results.json (Gradescope's schema) and feedback.md; per
-class gradebook.csv and class_report.md. Every file is written atomically.
+"""What grading shows, computed from students' grades as their grade.json records them
+(grader.grading.record): per student results.json (Gradescope's schema) and feedback.md; per class
+gradebook.csv and class_report.md. grader.grading.reports.outputs writes them.
 
 Whatever a student wrote (messages quote exceptions and printed output; file names, errors) is
 passed through grader.engine.messages.clean before it is shown: no control character, no lone surrogate,
@@ -9,16 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import math
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from ...engine import checks as C
+from ...engine import verdicts as C
 from ...course.curriculum import Curriculum, Task, Topic
-from ..grade import StudentGrade, TopicGrade, dump_json, write_atomic
+from ..record import StudentGrade, TopicGrade, check_max_scores
 from ...engine.messages import clean, cleaned, explain, headline, md_cell, md_text, one_line
 from ..sandbox.host import Isolation
 
@@ -40,14 +39,12 @@ def code_span(text: str) -> str:
     return f"{ticks} {text} {ticks}"
 
 
-def check_max_scores(curriculum: Curriculum, grade: TopicGrade) -> dict[int, float]:
-    topic = curriculum[grade.slug]
-    counts = Counter(v.task for v in grade.all_verdicts)
-    return {t.id: t.points / counts[t.id] for t in topic.tasks if counts[t.id]}
+def json_bytes(data: dict) -> bytes:
+    """A results.json file's bytes."""
+    return json.dumps(data, indent=2, ensure_ascii=False).encode()
 
 
-def results_json(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation, digest: str,
-                 fingerprint: str) -> dict:
+def results_json(curriculum: Curriculum, grade: StudentGrade) -> dict:
     """Gradescope's results.json: one test per check; hidden checks visible after the due date."""
     tests = []
     for slug, topic_grade in grade.topics.items():
@@ -66,7 +63,7 @@ def results_json(curriculum: Curriculum, grade: StudentGrade, isolation: Isolati
                     "tags": [slug, f"task-{v.task}", v.reason] + ([v.mistake] if v.mistake else []),
                 })
     summary = [f"Total: {grade.total:g} / {sum(t.max_points for t in curriculum.topics)}",
-               f"Isolation: {isolation.describe()}"]
+               f"Isolation: {grade.isolation.describe()}"]
     if grade.error:
         summary.append(f"Problem with the submission: {one_line(grade.error)}")
     return cleaned({
@@ -78,7 +75,9 @@ def results_json(curriculum: Curriculum, grade: StudentGrade, isolation: Isolati
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"digest": digest, "fingerprint": fingerprint, "isolation_degraded": isolation.degraded,
+        "extra_data": {"digest": f"{grade.submission}:{grade.grader}" if grade.submission else "",
+                       "fingerprint": grade.grader if grade.submission else "",
+                       "isolation_degraded": grade.isolation.degraded,
                        "topics": {s: t.points for s, t in grade.topics.items()},
                        "notes": {s: t.note for s, t in grade.topics.items() if t.note},
                        "ignored": grade.ignored, "error": grade.error},
@@ -117,11 +116,11 @@ def task_results(topic: Topic, grade: TopicGrade) -> list[TaskResult]:
     return results
 
 
-def feedback_md(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation) -> str:
+def feedback_md(curriculum: Curriculum, grade: StudentGrade) -> str:
     out = [f"# Feedback for {md_text(grade.student)}", "",
            f"**Total: {grade.total:g} / {sum(t.max_points for t in curriculum.topics)}**", ""]
-    if isolation.degraded:
-        out += [f"> Note: {md_text(isolation.describe())}.", ""]
+    if grade.isolation.degraded:
+        out += [f"> Note: {md_text(grade.isolation.describe())}.", ""]
     if grade.error:
         out += [f"> Problem with the submission: {md_text(grade.error)}", ""]
     if grade.ignored:
@@ -155,77 +154,28 @@ def printed_output(grade: StudentGrade) -> str:
     return "\n".join(printed)[:3000]
 
 
-def write_student(out_dir: Path, curriculum: Curriculum, grade: StudentGrade, isolation: Isolation,
-                  digest: str, fingerprint: str) -> dict:
-    folder = out_dir / grade.student
-    results = results_json(curriculum, grade, isolation, digest, fingerprint)
-    dump_json(folder / "results.json", results)
-    write_atomic(folder / "feedback.md", feedback_md(curriculum, grade, isolation).encode())
-    return results
-
-
-def unwritten_row(curriculum: Curriculum, grade: StudentGrade, isolation: Isolation, why: str) -> dict:
-    """A results.json for a student whose reports could not be made (or who was never graded):
-    their status says why, and without a digest the next run grades them again."""
-    topics = {slug: points_of(getattr(t, "points", 0)) for slug, t in grade.topics.items() if slug in curriculum.slugs}
-    return cleaned({
-        "score": round(sum(topics.values()), 2), "execution_time": 0.0, "output": f"Problem: {one_line(why)}",
-        "output_format": "text", "test_output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
-        "tests": [],
-        "extra_data": {"digest": "", "fingerprint": "", "isolation_degraded": isolation.degraded, "topics": topics,
-                       "notes": {}, "ignored": [], "error": why},
-    })
-
-
-# A row is a student's results.json: this run's, or an earlier run's read back from disk. Whatever
-# an earlier file holds, reading a row never raises: a missing or odd field reads as nothing.
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def points_of(value: Any) -> float:
-    """A number read from a row: anything but a finite number reads as 0."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return value if ok else 0.0
-
-
-def _tests(row: dict) -> list[dict]:
-    tests = _dict(row).get("tests")
-    return [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else []
-
-
-def _tags(test: dict) -> list[str]:
-    tags = test.get("tags")
-    return [str(t) for t in tags] if isinstance(tags, list) else []
-
-
-def well_formed(row: Any) -> bool:
-    """Whether an earlier results.json can stand for its student: otherwise they are graded again."""
-    extra = _dict(row).get("extra_data")
-    return (isinstance(row, dict) and isinstance(extra, dict) and isinstance(extra.get("topics"), dict)
-            and isinstance(row.get("tests"), list) and isinstance(row.get("score"), (int, float)))
-
-
-def gradebook_csv(curriculum: Curriculum, rows: dict[str, dict]) -> bytes:
-    """rows: student -> results.json of that student."""
+def gradebook_csv(curriculum: Curriculum, grades: dict[str, StudentGrade]) -> bytes:
+    """One row per student: points per topic, total, status."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", *curriculum.slugs, "total", "max_total", "status"])
     max_total = sum(t.max_points for t in curriculum.topics)
-    for student in sorted(rows):
-        row = _dict(rows[student])
-        topics = _dict(_dict(row.get("extra_data")).get("topics"))
-        writer.writerow([one_line(student), *(f"{points_of(topics.get(s)):g}" for s in curriculum.slugs),
-                         f"{points_of(row.get('score')):g}", max_total, student_status(row)])
+    for student in sorted(grades):
+        grade = grades[student]
+        writer.writerow([one_line(student), *(f"{topic_points(grade, s):g}" for s in curriculum.slugs),
+                         f"{grade.total:g}", max_total, student_status(grade)])
     return buffer.getvalue().encode()
 
 
-def student_status(row: dict) -> str:
+def topic_points(grade: StudentGrade, slug: str) -> float:
+    topic = grade.topics.get(slug)
+    return topic.points if topic is not None else 0.0
+
+
+def student_status(grade: StudentGrade) -> str:
     """'graded', or the problem with the submission; says when isolation was degraded."""
-    extra = _dict(_dict(row).get("extra_data"))
-    status = "error: " + one_line(extra["error"]) if extra.get("error") else "graded"
-    return status + (" (isolation degraded)" if extra.get("isolation_degraded") else "")
+    status = "error: " + one_line(grade.error) if grade.error else "graded"
+    return status + (" (isolation degraded)" if grade.isolation.degraded else "")
 
 
 @dataclass(frozen=True)
@@ -239,37 +189,37 @@ class ClassSummary:
     max_total: int
 
 
-def class_summary(curriculum: Curriculum, rows: dict[str, dict]) -> ClassSummary:
-    """rows: student -> results.json of that student."""
-    n = len(rows)
-    tags = _tags
+def class_summary(curriculum: Curriculum, grades: dict[str, StudentGrade]) -> ClassSummary:
+    """The class's numbers, from each student's verdicts: their reasons and recognised mistakes."""
+    n = len(grades)
+    verdicts = {student: [(slug, v) for slug, t in g.topics.items() for v in t.all_verdicts]
+                for student, g in grades.items()}
     pass_rates = []
     for topic in curriculum.topics:
         for task in topic.tasks:
-            key = [topic.slug, f"task-{task.id}"]
-            passed = {}
-            for student, r in rows.items():
-                ts = [t for t in _tests(r) if tags(t)[:2] == key]
-                passed[student] = bool(ts) and all(t.get("status") == "passed" for t in ts)
-            graded = any(tags(t)[:2] == key for r in rows.values() for t in _tests(r))
-            pass_rates.append((topic, task, sum(passed.values()) / n if graded and n else None))
+            mine = {student: [v for slug, v in vs if slug == topic.slug and v.task == task.id]
+                    for student, vs in verdicts.items()}
+            passed = sum(bool(vs) and all(v.passed for v in vs) for vs in mine.values())
+            graded = any(mine.values())
+            pass_rates.append((topic, task, passed / n if graded and n else None))
     mistakes = Counter()
-    for r in rows.values():
-        mistakes.update({(tags(t)[0], tags(t)[3]) for t in _tests(r) if len(tags(t)) > 3})
+    for vs in verdicts.values():
+        mistakes.update({(slug, v.mistake) for slug, v in vs if v.mistake})
     says = {(t.slug, m.id): m.says for t in curriculum.topics for m in t.mistakes.values()}
-    limits = sorted({(student, tags(t)[0], tags(t)[2]) for student, r in rows.items() for t in _tests(r)
-                     if len(tags(t)) > 2 and tags(t)[2] in (C.TIMEOUT, C.MEMORY, C.CRASH, C.BAD_OUTPUT)})
+    order = {key: i for i, key in enumerate(says)}  # ties: in curriculum and catalogue order, run after run
+    common = sorted(mistakes.items(), key=lambda item: (-item[1], order.get(item[0], len(order)), item[0]))[:15]
+    limits = sorted({(student, slug, v.reason) for student, vs in verdicts.items() for slug, v in vs
+                     if v.reason in (C.TIMEOUT, C.MEMORY, C.CRASH, C.BAD_OUTPUT)})
     return ClassSummary(
         n, pass_rates,
-        [(slug, says.get((slug, mid), mid), count) for (slug, mid), count in mistakes.most_common(15)],
-        limits, [(student, points_of(_dict(rows[student]).get("score")), student_status(rows[student]))
-                 for student in sorted(rows)],
+        [(slug, says.get((slug, mid), mid), count) for (slug, mid), count in common],
+        limits, [(student, grades[student].total, student_status(grades[student])) for student in sorted(grades)],
         sum(t.max_points for t in curriculum.topics))
 
 
-def class_report_md(curriculum: Curriculum, rows: dict[str, dict], isolation: Isolation,
+def class_report_md(curriculum: Curriculum, grades: dict[str, StudentGrade], isolation: Isolation,
                     seconds: float, graded_now: int, skipped: list[tuple[str, str]]) -> str:
-    summary = class_summary(curriculum, rows)
+    summary = class_summary(curriculum, grades)
     n = summary.students
     out = ["# Class report", "",
            f"{n} submissions; {graded_now} graded in this run, {n - graded_now} unchanged since the last run.",

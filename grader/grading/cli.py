@@ -1,0 +1,120 @@
+"""`make grade`: grade a class folder into an output folder, and say how it went.
+
+Each student's grade is kept as OUT/<student>/grade.json (grader.grading.record); their reports and
+the class's are made from those records (grader.grading.reports.outputs). A student whose saved
+record was made by this grader from the same files, with the sandbox, is not graded again."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..course.curriculum import Curriculum, load
+from ..course.offline import install
+from ..engine.messages import one_line
+from ..engine.secret import instructor_secret
+from . import record
+from .grade import TOPIC_TIMEOUT, Pool, fingerprint, gradable, grade_submissions, prepare
+from .record import StudentGrade
+from .reports.outputs import write_class, write_problem, write_student
+from .reports.report import topic_points
+from .sandbox.host import Isolation, wanted_isolation
+from .submissions import read_class
+
+
+def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = False, workers: int = 1,
+                timeout: float = TOPIC_TIMEOUT, no_sandbox: bool = False) -> int:
+    install()  # the reference computes hidden expected values with GPT-2's encoding, offline
+    if not class_dir.is_dir():
+        console.print(f"[red]No class folder at {class_dir}[/red]")
+        return 2
+    started = time.monotonic()
+    curriculum = gradable(load())
+    submissions, skipped = read_class(class_dir, {t.module_file for t in curriculum.topics})
+    secret = instructor_secret()[0]
+    grader = fingerprint(curriculum.root, secret)
+    digests = {s.student: s.digest() for s in submissions}
+    previous = {s.student: record.load(out_dir / s.student / record.FILE, curriculum, secret, s.student)
+                for s in submissions}
+    isolation = wanted_isolation(no_sandbox)
+
+    def unchanged(student: str) -> bool:
+        old = previous[student]
+        return (not force and not isolation.degraded and old is not None and old.submission == digests[student]
+                and old.grader == grader and not old.isolation.degraded)
+
+    grades = {s.student: previous[s.student] for s in submissions if unchanged(s.student)}
+    todo = [s for s in submissions if not unchanged(s.student)]
+    console.print(f"{len(submissions)} submissions in {class_dir}: {len(todo)} to grade, "
+                  f"{len(grades)} unchanged.")
+    finished, work = [], {}  # work: seconds each submission's own code ran, in its children
+    try:
+        if todo:
+            with Pool(isolation, workers) as pool:  # the workers import torch meanwhile
+                t0 = time.monotonic()
+                prep = prepare(curriculum)
+                console.print(f"Hidden cases computed by the reference in {time.monotonic() - t0:.1f} s "
+                              f"({prep.secret_note}).")
+                wanted, isolation = isolation, pool.start(prep.packed_cases())
+                style = "yellow" if isolation.degraded else "green"
+                console.print(f"[{style}]{isolation.describe()}[/{style}]")
+                if isolation.degraded and not wanted.degraded:  # nothing earlier may be reused now
+                    grades, todo = {}, submissions
+                with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                              console=console, transient=not console.is_terminal) as progress:
+                    bar = progress.add_task("grading", total=len(todo))
+
+                    def done(grade: StudentGrade) -> None:
+                        grade.submission, grade.grader = digests[grade.student], prep.fingerprint
+                        grade.isolation, grade.graded_at = isolation, record.now()
+                        grades[grade.student] = write_student(out_dir, curriculum, grade, secret)
+                        finished.append(grade.student)
+                        work[grade.student] = grade.seconds
+                    grade_submissions(todo, prep, pool, on_done=done,
+                                      progress=lambda n: progress.advance(bar, n), timeout=timeout)
+    finally:  # even on Ctrl-C: what is graded is kept, the rest keeps its earlier grade or says why not
+        for s in submissions:
+            if s.student not in grades:
+                grades[s.student] = previous[s.student] or write_problem(
+                    out_dir, curriculum, StudentGrade(s.student, isolation=isolation),
+                    "not graded in this run (interrupted, or the grader stopped): grade again", secret)
+        write_class(out_dir, curriculum, grades, isolation, time.monotonic() - started, len(finished), skipped,
+                    failed=lambda name, err: console.print(
+                        f"[red]Could not write {name}: {escape(one_line(f'{type(err).__name__}: {err}'))}[/red]"))
+    seconds = time.monotonic() - started
+    show_summary(console, curriculum, grades, isolation)
+    per = ""
+    if work:
+        slowest = max(work, key=work.get)
+        per = (f"; each submission's checks ran {statistics.median(work.values()):.2f} s (median), "
+               f"the longest {work[slowest]:.1f} s ({slowest})")
+    console.print(f"Graded {len(finished)} in {seconds:.1f} s{per}. Outputs in {out_dir}/: gradebook.csv, "
+                  f"class_report.md and .html, <student>/results.json, feedback.md and feedback.html")
+    return 0
+
+
+def show_summary(console: Console, curriculum: Curriculum, grades: dict[str, StudentGrade], isolation: Isolation) -> None:
+    """Students down, topics across by number (the legend below keeps it within 80 columns)."""
+    table = Table(title="Gradebook" + (" (isolation degraded)" if isolation.degraded else ""))
+    table.add_column("student", no_wrap=True)
+    for number, topic in enumerate(curriculum.topics, 1):
+        table.add_column(str(number), justify="right")
+    table.add_column("total", justify="right", style="bold", no_wrap=True)
+    max_total = sum(t.max_points for t in curriculum.topics)
+    for student in sorted(grades):
+        grade = grades[student]
+        cells = []
+        for topic in curriculum.topics:
+            p = topic_points(grade, topic.slug)
+            colour = "green" if p == topic.max_points else "red" if p == 0 else "yellow"
+            cells.append(f"[{colour}]{p:g}[/{colour}]")
+        name = escape(one_line(student)) + (" [red](error)[/red]" if grade.error else "")
+        table.add_row(name, *cells, f"{grade.total:g}/{max_total}")
+    console.print(table)
+    console.print("  ".join(f"{n} {t.slug}" for n, t in enumerate(curriculum.topics, 1)), style="dim")
