@@ -413,8 +413,11 @@ def uses(curriculum: Curriculum, slug: str, files: dict[str, bytes]) -> list[str
     (`from .causal_attention import ...`, `from . import causal_attention`, `import
     causal_attention`), read with ast. A topic named in a comment or a string is not used: a
     regrade puts a reference beside the learner's code, and the learner must not choose that."""
+    source = files.get(curriculum[slug].module_file, b"")
+    if source.isascii() and not any(d.encode() in source for d in curriculum.requires(slug)):
+        return []  # no import can name a topic whose name is nowhere in it (ASCII: no other spelling)
     try:
-        tree = ast.parse(files.get(curriculum[slug].module_file, b""))
+        tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
     imported: set[str] = set()

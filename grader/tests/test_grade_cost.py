@@ -70,3 +70,13 @@ def test_a_topic_with_anything_written_runs_its_hidden_cases(worker, prepared, m
                                   ).replace("raise NotImplementedError(", "_not_yet(", 1).encode()
     _, jobs = graded(worker, prepared, files, monkeypatch)
     assert jobs == [list(SLUGS), list(SLUGS)]
+
+
+def test_imports_are_read_only_where_a_topic_is_named_and_in_any_spelling():
+    """`uses` skips parsing a module that names no topic it may import, and still reads an import
+    spelled in other characters that Python folds to the topic's name (NFKC)."""
+    files = {"gpt_model.py": "from .ｇｐｔ_blocks import TransformerBlock\n".encode()}
+    assert grade.uses(CURRICULUM, "gpt_model", files) == ["gpt_blocks"]
+    files = {"gpt_model.py": b"import torch\nfrom .gpt_blocks import LayerNorm\n"}
+    assert grade.uses(CURRICULUM, "gpt_model", files) == ["gpt_blocks"]
+    assert grade.uses(CURRICULUM, "gpt_model", {"gpt_model.py": b"import torch\n"}) == []
