@@ -7,6 +7,7 @@ inside the same folder. The folder's own `__init__.py`, if any, is never execute
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.machinery
 import importlib.util
@@ -32,7 +33,16 @@ class _FromSource(importlib.machinery.SourceFileLoader):
     submitted __pycache__ must never run."""
 
     def get_code(self, fullname):
-        return self.source_to_code(self.get_data(self.path), self.path)
+        return _compiled(self.get_data(self.path), self.path)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: bytes, path: str) -> types.CodeType:
+    """The code of a source file, compiled once per process for the same bytes at the same path:
+    a grading child imports each topic's module afresh, and with it every module it imports
+    (`training` brings `gpt_model`, `gpt_blocks`, ...). A code object is immutable; each import
+    still runs it in a new module."""
+    return compile(source, path, "exec", dont_inherit=True)
 
 
 def load_package(directory: Path | str) -> str:
@@ -49,8 +59,17 @@ def load_package(directory: Path | str) -> str:
 
 
 def unload_package(name: str) -> None:
-    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-        del sys.modules[key]
+    """Forget the package and its modules. They all entered sys.modules after the package itself
+    (a dict keeps its insertion order), so only those last entries are read, not torch's two
+    thousand. One put back earlier by hand stays behind, harmlessly: no package's name is reused."""
+    prefix, doomed = name + ".", []
+    for key in reversed(sys.modules):
+        if key == name or key.startswith(prefix):
+            doomed.append(key)
+        if key == name:
+            break
+    for key in doomed:
+        sys.modules.pop(key, None)
 
 
 def import_topic(package: str, slug: str) -> types.ModuleType:

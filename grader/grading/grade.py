@@ -119,13 +119,34 @@ def grade_topics(worker: Worker, prep: Prepared, slugs: list[str], files: dict[s
     module uses; one that uses a topic whose import never finished is skipped."""
     public = worker.run(slugs, files, timeout, used or {})
     output = str(public.get("output", ""))[:4096]
-    ran = [s for s in slugs if ("hidden", s) in (worker.cases or {})
+    unwritten = {s: stub_outcomes(prep, s, public["outcomes"].get(s), files) for s in slugs}
+    ran = [s for s in slugs if ("hidden", s) in (worker.cases or {}) and unwritten[s] is None
            and isinstance(public["topics"].get(s), dict) and public["topics"][s].get("status") == "ok"]
     hidden = worker.run(ran, files, timeout, used or {}, hidden=True) if ran else {"topics": {}, "outcomes": {}}
     return {slug: _judge_reply(prep, prep.curriculum[slug], public["topics"].get(slug), public["outcomes"].get(slug),
-                               hidden["topics"].get(slug, public["topics"].get(slug)), hidden["outcomes"].get(slug),
-                               timeout, output)
+                               hidden["topics"].get(slug, public["topics"].get(slug)),
+                               hidden["outcomes"].get(slug, unwritten[slug]), timeout, output)
             for slug in slugs}
+
+
+def stub_outcomes(prep: Prepared, slug: str, outcomes, files: dict[str, bytes]) -> dict | None:
+    """A topic still as shipped, its hidden cases' outcomes without running them: every function
+    the stub leaves to write still only raises NotImplementedError, and every public case failed
+    as not implemented. Code that raises NotImplementedError with the same words whatever it is
+    given fails each hidden case as its public case failed. None when anything was written (or
+    ran): then the hidden cases run, and a learner's code that raises only on public inputs is
+    never judged by them alone."""
+    topic = prep.curriculum[slug]
+    public = {name: [C.Outcome.from_data(data) for data in items] for name, items in
+              (outcomes.items() if isinstance(outcomes, dict) else ())}
+    hidden = prep.hidden[slug]
+    if (not hidden or not topic.exercise().is_file() or any(not public.get(name) for name in hidden)
+            or any(o.status != C.NOT_IMPLEMENTED for items in public.values() for o in items)):
+        return None
+    left, unwritten = once.still_stubs(topic.exercise().read_bytes()), once.still_stubs(files.get(topic.module_file, b""))
+    if not left or unwritten is None or not left <= unwritten:
+        return None
+    return {name: [public[name][0].to_data()] * len(cases) for name, cases in hidden.items()}
 
 
 def _phase_outcomes(reply, outcomes, cases: dict[str, list[Case]], timeout: float) -> dict:
@@ -358,8 +379,11 @@ def uses(curriculum: Curriculum, slug: str, files: dict[str, bytes]) -> list[str
     (`from .causal_attention import ...`, `from . import causal_attention`, `import
     causal_attention`), read with ast. A topic named in a comment or a string is not used: a
     regrade puts a reference beside the learner's code, and the learner must not choose that."""
+    source = files.get(curriculum[slug].module_file, b"")
+    if source.isascii() and not any(d.encode() in source for d in curriculum.requires(slug)):
+        return []  # no import can name a topic whose name is nowhere in it (ASCII: no other spelling)
     try:
-        tree = ast.parse(files.get(curriculum[slug].module_file, b""))
+        tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
     imported: set[str] = set()

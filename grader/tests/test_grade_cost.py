@@ -1,0 +1,82 @@
+"""What the class grader spends per submission, and that saving it changes no grade: a topic
+still as shipped gets its hidden verdicts without a second job (grading.grade.stub_outcomes),
+the same verdicts a hidden job gives it; a topic with anything written is run on its hidden cases."""
+import os
+
+import pytest
+
+from grader.course.curriculum import Curriculum, load
+from grader.grading import grade
+from grader.grading.sandbox.host import Isolation, Worker
+
+CURRICULUM = load()
+SLUGS = ("tokenizer", "special_tokens")  # two topics with hidden cases and cheap references
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return grade.prepare(Curriculum(tuple(CURRICULUM[s] for s in SLUGS), CURRICULUM.root))
+
+
+@pytest.fixture(scope="module")
+def worker(prepared):
+    os.environ["KATA_SECCOMP"] = "off"  # this file proves what is run, not the sandbox
+    w = Worker(Isolation("none", "test: counting jobs"), prepared.packed_cases())
+    yield w
+    w.close()
+    del os.environ["KATA_SECCOMP"]
+
+
+def graded(worker, prepared, files, monkeypatch, skip: bool = True) -> tuple[dict, list[list[str]]]:
+    """grade_topics on SLUGS, and the topics of each job the worker ran."""
+    jobs, run = [], worker.run
+
+    def counted(topics, *args, **kwargs):
+        jobs.append(list(topics))
+        return run(topics, *args, **kwargs)
+    monkeypatch.setattr(worker, "run", counted)
+    if not skip:
+        monkeypatch.setattr(grade, "stub_outcomes", lambda *args: None)
+    results = grade.grade_topics(worker, prepared, list(SLUGS), files)
+    monkeypatch.undo()
+    return results, jobs
+
+
+def stub_files() -> dict[str, bytes]:
+    return {CURRICULUM[s].module_file: CURRICULUM[s].exercise().read_bytes() for s in SLUGS}
+
+
+def test_untouched_stubs_run_one_job_and_get_the_verdicts_two_would_give(worker, prepared, monkeypatch):
+    files = stub_files()
+    saved, jobs = graded(worker, prepared, files, monkeypatch)
+    assert jobs == [list(SLUGS)], "the hidden job ran on topics where nothing is written"
+    full, jobs = graded(worker, prepared, files, monkeypatch, skip=False)
+    assert jobs == [list(SLUGS), list(SLUGS)]
+    for slug in SLUGS:
+        assert saved[slug].hidden, "a stub's hidden checks must still be judged (and fail)"
+        assert saved[slug].hidden == full[slug].hidden
+        assert saved[slug].verdicts == full[slug].verdicts and saved[slug].points == full[slug].points == 0
+
+
+def test_a_topic_with_anything_written_runs_its_hidden_cases(worker, prepared, monkeypatch):
+    """One task written (the reference's topic in place of the stub) runs the hidden job for that
+    topic; code that raises NotImplementedError from a body that is not a stub's runs it too."""
+    files = stub_files()
+    files["tokenizer.py"] = CURRICULUM["tokenizer"].solution().read_bytes()
+    _, jobs = graded(worker, prepared, files, monkeypatch)
+    assert jobs == [list(SLUGS), ["tokenizer"]]
+    source = CURRICULUM["special_tokens"].exercise().read_text(encoding="utf-8")
+    files["special_tokens.py"] = (source + "\n\ndef _not_yet(*why):\n    raise NotImplementedError('soon')\n"
+                                  ).replace("raise NotImplementedError(", "_not_yet(", 1).encode()
+    _, jobs = graded(worker, prepared, files, monkeypatch)
+    assert jobs == [list(SLUGS), list(SLUGS)]
+
+
+def test_imports_are_read_only_where_a_topic_is_named_and_in_any_spelling():
+    """`uses` skips parsing a module that names no topic it may import, and still reads an import
+    spelled in other characters that Python folds to the topic's name (NFKC)."""
+    files = {"gpt_model.py": "from .ｇｐｔ_blocks import TransformerBlock\n".encode()}
+    assert grade.uses(CURRICULUM, "gpt_model", files) == ["gpt_blocks"]
+    files = {"gpt_model.py": b"import torch\nfrom .gpt_blocks import LayerNorm\n"}
+    assert grade.uses(CURRICULUM, "gpt_model", files) == ["gpt_blocks"]
+    assert grade.uses(CURRICULUM, "gpt_model", {"gpt_model.py": b"import torch\n"}) == []
