@@ -353,7 +353,7 @@ def rmsnorm_equals_torch_nn_rmsnorm(m, x, weights):
 
 
 @check(task=1, inputs=lambda seed: rms_inputs(seed, tiny_row=False), judge=_rows_have_rms_1, dims=DIMS,
-       variants=RMS_VARIANTS)
+       variants=(rms_without_the_root, rms_centred, rms_is_layernorm))  # weight 1, no tiny row: the others agree here
 def rmsnorm_rows_have_root_mean_square_1(m, x, weights):
     """RMSNorm(emb_dim=6) with weight 1, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
     return load_weights(m.RMSNorm(x.shape[-1]), weights)(x)
@@ -415,7 +415,7 @@ def rope_params_inputs(seed: int) -> dict:
     """head_dim 8 and context_length 6, with Llama 3's theta_base 500,000 (not the default: passing it on matters)."""
     n = sizes(seed, half_head_dim=4, context_length=6)
     return {"head_dim": 2 * n["half_head_dim"], "context_length": n["context_length"],
-            "theta_base": 500_000.0 if seed % 2 == 0 else 10_000.0 + 1000.0 * (seed % 7)}
+            "theta_base": 500_000.0 if seed % 2 == 0 else 10_000.0 + 1000.0 * (1 + seed % 7)}
 
 
 @check(task=4, inputs=rope_params_inputs, judge=_rope_params_judge, dims=("context_length", "head_dim"),
