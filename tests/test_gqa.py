@@ -29,27 +29,25 @@ SDPA = ("F.scaled_dot_product_attention(apply_rope(queries), apply_rope(keys), v
         "enable_gqa=True) on the same projections, followed by out_proj")
 
 
-def rotate(x, cos, sin):
-    """apply_rope in plain torch (rotate-half layout), for the variants."""
-    half, n = x.shape[-1] // 2, x.shape[-2]
-    return x * cos[:n] + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin[:n]
+# The maths the variants share, declared with @variant only so that the learner's copy of this file
+# ships it without its body (grader/builders/release.py replaces every @variant body with a raise):
+# with no knob turned it computes the reference. No check declares it.
+@variant("GroupedQueryAttention's forward in plain torch, with the slips learners make (shared maths of the variants)")
+def gqa_maths(x, weights, num_heads, num_kv_groups, cos, sin, tiled=False, rope_queries=True, rope_keys=True,
+              rope_values=False, out_proj=True, **attention):
+    """`attention`: variant_math.attend's knobs (causal, divisor, ...)."""
+    def heads(t, count):
+        b, n, d = t.shape
+        return t.view(b, n, count, d // count).transpose(1, 2)  # (b, n, d) -> (b, count, n, head_dim)
 
+    def rotate(t):
+        half, n = t.shape[-1] // 2, t.shape[-2]
+        return t * cos[:n] + torch.cat((-t[..., half:], t[..., :half]), dim=-1) * sin[:n]
 
-def split(t, heads):
-    b, n, d = t.shape
-    return t.view(b, n, heads, d // heads).transpose(1, 2)  # (b, n, d) -> (b, heads, n, head_dim)
-
-
-def grouped(x, weights, num_heads, num_kv_groups, cos, sin, tiled=False, rope_queries=True, rope_keys=True,
-            rope_values=False, out_proj=True, **attention):
-    """GroupedQueryAttention's forward in plain torch, with the slips learners make; `attention`
-    are variant_math.attend's knobs (causal, divisor, ...)."""
-    q = split(project(x, weights, "W_query"), num_heads)
-    k = split(project(x, weights, "W_key"), num_kv_groups)
-    v = split(project(x, weights, "W_value"), num_kv_groups)
-    q = rotate(q, cos, sin) if rope_queries else q
-    k = rotate(k, cos, sin) if rope_keys else k
-    v = rotate(v, cos, sin) if rope_values else v
+    q = heads(project(x, weights, "W_query"), num_heads)
+    k = heads(project(x, weights, "W_key"), num_kv_groups)
+    v = heads(project(x, weights, "W_value"), num_kv_groups)
+    q, k, v = rotate(q) if rope_queries else q, rotate(k) if rope_keys else k, rotate(v) if rope_values else v
     group_size = num_heads // num_kv_groups
     k, v = (t.repeat(1, group_size, 1, 1) if tiled else t.repeat_interleave(group_size, dim=1) for t in (k, v))
     context = merge_heads(attend(q, k, v, **attention))
@@ -62,45 +60,45 @@ def grouped(x, weights, num_heads, num_kv_groups, cos, sin, tiled=False, rope_qu
          "repeated in place (repeat_interleave: 0, 0, 1, 1, 2, 2): query head h must use key/value head "
          "h // group_size, as scaled_dot_product_attention's enable_gqa does")
 def kv_heads_tiled(x, weights, num_heads, num_kv_groups, cos, sin, **_):
-    return grouped(x, weights, num_heads, num_kv_groups, cos, sin, tiled=True)
+    return gqa_maths.compute(x, weights, num_heads, num_kv_groups, cos, sin, tiled=True)
 
 
 @variant("your attention has no causal mask: every query sees every key, the future ones too (did masked_fill, "
          "which returns a new tensor, have its result dropped?)")
 def unmasked(x, weights, num_heads, num_kv_groups, cos, sin, **_):
-    return grouped(x, weights, num_heads, num_kv_groups, cos, sin, causal=False)
+    return gqa_maths.compute(x, weights, num_heads, num_kv_groups, cos, sin, causal=False)
 
 
 @variant("your attention weights equal softmax(scores) without the division by sqrt(head_dim)")
 def not_scaled(x, weights, num_heads, num_kv_groups, cos, sin, **_):
-    return grouped(x, weights, num_heads, num_kv_groups, cos, sin, divisor=1.0)
+    return gqa_maths.compute(x, weights, num_heads, num_kv_groups, cos, sin, divisor=1.0)
 
 
 @variant("your scores are divided by sqrt(d_out) where they are divided by sqrt(head_dim)")
 def scaled_by_sqrt_d_out(x, weights, num_heads, num_kv_groups, cos, sin, **_):
-    return grouped(x, weights, num_heads, num_kv_groups, cos, sin,
+    return gqa_maths.compute(x, weights, num_heads, num_kv_groups, cos, sin,
                    divisor=weights["W_query.weight"].shape[0] ** 0.5)
 
 
 @variant("your queries and keys are not rotated: apply_rope(queries, cos, sin) and apply_rope(keys, cos, sin) "
          "after splitting the heads are missing")
 def without_rope(x, weights, num_heads, num_kv_groups, cos, sin, **_):
-    return grouped(x, weights, num_heads, num_kv_groups, cos, sin, rope_queries=False, rope_keys=False)
+    return gqa_maths.compute(x, weights, num_heads, num_kv_groups, cos, sin, rope_queries=False, rope_keys=False)
 
 
 @variant("your keys are not rotated, only the queries: apply_rope to both")
 def keys_not_rotated(x, weights, num_heads, num_kv_groups, cos, sin, **_):
-    return grouped(x, weights, num_heads, num_kv_groups, cos, sin, rope_keys=False)
+    return gqa_maths.compute(x, weights, num_heads, num_kv_groups, cos, sin, rope_keys=False)
 
 
 @variant("your values are rotated too: RoPE rotates the queries and the keys only")
 def values_rotated(x, weights, num_heads, num_kv_groups, cos, sin, **_):
-    return grouped(x, weights, num_heads, num_kv_groups, cos, sin, rope_values=True)
+    return gqa_maths.compute(x, weights, num_heads, num_kv_groups, cos, sin, rope_values=True)
 
 
 @variant("your output is the merged heads without out_proj: the final projection is missing")
 def without_out_proj(x, weights, num_heads, num_kv_groups, cos, sin, **_):
-    return grouped(x, weights, num_heads, num_kv_groups, cos, sin, out_proj=False)
+    return gqa_maths.compute(x, weights, num_heads, num_kv_groups, cos, sin, out_proj=False)
 
 
 VARIANTS = (kv_heads_tiled, unmasked, not_scaled, scaled_by_sqrt_d_out, without_rope, keys_not_rotated,
@@ -155,16 +153,17 @@ def _shift_changes_nothing(got, expected):
 
 # Task 1 ---------------------------------------------------------------------------------------
 
-def rope_tables(head_dim: int, context_length: int):
-    inv_freq = 1.0 / 10_000 ** (torch.arange(0, head_dim, 2).double() / head_dim)
-    angles = torch.arange(context_length).double()[:, None] * inv_freq[None, :]
-    angles = torch.cat([angles, angles], dim=1)  # the rotate-half layout, as compute_rope_params returns it
-    return angles.cos().float(), angles.sin().float()
+def angle_tables(num_positions: int, head_dim: int, g: torch.Generator):
+    """cos and sin of angles that grow linearly with the position, at random speeds (RoPE's form with
+    other frequencies), the same angles in both halves of each row (the rotate-half layout)."""
+    speeds = 1.5 * torch.rand(head_dim // 2, generator=g)
+    angles = (torch.arange(num_positions).float()[:, None] * speeds[None, :]).repeat(1, 2)
+    return angles.cos(), angles.sin()
 
 
 def attention_inputs(seed: int, as_many_groups_as_heads: bool = False) -> dict:
     """x (batch=2, num_tokens=5, d_in=7); 3 key/value groups of 2 query heads each, head_dim 4, d_out 24;
-    weights scaled like a trained layer's; cos and sin for num_tokens + SHIFT positions; the causal mask."""
+    weights scaled like a trained layer's; cos and sin of RoPE's form for num_tokens + SHIFT positions; the causal mask."""
     n = sizes(seed, batch=2, num_tokens=5, d_in=7, num_kv_groups=3, group_size=2, half_head_dim=2)
     num_heads = n["num_kv_groups"] * n["group_size"]
     num_kv_groups = num_heads if as_many_groups_as_heads else n["num_kv_groups"]
@@ -176,7 +175,7 @@ def attention_inputs(seed: int, as_many_groups_as_heads: bool = False) -> dict:
                "W_query.weight": torch.randn(d_out, d_in, generator=g) / d_in ** 0.5,
                "out_proj.weight": torch.randn(d_out, d_out, generator=g) / d_out ** 0.5}
     num_tokens = n["num_tokens"]
-    cos, sin = rope_tables(head_dim, num_tokens + SHIFT)
+    cos, sin = angle_tables(num_tokens + SHIFT, head_dim, g)
     return {"x": torch.randn(n["batch"], num_tokens, d_in, generator=g), "weights": weights, "num_heads": num_heads,
             "num_kv_groups": num_kv_groups, "cos": cos, "sin": sin,
             "mask": torch.triu(torch.ones(num_tokens, num_tokens, dtype=torch.bool), diagonal=1)}

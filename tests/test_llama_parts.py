@@ -13,12 +13,12 @@ DIMS = ("batch", "num_tokens", "emb_dim")
 ROPE_DIMS = ("batch", "num_heads", "num_tokens", "head_dim")
 
 
-def silu(x):
-    return x * torch.sigmoid(x)  # plain torch: F.silu is what this topic's kata forbids learners
+# The maths the variants share. Each is declared with @variant only so that the learner's copy of this
+# file ships it without its body (grader/builders/release.py replaces every @variant body with a
+# raise): with no knob turned it computes the reference. No check declares them.
 
-
-def rms_norm(x, weight, eps=1e-5, squared=True, root=True, centred=False, eps_outside=False):
-    """RMSNorm's forward in plain torch, with the slips learners make."""
+@variant("RMSNorm in plain torch, with the slips learners make (shared maths of the variants)")
+def rms_maths(x, weight, eps=1e-5, squared=True, root=True, centred=False, eps_outside=False):
     if centred:
         x = x - x.mean(dim=-1, keepdim=True)
     means = (x.pow(2) if squared else x).mean(dim=-1, keepdim=True)
@@ -27,21 +27,28 @@ def rms_norm(x, weight, eps=1e-5, squared=True, root=True, centred=False, eps_ou
     return x / ((means + eps).sqrt() if root else means + eps) * weight
 
 
-def rope_angles(head_dim, context_length, theta_base=10_000.0, exponent_over=None, interleaved=False, first=0):
-    """RoPE's angles (context_length, head_dim) in plain torch: the rotate-half layout by default."""
-    inv_freq = 1.0 / theta_base ** (torch.arange(0, head_dim, 2).double() / (exponent_over or head_dim))
+@variant("the SwiGLU feed forward in plain torch, with the slips learners make (shared maths of the variants)")
+def swiglu_maths(x, weights, gate_on="fc1", activation=None, product_first=False, summed=False):
+    activation = activation or (lambda t: t * torch.sigmoid(t))
+    a, b = x @ weights["fc1.weight"].T, x @ weights["fc2.weight"].T
+    if gate_on == "fc2":
+        a, b = b, a
+    hidden = activation(a * b) if product_first else activation(a) + b if summed else activation(a) * b
+    return hidden @ weights["fc3.weight"].T
+
+
+@variant("RoPE's cos and sin in plain torch, with the slips learners make (shared maths of the variants)")
+def rope_params_maths(head_dim, context_length, theta_base=10_000.0, exponent_over=None, interleaved=False, first=0,
+                      inverted=True):
+    exponent = torch.arange(0, head_dim, 2).double() / (exponent_over or head_dim)
+    inv_freq = 1.0 / theta_base ** exponent if inverted else theta_base ** exponent
     angles = torch.arange(first, first + context_length).double()[:, None] * inv_freq[None, :]
     angles = angles.repeat_interleave(2, dim=1) if interleaved else torch.cat([angles, angles], dim=1)
-    return angles
-
-
-def cos_sin(head_dim, context_length, theta_base=10_000.0, **slips):
-    angles = rope_angles(head_dim, context_length, theta_base, **slips)
     return angles.cos().float(), angles.sin().float()
 
 
-def rope(x, cos, sin, sign=1.0, swapped=False, without_cos=False, interleaved_pairs=False):
-    """apply_rope in plain torch (rotate-half), with the slips learners make."""
+@variant("RoPE's rotation in plain torch (rotate-half), with the slips learners make (shared maths of the variants)")
+def rotation_maths(x, cos, sin, sign=1.0, swapped=False, without_cos=False, interleaved_pairs=False):
     n, half = x.shape[-2], x.shape[-1] // 2
     cos, sin = cos[:n], sin[:n]
     if interleaved_pairs:  # pairs (0, 1), (2, 3), ... as in Meta's complex-number code
@@ -53,31 +60,39 @@ def rope(x, cos, sin, sign=1.0, swapped=False, without_cos=False, interleaved_pa
     return (x if without_cos else x * cos) + rotated * sin
 
 
+def angle_tables(num_positions: int, head_dim: int, g: torch.Generator):
+    """cos and sin of angles that grow linearly with the position, at random speeds (RoPE's form with
+    other frequencies: apply_rope must work for any), the same angles in both halves of each row."""
+    speeds = 1.5 * torch.rand(head_dim // 2, generator=g)
+    angles = (torch.arange(num_positions).float()[:, None] * speeds[None, :]).repeat(1, 2)
+    return angles.cos(), angles.sin()
+
+
 # Variants: wrong versions computed on the check's inputs, named when an output equals one -----------
 
 @variant("your RMSNorm has no eps: it divides by sqrt(mean(x^2)) where RMSNorm divides by sqrt(mean(x^2) + eps)")
 def rms_without_eps(x, weights):
-    return rms_norm(x, weights["weight"], eps=0.0)
+    return rms_maths.compute(x, weights["weight"], eps=0.0)
 
 
 @variant("your RMSNorm divides by sqrt(mean(x^2)) + eps where RMSNorm divides by sqrt(mean(x^2) + eps)")
 def rms_eps_outside_the_sqrt(x, weights):
-    return rms_norm(x, weights["weight"], eps_outside=True)
+    return rms_maths.compute(x, weights["weight"], eps_outside=True)
 
 
 @variant("your RMSNorm divides by mean(x^2) + eps, the mean square, not by its square root")
 def rms_without_the_root(x, weights):
-    return rms_norm(x, weights["weight"], root=False)
+    return rms_maths.compute(x, weights["weight"], root=False)
 
 
 @variant("your RMSNorm subtracts the mean first, as LayerNorm does: RMSNorm does not centre x")
 def rms_centred(x, weights):
-    return rms_norm(x, weights["weight"], centred=True)
+    return rms_maths.compute(x, weights["weight"], centred=True)
 
 
 @variant("your RMSNorm leaves out weight: it returns the normalised x without multiplying by weight")
 def rms_without_weight(x, weights):
-    return rms_norm(x, torch.ones_like(weights["weight"]))
+    return rms_maths.compute(x, torch.ones_like(weights["weight"]))
 
 
 @variant("your RMSNorm is the standard deviation's version: it divides x - mean by the std, like LayerNorm "
@@ -111,115 +126,103 @@ def silu_is_gelu(x):
     return torch.nn.functional.gelu(x, approximate="tanh")
 
 
-def swiglu(x, weights, gate_on="fc1", activation=silu, product_first=False, summed=False):
-    a, b = x @ weights["fc1.weight"].T, x @ weights["fc2.weight"].T
-    if gate_on == "fc2":
-        a, b = b, a
-    hidden = activation(a * b) if product_first else activation(a) + b if summed else activation(a) * b
-    return hidden @ weights["fc3.weight"].T
-
-
 @variant("your FeedForward applies SiLU to fc2(x) and multiplies by fc1(x): the bonus code gates with "
          "silu(fc1(x)) * fc2(x)")
 def swiglu_gate_on_fc2(x, cfg, weights):
-    return swiglu(x, weights, gate_on="fc2")
+    return swiglu_maths.compute(x, weights, gate_on="fc2")
 
 
 @variant("your FeedForward applies SiLU to the product fc1(x) * fc2(x) where it is silu(fc1(x)) * fc2(x)")
 def swiglu_silu_after_the_product(x, cfg, weights):
-    return swiglu(x, weights, product_first=True)
+    return swiglu_maths.compute(x, weights, product_first=True)
 
 
 @variant("your FeedForward adds silu(fc1(x)) and fc2(x) where it multiplies them")
 def swiglu_summed(x, cfg, weights):
-    return swiglu(x, weights, summed=True)
+    return swiglu_maths.compute(x, weights, summed=True)
 
 
 @variant("your FeedForward has no SiLU: fc3(fc1(x) * fc2(x))")
 def swiglu_without_silu(x, cfg, weights):
-    return swiglu(x, weights, activation=lambda t: t)
+    return swiglu_maths.compute(x, weights, activation=lambda t: t)
 
 
 @variant("your FeedForward uses GPT-2's GELU where Llama uses SiLU")
 def swiglu_with_gelu(x, cfg, weights):
-    return swiglu(x, weights, activation=lambda t: torch.nn.functional.gelu(t, approximate="tanh"))
+    return swiglu_maths.compute(x, weights, activation=lambda t: torch.nn.functional.gelu(t, approximate="tanh"))
 
 
 @variant("your inverse frequencies divide the exponent by head_dim // 2 where they divide by head_dim: "
          "theta_base ** (torch.arange(0, head_dim, 2) / head_dim)")
 def rope_exponent_over_half_dim(head_dim, context_length, theta_base):
-    return cos_sin(head_dim, context_length, theta_base, exponent_over=head_dim // 2)
+    return rope_params_maths.compute(head_dim, context_length, theta_base, exponent_over=head_dim // 2)
 
 
 @variant("your inverse frequencies divide the exponent by 2 * head_dim where they divide by head_dim (with "
          "torch.arange(head_dim // 2), the exponent is 2i / head_dim: multiply by 2)")
 def rope_exponent_over_twice_the_dim(head_dim, context_length, theta_base):
-    return cos_sin(head_dim, context_length, theta_base, exponent_over=2 * head_dim)
+    return rope_params_maths.compute(head_dim, context_length, theta_base, exponent_over=2 * head_dim)
 
 
 @variant("your angles ignore theta_base: they use 10,000 whatever the argument (Llama 3 uses 500,000)")
 def rope_theta_base_ignored(head_dim, context_length, theta_base):
-    return cos_sin(head_dim, context_length, 10_000.0)
+    return rope_params_maths.compute(head_dim, context_length, 10_000.0)
 
 
 @variant("your positions start at 1: position 0 must have angle 0 (torch.arange(context_length))")
 def rope_positions_from_1(head_dim, context_length, theta_base):
-    return cos_sin(head_dim, context_length, theta_base, first=1)
+    return rope_params_maths.compute(head_dim, context_length, theta_base, first=1)
 
 
 @variant("your angles are in the interleaved layout (each angle twice in a row, repeat_interleave); the bonus "
          "code's apply_rope rotates feature i with feature i + head_dim / 2, so both halves hold the same angles: "
          "torch.cat([angles, angles], dim=1)")
 def rope_interleaved_layout(head_dim, context_length, theta_base):
-    return cos_sin(head_dim, context_length, theta_base, interleaved=True)
+    return rope_params_maths.compute(head_dim, context_length, theta_base, interleaved=True)
 
 
 @variant("your frequencies are theta_base ** (2i / head_dim), not their inverse 1 / theta_base ** (2i / head_dim)")
 def rope_frequencies_not_inverted(head_dim, context_length, theta_base):
-    inv_freq = theta_base ** (torch.arange(0, head_dim, 2).double() / head_dim)
-    angles = torch.arange(context_length).double()[:, None] * inv_freq[None, :]
-    angles = torch.cat([angles, angles], dim=1)
-    return angles.cos().float(), angles.sin().float()
+    return rope_params_maths.compute(head_dim, context_length, theta_base, inverted=False)
 
 
 @variant("your rotation turns the other way: rotated = cat(x2, -x1) where it is cat(-x2, x1), so each pair "
          "(a, b) becomes (a cos + b sin, b cos - a sin)")
 def rope_sign_flipped(x, cos, sin):
-    return rope(x, cos, sin, sign=-1.0)
+    return rotation_maths.compute(x, cos, sin, sign=-1.0)
 
 
 @variant("your cos and sin are swapped: x * sin + rotated * cos where it is x * cos + rotated * sin")
 def rope_cos_sin_swapped(x, cos, sin):
-    return rope(x, cos, sin, swapped=True)
+    return rotation_maths.compute(x, cos, sin, swapped=True)
 
 
 @variant("your rotation leaves out cos: x + rotated * sin where it is x * cos + rotated * sin")
 def rope_without_cos(x, cos, sin):
-    return rope(x, cos, sin, without_cos=True)
+    return rotation_maths.compute(x, cos, sin, without_cos=True)
 
 
 @variant("your rotation pairs neighbouring features (0 with 1, 2 with 3: the interleaved layout) where the "
          "bonus code pairs feature i with feature i + head_dim / 2: rotated = cat(-x2, x1)")
 def rope_interleaved_pairs(x, cos, sin):
-    return rope(x, cos, sin, interleaved_pairs=True)
+    return rotation_maths.compute(x, cos, sin, interleaved_pairs=True)
 
 
 ROPE_VARIANTS = (rope_sign_flipped, rope_cos_sin_swapped, rope_without_cos, rope_interleaved_pairs)
 
 
-def on_scores(rotation, **slips):
+def on_scores(rotation):
     """A variant of apply_rope seen through the scores check: rope(q)[i] . rope(k)[j] for every i, j."""
     def compute(q, k, cos, sin):
         n = cos.shape[0]
-        queries = rope(q.repeat(1, 1, n, 1), cos, sin, **slips)[0, 0]
-        keys = rope(k.repeat(1, 1, n, 1), cos, sin, **slips)[0, 0]
+        queries = rotation.compute(q.repeat(1, 1, n, 1), cos, sin)[0, 0]
+        keys = rotation.compute(k.repeat(1, 1, n, 1), cos, sin)[0, 0]
         return queries @ keys.T
     compute.__name__ = rotation.name
     return variant(rotation.says)(compute)
 
 
-SCORE_VARIANTS = (on_scores(rope_sign_flipped, sign=-1.0), on_scores(rope_cos_sin_swapped, swapped=True),
-                  on_scores(rope_without_cos, without_cos=True), on_scores(rope_interleaved_pairs, interleaved_pairs=True))
+SCORE_VARIANTS = tuple(on_scores(v) for v in ROPE_VARIANTS)
 
 
 # Judges: the invariant first, in its own words, then the values ----------------------------------
@@ -436,11 +439,12 @@ def rope_params_defaults_are_theta_10000_and_4096_positions(m, head_dim):
 # Task 5 ---------------------------------------------------------------------------------------
 
 def rotation_inputs(seed: int) -> dict:
-    """x (batch=2, num_heads=3, num_tokens=5, head_dim=8), and cos and sin for 7 positions (more than num_tokens)."""
+    """x (batch=2, num_heads=3, num_tokens=5, head_dim=8), and cos and sin of RoPE's form for 7 positions (more than num_tokens)."""
     n = sizes(seed, batch=2, num_heads=3, num_tokens=5, half_head_dim=4)
     head_dim = 2 * n["half_head_dim"]
-    cos, sin = cos_sin(head_dim, n["num_tokens"] + 2)
-    x = torch.randn(n["batch"], n["num_heads"], n["num_tokens"], head_dim, generator=generator(seed))
+    g = generator(seed)
+    cos, sin = angle_tables(n["num_tokens"] + 2, head_dim, g)
+    x = torch.randn(n["batch"], n["num_heads"], n["num_tokens"], head_dim, generator=g)
     return {"x": x, "cos": cos, "sin": sin}
 
 
@@ -449,7 +453,7 @@ def distance_inputs(seed: int) -> dict:
     n = sizes(seed, half_head_dim=4, positions=13)
     head_dim = 2 * n["half_head_dim"]
     g = generator(seed)
-    cos, sin = cos_sin(head_dim, n["positions"])
+    cos, sin = angle_tables(n["positions"], head_dim, g)
     return {"q": torch.randn(1, 1, 1, head_dim, generator=g), "k": torch.randn(1, 1, 1, head_dim, generator=g),
             "cos": cos, "sin": sin}
 
