@@ -38,10 +38,8 @@ def swiglu_maths(x, weights, gate_on="fc1", activation=None, product_first=False
 
 
 @variant("RoPE's cos and sin in plain torch, with the slips learners make (shared maths of the variants)")
-def rope_params_maths(head_dim, context_length, theta_base=10_000.0, exponent_over=None, interleaved=False, first=0,
-                      inverted=True):
-    exponent = torch.arange(0, head_dim, 2).double() / (exponent_over or head_dim)
-    inv_freq = 1.0 / theta_base ** exponent if inverted else theta_base ** exponent
+def rope_params_maths(head_dim, context_length, theta_base=10_000.0, exponent_over=None, interleaved=False, first=0):
+    inv_freq = 1.0 / theta_base ** (torch.arange(0, head_dim, 2).double() / (exponent_over or head_dim))
     angles = torch.arange(first, first + context_length).double()[:, None] * inv_freq[None, :]
     angles = angles.repeat_interleave(2, dim=1) if interleaved else torch.cat([angles, angles], dim=1)
     return angles.cos().float(), angles.sin().float()
@@ -85,7 +83,8 @@ def rms_without_the_root(x, weights):
     return rms_maths.compute(x, weights["weight"], root=False)
 
 
-@variant("your RMSNorm subtracts the mean first, as LayerNorm does: RMSNorm does not centre x")
+@variant("your RMSNorm subtracts the mean first, as LayerNorm does (it is LayerNorm without a shift): RMSNorm "
+         "does not centre x")
 def rms_centred(x, weights):
     return rms_maths.compute(x, weights["weight"], centred=True)
 
@@ -95,15 +94,7 @@ def rms_without_weight(x, weights):
     return rms_maths.compute(x, torch.ones_like(weights["weight"]))
 
 
-@variant("your RMSNorm is the standard deviation's version: it divides x - mean by the std, like LayerNorm "
-         "without a shift")
-def rms_is_layernorm(x, weights):
-    mean, var = x.mean(dim=-1, keepdim=True), x.var(dim=-1, keepdim=True, unbiased=False)
-    return (x - mean) / (var + 1e-5).sqrt() * weights["weight"]
-
-
-RMS_VARIANTS = (rms_without_eps, rms_eps_outside_the_sqrt, rms_without_the_root, rms_centred, rms_without_weight,
-                rms_is_layernorm)
+RMS_VARIANTS = (rms_without_eps, rms_eps_outside_the_sqrt, rms_without_the_root, rms_centred, rms_without_weight)
 
 
 @variant("your SiLU is sigmoid(x): it lacks the factor x, x * sigmoid(x)")
@@ -179,11 +170,6 @@ def rope_positions_from_1(head_dim, context_length, theta_base):
          "torch.cat([angles, angles], dim=1)")
 def rope_interleaved_layout(head_dim, context_length, theta_base):
     return rope_params_maths.compute(head_dim, context_length, theta_base, interleaved=True)
-
-
-@variant("your frequencies are theta_base ** (2i / head_dim), not their inverse 1 / theta_base ** (2i / head_dim)")
-def rope_frequencies_not_inverted(head_dim, context_length, theta_base):
-    return rope_params_maths.compute(head_dim, context_length, theta_base, inverted=False)
 
 
 @variant("your rotation turns the other way: rotated = cat(x2, -x1) where it is cat(-x2, x1), so each pair "
@@ -356,7 +342,7 @@ def rmsnorm_equals_torch_nn_rmsnorm(m, x, weights):
 
 
 @check(task=1, inputs=lambda seed: rms_inputs(seed, tiny_row=False), judge=_rows_have_rms_1, dims=DIMS,
-       variants=(rms_without_the_root, rms_centred, rms_is_layernorm))  # weight 1, no tiny row: the others agree here
+       variants=(rms_without_the_root, rms_centred))  # weight 1, no tiny row: the others agree with the reference here
 def rmsnorm_rows_have_root_mean_square_1(m, x, weights):
     """RMSNorm(emb_dim=6) with weight 1, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
     return load_weights(m.RMSNorm(x.shape[-1]), weights)(x)
@@ -423,7 +409,7 @@ def rope_params_inputs(seed: int) -> dict:
 
 @check(task=4, inputs=rope_params_inputs, judge=_rope_params_judge, dims=("context_length", "head_dim"),
        atol=ROPE_ATOL, variants=(rope_exponent_over_half_dim, rope_exponent_over_twice_the_dim, rope_theta_base_ignored,
-                                 rope_positions_from_1, rope_interleaved_layout, rope_frequencies_not_inverted))
+                                 rope_positions_from_1, rope_interleaved_layout))
 def rope_params_match(m, head_dim, context_length, theta_base):
     """compute_rope_params(head_dim=8, theta_base=500_000, context_length=6): (cos, sin), each (context_length, head_dim)"""
     return m.compute_rope_params(head_dim, theta_base=theta_base, context_length=context_length)
