@@ -156,9 +156,9 @@ def _shift_changes_nothing(got, expected):
 def angle_tables(num_positions: int, head_dim: int, g: torch.Generator):
     """cos and sin of angles that grow linearly with the position, at random speeds (RoPE's form with
     other frequencies), the same angles in both halves of each row (the rotate-half layout)."""
-    speeds = 1.5 * torch.rand(head_dim // 2, generator=g)
-    angles = (torch.arange(num_positions).float()[:, None] * speeds[None, :]).repeat(1, 2)
-    return angles.cos(), angles.sin()
+    speeds = 1.5 * torch.rand(head_dim // 2, generator=g, dtype=torch.float64)
+    angles = (torch.arange(num_positions).double()[:, None] * speeds[None, :]).repeat(1, 2)
+    return angles.cos().float(), angles.sin().float()  # float64 maths: the same float32 tables on any kernels
 
 
 def attention_inputs(seed: int, as_many_groups_as_heads: bool = False) -> dict:
