@@ -74,6 +74,10 @@ SIN_COS = "    pe[:, 0::2] = torch.sin(angles)\n    pe[:, 1::2] = torch.cos(angl
 TOP_K = "top_logits, _ = torch.topk(logits, k)"
 MINUS_INF = 'torch.tensor(float("-inf"), device=logits.device)'
 
+SWIGLU = "x = self.silu(x_fc1) * x_fc2"
+ROTATE_HALF, ROPE_SUM = "torch.cat((-x2, x1), dim=-1)", "(x * cos) + (rotated * sin)"
+GQA_SOFTMAX = "torch.softmax(attn_scores / keys.shape[-1] ** 0.5, dim=-1)"
+ROPE_QUERIES, ROPE_KEYS = "queries = apply_rope(queries, cos, sin)", "keys = apply_rope(keys, cos, sin)"
 VARIANT_PATCHES = {
     "softmax_attention": {
         "normalised_without_exp": [[("attn_weights = torch.softmax(scores, dim=-1)",
@@ -233,6 +237,42 @@ VARIANT_PATCHES = {
                               "            idx = torch.cat((idx, idx_next), dim=1)\n            break\n"
                               "        idx = torch.cat((idx, idx_next), dim=1)")]],
         "stops_when_any_row_writes_eos_id": [[("(idx_next == eos_id).all()", "(idx_next == eos_id).any()")]],
+    },
+    "llama_parts": {
+        "rms_without_eps": [[("torch.rsqrt(means + self.eps)", "torch.rsqrt(means)")]],
+        "rms_eps_outside_the_sqrt": [[("x * torch.rsqrt(means + self.eps)", "x / (torch.sqrt(means) + self.eps)")]],
+        "rms_without_the_root": [[("x * torch.rsqrt(means + self.eps)", "x / (means + self.eps)")]],
+        "rms_centred": [[("means = x.pow(2)", "x = x - x.mean(dim=-1, keepdim=True)\n        means = x.pow(2)")]],
+        "rms_without_weight": [[("return x_normed * self.weight", "return x_normed")]],
+        "silu_sigmoid_only": [[("return x * torch.sigmoid(x)", "return torch.sigmoid(x)")]],
+        "silu_with_tanh": [[("return x * torch.sigmoid(x)", "return x * torch.tanh(x)")]],
+        "silu_sign_slip": [[("return x * torch.sigmoid(x)", "return x / (1 + torch.exp(x))")]],
+        "silu_is_gelu": [[("return x * torch.sigmoid(x)", "return torch.nn.functional.gelu(x, approximate='tanh')")]],
+        "swiglu_gate_on_fc2": [[(SWIGLU, "x = x_fc1 * self.silu(x_fc2)")]],
+        "swiglu_silu_after_the_product": [[(SWIGLU, "x = self.silu(x_fc1 * x_fc2)")]],
+        "swiglu_summed": [[(SWIGLU, "x = self.silu(x_fc1) + x_fc2")]],
+        "swiglu_without_silu": [[(SWIGLU, "x = x_fc1 * x_fc2")]],
+        "swiglu_with_gelu": [[(SWIGLU, "x = torch.nn.functional.gelu(x_fc1, approximate='tanh') * x_fc2")]],
+        "rope_exponent_over_half_dim": [[("2).float() / head_dim)", "2).float() / (head_dim // 2))")]],
+        "rope_exponent_over_twice_the_dim": [[("2).float() / head_dim)", "2).float() / (2 * head_dim))")]],
+        "rope_theta_base_ignored": [[("1.0 / theta_base **", "1.0 / 10_000 **")]],
+        "rope_positions_from_1": [[("torch.arange(context_length)", "torch.arange(1, context_length + 1)")]],
+        "rope_interleaved_layout": [[("torch.cat([angles, angles], dim=1)", "angles.repeat_interleave(2, dim=1)")]],
+        "rope_sign_flipped": [[(ROTATE_HALF, "torch.cat((x2, -x1), dim=-1)")]],
+        "rope_cos_sin_swapped": [[(ROPE_SUM, "(x * sin) + (rotated * cos)")]],
+        "rope_without_cos": [[(ROPE_SUM, "x + (rotated * sin)")]],
+        "rope_interleaved_pairs": [[(ROTATE_HALF, "torch.stack((-x[..., 1::2], x[..., 0::2]), dim=-1).flatten(-2)")]],
+    },
+    "gqa": {
+        "kv_heads_tiled": [[("keys.repeat_interleave(self.group_size, dim=1)", "keys.repeat(1, self.group_size, 1, 1)"),
+                            ("values.repeat_interleave(self.group_size, dim=1)", "values.repeat(1, self.group_size, 1, 1)")]],
+        "unmasked": [[("attn_scores = attn_scores.masked_fill(", "attn_scores.masked_fill(")]],
+        "not_scaled": [[(GQA_SOFTMAX, "torch.softmax(attn_scores, dim=-1)")]],
+        "scaled_by_sqrt_d_out": [[(GQA_SOFTMAX, "torch.softmax(attn_scores / self.d_out ** 0.5, dim=-1)")]],
+        "without_rope": [[(ROPE_QUERIES, "pass"), (ROPE_KEYS, "pass")]],
+        "keys_not_rotated": [[(ROPE_KEYS, "pass")]],
+        "values_rotated": [[(ROPE_KEYS, ROPE_KEYS + "\n        values = apply_rope(values, cos, sin)")]],
+        "without_out_proj": [[("return self.out_proj(context)", "return context")]],
     },
 }
 
