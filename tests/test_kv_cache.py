@@ -306,3 +306,42 @@ def uncached_generation_sees_only_the_last_context_size_tokens(m, cfg, weights, 
     model = build_model(m, cfg, weights)
     return {"context_size_3": m.generate_text_simple_cached(model, idx, max_new_tokens, context_size=3, use_cache=False),
             "context_size_None": m.generate_text_simple_cached(model, idx, max_new_tokens, use_cache=False)}
+
+
+# The speed challenge (optional; never part of a score unless an instructor turns it on) -------------
+# `kata speed kv_cache` runs it on the learner's own code and prints the ratio (grader/learner/speed.py).
+# Both runs are the learner's, in one process, one after the other: the ratio is theirs on their
+# machine, and no absolute time is judged anywhere.
+
+# Cached generation at least this many times as fast as uncached. On the tiny model Python's cost per
+# call, not attention, takes most of the time, so the cache can save less.
+SPEED_TARGET = {"small": 3.0, "tiny": 1.2, "gpt2": 3.0}
+SPEED_MODELS = {  # the first is the default
+    "small": {"vocab_size": 4096, "context_length": 256, "emb_dim": 256, "n_heads": 4, "n_layers": 4,
+              "drop_rate": 0.0, "qkv_bias": False},
+    "tiny": dict(TINY_CONFIG, context_length=256),
+    "gpt2": {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
+             "drop_rate": 0.0, "qkv_bias": False},  # GPT_CONFIG_124M
+}
+
+
+def speed_challenge(m, model: str = "small", max_new_tokens: int = 200) -> dict:
+    """generate_text_simple_cached(GPTModel(cfg), "Hello, I am", max_new_tokens) with use_cache=False,
+    then with use_cache=True, each timed once after a short warm-up; torch.manual_seed(123) weights."""
+    import time
+
+    cfg = SPEED_MODELS[model]
+    torch.manual_seed(123)
+    gpt = m.GPTModel(cfg).eval()
+    idx = torch.tensor([[15496, 11, 314, 716]]) % cfg["vocab_size"]  # "Hello, I am" in GPT-2's tokens
+    for use_cache in (False, True):  # the first calls pay for allocations that later ones reuse
+        m.generate_text_simple_cached(gpt, idx, 2, use_cache=use_cache)
+    seconds, ids = {}, {}
+    for use_cache in (False, True):
+        start = time.perf_counter()
+        ids[use_cache] = m.generate_text_simple_cached(gpt, idx, max_new_tokens, use_cache=use_cache)
+        seconds[use_cache] = time.perf_counter() - start
+    same = isinstance(ids[True], torch.Tensor) and isinstance(ids[False], torch.Tensor) \
+        and ids[True].shape == ids[False].shape and torch.equal(ids[True], ids[False])
+    return {"config": cfg, "prompt_tokens": idx.shape[1], "max_new_tokens": max_new_tokens,
+            "uncached_seconds": seconds[False], "cached_seconds": seconds[True], "same_ids": same}
