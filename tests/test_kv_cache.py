@@ -9,7 +9,7 @@ from functools import partial
 import torch
 
 from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, Failed, check, compare, generator, load_weights,
-                                  seeded_construction, sizes)
+                                  on_another_device, one_device, seeded_construction, sizes)
 from grader.engine.gpt_cases import TINY_CONFIG, model_shapes, random_weights, tiny_config
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
@@ -193,6 +193,31 @@ def cached_steps_match_the_uncached_logits(m, cfg, weights, in_idx, other, steps
     """GPTModel(cfg) with given weights: forward(in_idx) on in_idx of shape (batch=2, num_tokens=7), then forward(piece, use_cache=True) on its tokens 0-2, 3, 4-5 and 6"""
     uncached = build_model(m, cfg, weights)(in_idx)
     return {"uncached": uncached, "steps": read_in_steps(build_model(m, cfg, weights), in_idx, steps)}
+
+
+class ReadInTwo(torch.nn.Module):
+    """model(in_idx[:, :split], use_cache=True), then the logits of model(in_idx[:, split:], use_cache=True)."""
+
+    def __init__(self, model: torch.nn.Module, split: int):
+        super().__init__()
+        self.model, self.split = model, split
+
+    def forward(self, in_idx):
+        self.model(in_idx[:, :self.split], use_cache=True)
+        return self.model(in_idx[:, self.split:], use_cache=True)
+
+
+POSITIONS_ADVICE = ("Make them where the token ids are: torch.arange(current_pos, current_pos + num_tokens, "
+                    "device=in_idx.device), so the same model runs on a GPU.")
+
+
+# One block is enough to see a tensor made on the CPU, and the meta device is slow: not two blocks.
+@check(task=2, inputs=model_inputs, judge=one_device("a tensor such as the positions", POSITIONS_ADVICE))
+def cached_positions_are_made_on_the_ids_device(m, cfg, weights, in_idx, other, steps):
+    """GPTModel(cfg with n_layers=1) and in_idx moved to another device than the CPU (PyTorch's meta device): forward(in_idx[:, :3], use_cache=True), then forward(in_idx[:, 3:], use_cache=True); every tensor they make must be made there too"""
+    one_block = dict(cfg, n_layers=1)
+    model = build_model(m, one_block, {k: w for k, w in weights.items() if not k.startswith("trf_blocks.1.")})
+    return on_another_device(ReadInTwo(model, steps[0]), in_idx)
 
 
 @check(task=2, inputs=model_inputs, dims=LOGITS_DIMS,
