@@ -9,6 +9,7 @@ that unfold one at a time, and a watcher that checks again on every save.
     kata hint TOPIC [TASK [LEVEL]]  one more hint each time you ask
     kata reset TOPIC [--yes]    back to the stub; your file is kept as exercises/<topic>.py.<time>.bak
     kata snapshot               keep the untouched stubs for `kata reset` (make setup runs it)
+    kata speed TOPIC [--model M] optional: how much faster your code got (kv_cache: with the cache)
 """
 
 from __future__ import annotations
@@ -399,6 +400,18 @@ def cmd_snapshot(kata: Kata, args) -> int:
 # Entry point.
 
 
+def cmd_speed(kata: Kata, args) -> int:
+    from . import speed  # torch: only for this command
+
+    try:
+        lines = speed.measure(kata.topic(args.topic), kata.exercises, args.model, args.tokens).lines()
+    except speed.NotMeasured as err:
+        raise UserError(str(err)) from None
+    for line in lines:
+        kata.print(line)
+    return 0
+
+
 COMMANDS = {  # name: (function, arguments, what it does); the parser and the short help read this
     "next": (cmd_next, "", "what to do now: the file and functions to write, and how to check them"),
     "list": (cmd_list, "", "every topic and task, with your progress"),
@@ -407,6 +420,7 @@ COMMANDS = {  # name: (function, arguments, what it does); the parser and the sh
     "hint": (cmd_hint, "TOPIC [TASK [LEVEL]]", "one more hint each time you ask"),
     "reset": (cmd_reset, "TOPIC [--yes]", "start a topic again from its stub; your file is kept as a .bak"),
     "snapshot": (cmd_snapshot, "", "keep the untouched stubs for `kata reset` (make setup runs this)"),
+    "speed": (cmd_speed, "TOPIC [--model M]", "optional: how much faster your code got (kv_cache: with the cache)"),
 }
 
 
@@ -430,6 +444,10 @@ def parser() -> argparse.ArgumentParser:
                                  help="look for changes every 0.3 s (for folders that send no change events)")
         if name == "reset":
             command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        if name == "speed":
+            command.add_argument("topic", metavar="TOPIC", help="a topic with a speed challenge, e.g. kv_cache")
+            command.add_argument("--model", help="the model size (default: the topic's first)")
+            command.add_argument("--tokens", type=int, default=200, help="new tokens to generate (default: 200)")
     return parse
 
 
