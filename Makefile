@@ -12,7 +12,7 @@ help:
 	@echo "make grade      grade the demo class in examples/submissions into grades/"
 	@echo "                (SUBMISSIONS=DIR OUT=DIR for a real class; ARGS=--force to re-grade all)"
 	@echo "make test       prove the suite: reference passes, stubs and mistakes fail, fixtures fresh"
-	@echo "make lint       ruff over the code (make test runs it)"
+	@echo "make lint       ruff over the code, mypy over the engine (make test runs both)"
 	@echo "make check      check your exercises/ (TOPIC=causal_attention for one topic)"
 	@echo "make fixtures   regenerate tests/fixtures from solutions/"
 	@echo "make topic      scaffold a new topic: SLUG=name TITLE=\"...\" CHAPTER=4.2 [DEPENDS=a,b] (CONTRIBUTING.md)"
@@ -50,6 +50,7 @@ test: setup $(TESTDEPS) lint
 
 lint: setup $(TESTDEPS)
 	$(BIN)/ruff check grader tests exercises solutions scripts
+	$(BIN)/mypy
 
 check: setup
 	$(BIN)/kata check $(TOPIC)

@@ -80,7 +80,7 @@ def data_gym_files(ranks: dict[bytes, int]) -> dict[str, bytes]:
     """Rebuild GPT-2's `vocab.bpe` (merges in rank order) and `encoder.json` (token -> id)."""
     show = _byte_to_unicode()
     text = lambda token: "".join(show[b] for b in token)  # noqa: E731
-    by_rank = sorted(ranks, key=ranks.get)
+    by_rank = sorted(ranks, key=ranks.__getitem__)
     merges = ["#version: 0.2"]
     merges += [" ".join(map(text, merge_of(t, ranks[t], ranks))) for t in by_rank if len(t) > 1]
     encoder = {text(t): ranks[t] for t in by_rank}

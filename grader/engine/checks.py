@@ -25,6 +25,7 @@ import sys
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -122,6 +123,8 @@ def load_checks(test_file: Path) -> list[Check]:
     module = sys.modules.get(name)
     if module is None:
         spec = importlib.util.spec_from_file_location(name, test_file)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load checks from {test_file}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -485,24 +488,24 @@ def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any
           seed: int | None = None, raised: dict[str, str] | None = None, inputs: dict | None = None) -> Verdict:
     """The verdict for one case: the outcome against the reference and the known mistakes (by
     their output, or by the error they raise on the same inputs)."""
-    base = dict(slug=check.slug, task=check.task, check=check.name, seed=seed, what=check.what)
+    made = partial(Verdict, slug=check.slug, task=check.task, check=check.name, seed=seed, what=check.what)
     if outcome.status != "ok":
         line = error_line(outcome.message) if outcome.status == EXCEPTION else None
         candidates = tuple(m for m, text in (raised or {}).items() if text == line)
-        return Verdict(reason=outcome.status, message=outcome.message, mistake=candidates[0] if candidates else None,
-                       candidates=candidates, **base)
+        return made(reason=outcome.status, message=outcome.message, mistake=candidates[0] if candidates else None,
+                    candidates=candidates)
     try:
         check.verdict(outcome.value, expected)
     except Failed as failed:
         candidates = recognise(check, outcome.value, mistakes or {})
         variants = matching_variants(check, outcome.value, inputs)
         shows = variant_words(variants) or diagnose(outcome.value, expected, check.dims, inputs)
-        return Verdict(reason=failed.reason, message=failed.message, shows=shows, visual=visual(outcome.value, expected),
-                       mistake=candidates[0] if candidates else None, candidates=candidates,
-                       variants=tuple(v.name for v in variants), **base)
+        return made(reason=failed.reason, message=failed.message, shows=shows, visual=visual(outcome.value, expected),
+                    mistake=candidates[0] if candidates else None, candidates=candidates,
+                    variants=tuple(v.name for v in variants))
     except Exception as err:  # a judge tripping over strange output is still the output's fault
-        return Verdict(reason=BAD_OUTPUT, message=f"your output could not be judged ({type(err).__name__}: {err})", **base)
-    return Verdict(reason=PASSED, **base)
+        return made(reason=BAD_OUTPUT, message=f"your output could not be judged ({type(err).__name__}: {err})")
+    return made(reason=PASSED)
 
 
 def visual(got: Any, expected: Any, limit: int = 32) -> dict | None:
@@ -692,7 +695,7 @@ class _DeviceWatch(torch.utils._python_dispatch.TorchDispatchMode):
     """Records every operation that gets tensors on more than one device (0-dim CPU tensors are
     numbers: PyTorch lets them meet tensors anywhere)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.mixed: list[str] = []
 
@@ -793,8 +796,8 @@ def _relation(got: Any, expected: Any, dims) -> str:
         if _close(g.narrow(d, 1, n - 1), e.narrow(d, 0, n - 1)) or _close(g.narrow(d, 0, n - 1), e.narrow(d, 1, n - 1)):
             return f"Your output is the expected one shifted by one position along {_dim(d, names)}: an off-by-one."
         gs, es = g.movedim(d, 0).reshape(n, -1), e.movedim(d, 0).reshape(n, -1)
-        match = [next((j for j in range(n) if _close(gs[i], es[j])), None) for i in range(n)]
-        if None not in match and sorted(match) == list(range(n)) and match != list(range(n)):
+        match = [next((j for j in range(n) if _close(gs[i], es[j])), -1) for i in range(n)]
+        if -1 not in match and sorted(match) == list(range(n)) and match != list(range(n)):
             return (f"Your output holds the expected values in another order along {_dim(d, names)}: the slices "
                     f"are right but permuted (an index, a view or a transpose in the wrong order?).")
     return ""

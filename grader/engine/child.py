@@ -108,7 +108,7 @@ class Child:
             except BaseException:  # noqa: BLE001 -- whatever happens here, the parent sees an exit code
                 code = EXIT_ERROR
             finally:
-                for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+                for stream in filter(None, (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)):
                     try:
                         stream.flush()  # print() buffers, and os._exit drops buffers
                     except BaseException:  # noqa: BLE001 -- the code may have closed or replaced it

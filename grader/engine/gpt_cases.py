@@ -27,7 +27,7 @@ def tiny_config(seed: int, drop_rate: float = 0.0) -> tuple[dict, dict]:
 def block_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
     """The book's names and shapes of a TransformerBlock's parameters, in creation order."""
     d, hidden = cfg["emb_dim"], 4 * cfg["emb_dim"]
-    shapes = {f"att.{name}.weight": (d, d) for name in ("W_query", "W_key", "W_value")}
+    shapes: dict[str, tuple[int, ...]] = {f"att.{name}.weight": (d, d) for name in ("W_query", "W_key", "W_value")}
     shapes |= {f"att.{name}.bias": (d,) for name in ("W_query", "W_key", "W_value") if cfg["qkv_bias"]}
     return shapes | {"att.out_proj.weight": (d, d), "att.out_proj.bias": (d,),
                      "ff.layers.0.weight": (hidden, d), "ff.layers.0.bias": (hidden,),
@@ -38,7 +38,7 @@ def block_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
 def model_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
     """The book's names and shapes of a GPTModel's parameters, in creation order."""
     d, vocab_size = cfg["emb_dim"], cfg["vocab_size"]
-    shapes = {"tok_emb.weight": (vocab_size, d), "pos_emb.weight": (cfg["context_length"], d)}
+    shapes: dict[str, tuple[int, ...]] = {"tok_emb.weight": (vocab_size, d), "pos_emb.weight": (cfg["context_length"], d)}
     for i in range(cfg["n_layers"]):
         shapes |= {f"trf_blocks.{i}.{name}": shape for name, shape in block_shapes(cfg).items()}
     return shapes | {"final_norm.scale": (d,), "final_norm.shift": (d,), "out_head.weight": (vocab_size, d)}

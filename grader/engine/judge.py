@@ -28,7 +28,6 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
             verdicts.append(C.Verdict(chk.slug, chk.task, chk.name, C.BAD_OUTPUT, what=chk.what,
                                       message="no result came back for this check"))
             continue
-        verdict = None
         for case, data in zip(cases, got):
             verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised,
                              case.inputs)

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 from typing import Any, Callable, Iterator
 
 import torch
@@ -51,7 +52,7 @@ def _caller(own_file: Path | None) -> str | None:
     its own kata allows, and multi-head attention's wrapper calls it). A helper of the other
     file's own is refused as if it were in `own_file`. Without `own_file` (a notebook), always
     the nearest frame outside the grader and torch."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         name = frame.f_code.co_filename
         if own_file is None:
@@ -185,7 +186,7 @@ def probe_module(module: Any, cases: dict[str, list[dict]], checks: list[C.Check
 def silenced() -> Iterator[None]:
     """File descriptors 1 and 2 (and sys.stdout, sys.stderr) go to /dev/null, then back."""
     def flush() -> None:
-        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        for stream in filter(None, (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)):
             try:
                 stream.flush()
             except BaseException:

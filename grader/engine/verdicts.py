@@ -46,7 +46,8 @@ class Verdict:
 
     def __post_init__(self) -> None:
         if self.blocked_by is not None:  # read back from JSON: a list
-            self.blocked_by = tuple(self.blocked_by)
+            topic, task, name = self.blocked_by
+            self.blocked_by = (topic, task, name)
 
     @property
     def passed(self) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import mmap
 import os
 import struct
 from typing import Any
@@ -61,7 +62,7 @@ def frame_header(size: int) -> bytes:
     return struct.pack("<Q", size)
 
 
-def frame_size(header: bytes | memoryview, offset: int = 0) -> int:
+def frame_size(header: bytes | bytearray | memoryview | mmap.mmap, offset: int = 0) -> int:
     """The size a frame's header declares; WireError when it is over MAX_FRAME."""
     (size,) = struct.unpack_from("<Q", header, offset)
     if size > MAX_FRAME:
