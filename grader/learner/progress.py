@@ -350,13 +350,23 @@ def failing_below(topic: Topic, exercises: Path, curriculum) -> list[tuple[str, 
 def _fingerprint(topic: Topic, exercises: Path) -> str:
     """Everything a verdict depends on: the learner's modules (they import each other), the
     topic's checks and fixtures, and the grader's own code."""
-    digest = hashlib.sha256()
-    grader = Path(__file__).resolve().parents[1]
-    code = [p for p in grader.rglob("*.py") if p.relative_to(grader).parts[0] != "tests"]
-    for path in sorted([*exercises.glob("*.py"), topic.test_file(), topic.fixture_file(), *code]):
+    digest = hashlib.sha256(_grader_digest())
+    for path in sorted([*exercises.glob("*.py"), topic.test_file(), topic.fixture_file()]):
         digest.update(str(path).encode())
         digest.update(path.read_bytes() if path.is_file() else b"-")
     return digest.hexdigest()
+
+
+@functools.cache
+def _grader_digest() -> bytes:
+    """The grader's own code (not its tests), hashed once per process: `kata list` asks for every
+    topic, and a running `kata watch` keeps the grader it imported anyway."""
+    digest = hashlib.sha256()
+    grader = Path(__file__).resolve().parents[1]
+    for path in sorted(p for p in grader.rglob("*.py") if p.relative_to(grader).parts[0] != "tests"):
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes())
+    return digest.digest()
 
 
 # ---------------------------------------------------------------------------------------------
