@@ -33,6 +33,8 @@ def forbidden_use(source: str, forbid: tuple[str, ...]) -> tuple[str, int] | Non
     if not forbid:
         return None
     last = {dotted.rsplit(".", 1)[1]: dotted for dotted in forbid}
+    if source.isascii() and not any(name in source for name in last):
+        return None  # no name can be one that is nowhere in the text (ASCII: no other spelling)
     try:
         tree = ast.parse(source)
     except SyntaxError:

@@ -63,3 +63,15 @@ def test_a_helper_in_another_topics_file_is_no_way_round(tmp_path):
     verdicts = [v for v in run_topic(CURRICULUM["multihead_attention"], tree) if v.task == 2]
     refused = [v for v in verdicts if v.reason == C.FORBIDDEN_API]
     assert refused and "causal_attention.py, line" in refused[0].message, [(v.check, v.reason) for v in verdicts]
+
+
+def test_the_static_search_reads_every_spelling_python_reads():
+    """forbidden_use skips the parse when the name is nowhere in an ASCII text; any other text
+    is parsed, since Python folds identifiers (NFKC): fullwidth letters name the same function."""
+    from grader.engine.probe import forbidden_use
+    forbid = (SDPA,)
+    assert forbidden_use("import torch\nx = 1\n", forbid) is None
+    assert forbidden_use("import torch\ny = torch.nn.functional.scaled_dot_product_attention\n", forbid) == (SDPA, 2)
+    fullwidth = "ｓｃａｌｅｄ_dot_product_attention"
+    assert forbidden_use(f"import torch\n\ny = torch.nn.functional.{fullwidth}\n", forbid) == (SDPA, 3)
+    assert forbidden_use("from torch.nn.functional import scaled_dot_product_attention as f\n", forbid) == (SDPA, 1)
