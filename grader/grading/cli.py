@@ -37,6 +37,15 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
     started = time.monotonic()
     curriculum = gradable(load())
     submissions, skipped = read_class(class_dir, {t.module_file for t in curriculum.topics})
+    for name, why in skipped:
+        console.print(f"[yellow]Skipped {escape(name)}: {escape(why)}[/yellow]", highlight=False)
+    if not submissions:  # an empty or unreadable class is an error, never "graded 0"
+        loose = any(why == "neither a folder nor a .zip" for _, why in skipped)
+        console.print(f"[red]No submission in {escape(str(class_dir))}: nothing was graded.[/red] A class folder "
+                      "holds one folder or .zip per student, named by the student's id (ada/causal_attention.py "
+                      "or ada.zip)." + (" Its files lie loose, as a bulk download gives them: put each student's "
+                                        "files in a folder of their own first." if loose else ""), highlight=False)
+        return 2
     secret = instructor_secret()[0]
     grader = fingerprint(curriculum.root, secret)
     digests = {s.student: s.digest() for s in submissions}
