@@ -109,14 +109,17 @@ def scores_are_all_dot_products(m, inputs):
 
 
 def longer_inputs(seed: int) -> dict:
-    """More tokens than the book's six: a matrix sized for its sentence cannot hold them."""
-    n = sizes(seed, num_tokens=8, d=5)
+    """More tokens than the book's six (its sentence and two more words for seed 0): a matrix sized
+    for the sentence cannot hold them."""
+    if seed == 0:
+        return {"inputs": torch.tensor(BOOK_INPUTS + [[0.30, 0.70, 0.20], [0.64, 0.40, 0.78]])}
+    n = sizes(seed, num_tokens=8, d=3)
     return {"inputs": torch.rand(n["num_tokens"], n["d"], generator=generator(seed + 1000))}
 
 
 @check(task=1, inputs=longer_inputs, dims=SCORE_DIMS)
 def scores_are_sized_by_the_inputs(m, inputs):
-    """attention_scores(inputs) with inputs of shape (num_tokens=8, d=5): a (query=8, key=8) matrix"""
+    """attention_scores(inputs) with the book's six embeddings and two more, inputs of shape (num_tokens=8, d=3): a (query=8, key=8) matrix"""
     return m.attention_scores(inputs)
 
 
