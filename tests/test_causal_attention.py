@@ -91,6 +91,12 @@ def scaled_by_sqrt_d_in(x, weights, **_):
     return attention(x, weights, divisor=x.shape[-1] ** 0.5)
 
 
+@variant("your scores are divided by sqrt(num_tokens) where the book divides by sqrt(d_k) (keys.shape[-1], the "
+         "last dim: in a batch, keys.shape[1] is num_tokens)")
+def scaled_by_sqrt_num_tokens(x, weights, **_):
+    return attention(x, weights, divisor=x.shape[1] ** 0.5)
+
+
 @variant("your attention weights are divided by sqrt(d_k) after softmax, not the scores before it")
 def scaled_after_softmax(x, weights, **_):
     return attention(x, weights, scale_after_softmax=True)
@@ -107,7 +113,7 @@ def weights_times_keys(x, weights, **_):
 
 
 SCORE_VARIANTS = (unmasked, masked_with_zero, masked_after_softmax, mask_from_the_second_diagonal, not_scaled,
-                  scaled_by_d_k, scaled_by_sqrt_d_in, scaled_after_softmax, softmax_over_the_queries, weights_times_keys)
+                  scaled_by_d_k, scaled_by_sqrt_d_in, scaled_by_sqrt_num_tokens, scaled_after_softmax, softmax_over_the_queries, weights_times_keys)
 
 
 @variant("your dropout does nothing in train mode: apply self.dropout (an nn.Dropout) to the attention weights")

@@ -36,6 +36,9 @@ class BigramLM(nn.Module):
         return self.next_token_logits(in_idx)  # (b, num_tokens) -> (b, num_tokens, vocab_size)
 
 
+UNCHANGED = "the logits, unchanged after the calls"
+
+
 def with_where_minus_inf(filtered: dict) -> dict:
     """Each filtered tensor, then where it is -inf: on its own, compare lets a finite value stand
     in for an expected -inf, so a mistake would be judged by where its -inf are."""
@@ -88,11 +91,14 @@ def greedy_inputs(seed: int) -> dict:
 
 
 def eos_inputs(seed: int) -> dict:
-    """A table whose greedy chain visits distinct ids; eos_id is the third id it would write."""
+    """A table whose greedy chain visits distinct ids; eos_id is the third id it would write, and
+    it is id 0, which `if eos_id:` takes for no eos_id at all."""
     n = sizes(seed, num_tokens=3, context_length=5, vocab_size=11)
     g = generator(seed)
     table = torch.randn(n["vocab_size"], n["vocab_size"], generator=g)
     chain = torch.randperm(n["vocab_size"], generator=g)
+    zero = int((chain == 0).nonzero()[0, 0])
+    chain[[3, zero]] = chain[[zero, 3]]  # id 0 is the fourth on the chain
     table[chain[:-1], chain[1:]] += 10.0  # after chain[i] comes chain[i + 1]
     idx = torch.randint(0, n["vocab_size"], (1, n["num_tokens"]), generator=g)
     idx[0, -1] = chain[0]
@@ -146,6 +152,11 @@ def _probabilities_sharpen_as_temperature_falls(got, expected):
 
 
 def _keeps_the_top_k(got, expected):
+    if isinstance(got, dict) and got.get(UNCHANGED) is False:
+        raise Failed(WRONG_VALUES, "your top_k_filter changed the logits it was given: it writes -inf into the "
+                     "caller's tensor (logits[...] = -inf, masked_fill_ or another in-place operation), so the "
+                     "caller's logits are gone after the call. Build a new tensor: torch.where(logits < min_val, "
+                     "-inf, logits), or filter a logits.clone().")
     for name, filtered in got.items() if isinstance(got, dict) else ():
         reference = expected.get(name)
         if not (isinstance(filtered, torch.Tensor) and filtered.is_floating_point()
@@ -254,6 +265,7 @@ def filtered(filter_one) -> callable:
         out = {f"top_k_filter(logits, {k})": filter_one(logits, k)}
         if both:
             out["top_k_filter(logits, 1)"] = filter_one(logits, 1)
+            return with_where_minus_inf(out) | {UNCHANGED: True}
         return with_where_minus_inf(out)
     return compute
 
@@ -343,6 +355,11 @@ EOS = [greedy_variant("eos_id_appended",
                       "your generate stops the whole batch as soon as one row writes eos_id; stop only when every row "
                       "writes it: (idx_next == eos_id).all()", stop_at_any=True)]
 
+EOS_ID_ZERO_IGNORED = Variant("eos_id_zero_ignored",
+                              "your generate did not stop at eos_id 0: `if eos_id and ...` is False when eos_id is "
+                              "0, a valid id; test `eos_id is not None`",
+                              lambda table, idx, context_length, eos_id: greedy(table, idx, 6, context_length))
+
 
 # Task 1 ---------------------------------------------------------------------------------------
 
@@ -364,9 +381,13 @@ def temperature_works_on_one_row_of_logits(m, logits):
 
 @check(task=2, inputs=top_k_inputs, judge=_keeps_the_top_k, dims=PROBAS, variants=tuple(v for v, _ in TOP_K))
 def top_k_keeps_the_k_largest_logits(m, logits, k):
-    """top_k_filter(logits, k) for k = 3 and k = 1, logits of shape (batch=2, vocab_size=9) without ties"""
-    return with_where_minus_inf({f"top_k_filter(logits, {k})": m.top_k_filter(logits, k),
-                                 "top_k_filter(logits, 1)": m.top_k_filter(logits, 1)})
+    """top_k_filter(logits, k) for k = 3 and k = 1, logits of shape (batch=2, vocab_size=9) without ties; then whether the logits are the same after the calls"""
+    # Each call its own copy: a filter that writes into the logits it is given is told so by
+    # UNCHANGED (the judge's first test), not as a wrong threshold by a second call's result.
+    given = logits.clone()
+    out = with_where_minus_inf({f"top_k_filter(logits, {k})": m.top_k_filter(logits, k),
+                                "top_k_filter(logits, 1)": m.top_k_filter(given.clone(), 1)})
+    return out | {UNCHANGED: bool(torch.equal(logits, given))}
 
 
 @check(task=2, inputs=ties_inputs, judge=_keeps_the_top_k, dims=PROBAS,  # with a tie at the k-th, k + 1 is right
@@ -386,9 +407,9 @@ def greedy_when_temperature_is_zero(m, table, idx, context_length):
             "temperature=0.0, top_k=3": m.generate(model, idx, 6, context_length, temperature=0.0, top_k=3)}
 
 
-@check(task=3, inputs=eos_inputs, dims=IDS, variants=tuple(v for _, v in GREEDY + EOS[:1]))
+@check(task=3, inputs=eos_inputs, dims=IDS, variants=(*(v for _, v in GREEDY + EOS[:1]), EOS_ID_ZERO_IGNORED))
 def eos_stops_before_the_eos_token(m, table, idx, context_length, eos_id):
-    """generate(model, idx, max_new_tokens=6, context_size=5, eos_id=eos_id) where greedy decoding writes eos_id third"""
+    """generate(model, idx, max_new_tokens=6, context_size=5, eos_id=0) where greedy decoding writes eos_id third"""
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
 
 

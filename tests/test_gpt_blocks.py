@@ -5,7 +5,7 @@ from functools import partial
 import torch
 
 from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Failed, causal, check, compare,
-                           generator, load_weights, seeded_construction, sizes, variant)
+                           generator, load_weights, seeded_construction, sizes, Variant, variant)
 from grader.engine.gpt_cases import TINY_CONFIG, block_shapes, random_weights, tiny_config
 from grader.engine.variant_math import gelu, layer_norm, multi_head, project, with_last_token_changed
 
@@ -182,6 +182,10 @@ def shortcut_condition_inverted(layer_sizes, use_shortcut, weights, x):
     return gradients(layer_sizes, not use_shortcut, weights, x)
 
 
+def typed(v: Variant) -> Variant:
+    return Variant(v.name, v.says, lambda **inputs: with_types(v.compute(**inputs)))
+
+
 # Task 1 ---------------------------------------------------------------------------------------
 
 def layernorm_inputs(seed: int, low_variance_row: bool = True) -> dict:
@@ -292,8 +296,33 @@ def deep_network_inputs(seed: int, use_shortcut: bool) -> dict:
             "x": torch.randn(1, width, generator=g)}
 
 
+def _gradients_are_floats(gradients) -> None:
+    """layer_gradients returns {name: float}: a 0-dim tensor would pass for its value, so say so."""
+    tensors = [name for name, value in gradients.items() if isinstance(value, torch.Tensor)] \
+        if isinstance(gradients, dict) else []
+    if tensors:
+        raise Failed(WRONG_TYPE, f"layer_gradients gives {tensors[0]!r} a tensor, not a float: it returns "
+                     f"{{name: float}}, so take each mean as a Python number with .item() "
+                     f"(param.grad.abs().mean().item()).")
+
+
+def with_types(gradients) -> dict:
+    """layer_gradients' dict, and the types of its values: compare takes a 0-dim tensor for the float
+    it holds, so without them a mistake returning tensors would look like the reference's output."""
+    types = sorted({type(v).__name__ for v in gradients.values()}) if isinstance(gradients, dict) else []
+    return {"gradients": gradients, "types of the values": types}
+
+
+def _gradients_match(got, expected):
+    if isinstance(got, dict):
+        _gradients_are_floats(got.get("gradients"))
+    compare(got, expected, rtol=DEEP_RTOL, atol=GRADIENT_ATOL)
+
+
 def _shortcuts_keep_gradients_alive(got, expected):
     """Judge: in the book's experiment, shortcuts make the first layer's gradient 100 times larger or more."""
+    for gradients in got.values() if isinstance(got, dict) else ():
+        _gradients_are_floats(gradients)
     if isinstance(got, dict) and all(isinstance(got.get(k), dict) for k in ("without", "with")):
         plain, shortcut = got["without"].get(FIRST_WEIGHT), got["with"].get(FIRST_WEIGHT)
         if isinstance(plain, float) and isinstance(shortcut, float) and not abs(shortcut) >= 100 * abs(plain):
@@ -314,19 +343,19 @@ def deep_network_layers_created_in_book_order(m, seed, layer_sizes):
 
 
 @check(task=4, inputs=lambda seed: deep_network_inputs(seed, use_shortcut=False), atol=GRADIENT_ATOL,
-       variants=(shortcut_condition_inverted,))
+       judge=_gradients_match, variants=(typed(shortcut_condition_inverted),))
 def gradients_without_shortcuts_match(m, layer_sizes, use_shortcut, weights, x):
     """layer_gradients(ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut=False) with given weights, x of shape (1, 3))"""
     model = load_weights(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut), weights)
-    return m.layer_gradients(model, x)
+    return with_types(m.layer_gradients(model, x))
 
 
 @check(task=4, inputs=lambda seed: deep_network_inputs(seed, use_shortcut=True), atol=GRADIENT_ATOL,
-       variants=(shortcut_condition_inverted,))
+       judge=_gradients_match, variants=(typed(shortcut_condition_inverted),))
 def gradients_with_shortcuts_match(m, layer_sizes, use_shortcut, weights, x):
     """layer_gradients(ExampleDeepNeuralNetwork([3, 3, 3, 3, 3, 1], use_shortcut=True) with given weights, x of shape (1, 3))"""
     model = load_weights(m.ExampleDeepNeuralNetwork(layer_sizes, use_shortcut), weights)
-    return m.layer_gradients(model, x)
+    return with_types(m.layer_gradients(model, x))
 
 
 @check(task=4, inputs=lambda seed: {"seed": 123, "layer_sizes": BOOK_LAYER_SIZES, "x": [[1.0, 0.0, -1.0]]},

@@ -41,9 +41,10 @@ def model_inputs(seed: int, drop_rate: float = 0.0, full_context: bool = False, 
             "cfg": cfg, "weights": weights}
 
 
-@check(task=1, inputs=lambda seed: {"seed": 123, "cfg": TINY_CONFIG}, judge=seeded_construction)
+# n_layers=3, not TINY_CONFIG's 2: another number than n_heads, so that blocks counted by n_heads show.
+@check(task=1, inputs=lambda seed: {"seed": 123, "cfg": dict(TINY_CONFIG, n_layers=3)}, judge=seeded_construction)
 def model_layers_created_in_book_order(m, seed, cfg):
-    """torch.manual_seed(123); GPTModel(cfg with vocab_size=11, context_length=7, emb_dim=6, n_layers=2): its children and named_parameters()"""
+    """torch.manual_seed(123); GPTModel(cfg with vocab_size=11, context_length=7, emb_dim=6, n_heads=2, n_layers=3): its children and named_parameters()"""
     torch.manual_seed(seed)
     model = m.GPTModel(cfg)
     return {"children": [name for name, _ in model.named_children()], "parameters": dict(model.named_parameters())}

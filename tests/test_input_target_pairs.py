@@ -56,6 +56,14 @@ def _targets_are_inputs_shifted_by_one(got, expected):
                          f"target would run past the end of the text is not made at all.")
         if torch.equal(targets[:-1], inputs[1:]):
             continue
+        stored = got.get("target_ids")
+        stored = stored[k] if isinstance(stored, (list, tuple)) and k < len(stored) else None
+        if torch.equal(targets, inputs) and isinstance(stored, torch.Tensor) and stored.shape == inputs.shape \
+                and torch.equal(stored[:-1], inputs[1:]):
+            raise Failed("wrong_values", f"dataset[{k}] = ({inputs.tolist()}, {targets.tolist()}): the target equals "
+                         f"the input, although your target_ids[{k}] is {stored.tolist()}, the input shifted by one "
+                         f"as it should be: __getitem__ returns the input window twice. Return "
+                         f"(self.input_ids[idx], self.target_ids[idx]).")
         if torch.equal(targets, inputs):
             why = "the target equals the input"
         elif torch.equal(inputs[:-1], targets[1:]):
@@ -93,10 +101,12 @@ def windows_start_every_stride_ids(m, txt, max_length, stride):
 
 @check(task=2, inputs=lambda seed: dataset_inputs(seed, stride=1), judge=_targets_are_inputs_shifted_by_one)
 def targets_are_inputs_shifted_by_one(m, txt, max_length, stride):
-    """[dataset[i] for i in range(len(dataset))] for GPTDatasetV1(txt, tiktoken.get_encoding("gpt2"), max_length=4, stride=1)"""
+    """[dataset[i] for i in range(len(dataset))] for GPTDatasetV1(txt, tiktoken.get_encoding("gpt2"), max_length=4, stride=1), and its target_ids"""
     dataset = m.GPTDatasetV1(txt, tiktoken.get_encoding("gpt2"), max_length, stride)
-    # The count comes first, so that a list of another length is reported as such.
-    return {"len(dataset)": len(dataset), "pairs": [tuple(dataset[i]) for i in range(len(dataset))]}
+    # The count comes first, so that a list of another length is reported as such; target_ids
+    # last, so that a __getitem__ that hands back the inputs twice is told from unshifted targets.
+    return {"len(dataset)": len(dataset), "pairs": [tuple(dataset[i]) for i in range(len(dataset))],
+            "target_ids": dataset.target_ids}
 
 
 @check(task=2, inputs=lambda seed: {**dataset_inputs(seed), "txt": excerpt(seed) + " <|endoftext|> " + excerpt(seed + 1)},

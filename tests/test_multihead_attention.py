@@ -49,6 +49,20 @@ def wrapper_parameters_created_in_book_order(m, seed):
     return dict(m.MultiHeadAttentionWrapper(3, 2, 6, 0.0, num_heads=2).named_parameters())
 
 
+def _heads_have_biases(got, expected):
+    if isinstance(got, dict) and not any(str(name).endswith(".bias") for name in got):
+        raise Failed("wrong_values", "MultiHeadAttentionWrapper(..., qkv_bias=True) made heads without biases: pass "
+                     "qkv_bias on to each head, CausalAttention(d_in, d_out, context_length, dropout, qkv_bias).")
+    seeded_construction(got, expected)
+
+
+@check(task=1, inputs=lambda seed: {"seed": 123}, judge=_heads_have_biases)
+def wrapper_passes_qkv_bias_to_its_heads(m, seed):
+    """torch.manual_seed(123); MultiHeadAttentionWrapper(3, 2, 6, 0.0, num_heads=2, qkv_bias=True).named_parameters()"""
+    torch.manual_seed(seed)
+    return dict(m.MultiHeadAttentionWrapper(3, 2, 6, 0.0, num_heads=2, qkv_bias=True).named_parameters())
+
+
 @check(task=1, inputs=wrapper_inputs, dims=("batch", "num_tokens", "num_heads * d_out"))
 def wrapper_puts_heads_side_by_side(m, x, weights, context_length, num_heads):
     """MultiHeadAttentionWrapper(d_in=4, d_out=6, context_length=6, dropout=0.0, num_heads=3) with given weights, on x of shape (batch=2, num_tokens=5, d_in=4)"""

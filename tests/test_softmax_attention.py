@@ -2,7 +2,7 @@
 
 import torch
 
-from grader.engine.checks import Failed, check, compare, generator, sizes, variant
+from grader.engine.checks import Failed, Variant, check, compare, generator, sizes, variant
 
 # The book's embeddings of "Your journey starts with one step" (num_tokens=6, d=3).
 BOOK_INPUTS = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.57, 0.85, 0.64],
@@ -108,6 +108,21 @@ def scores_are_all_dot_products(m, inputs):
     return m.attention_scores(inputs)
 
 
+def longer_inputs(seed: int) -> dict:
+    """More tokens than the book's six (its sentence and two more words for seed 0): a matrix sized
+    for the sentence cannot hold them."""
+    if seed == 0:
+        return {"inputs": torch.tensor(BOOK_INPUTS + [[0.30, 0.70, 0.20], [0.64, 0.40, 0.78]])}
+    n = sizes(seed, num_tokens=8, d=3)
+    return {"inputs": torch.rand(n["num_tokens"], n["d"], generator=generator(seed + 1000))}
+
+
+@check(task=1, inputs=longer_inputs, dims=SCORE_DIMS)
+def scores_are_sized_by_the_inputs(m, inputs):
+    """attention_scores(inputs) with the book's six embeddings and two more, inputs of shape (num_tokens=8, d=3): a (query=8, key=8) matrix"""
+    return m.attention_scores(inputs)
+
+
 # Task 2 ---------------------------------------------------------------------------------------
 
 def book_scores(seed: int) -> dict:
@@ -156,7 +171,26 @@ def random_scores(seed: int) -> dict:
     return {"scores": torch.randn(n["num_tokens"], n["num_tokens"], generator=generator(seed)) * 2}
 
 
+WEIGHTS, UNCHANGED = "attention_weights(scores)", "the scores, unchanged after the call"
+
+
+def weights_and_scores_left_alone(weights: Variant) -> Variant:
+    """A variant of attention_weights as the check calls it: its weights, and the scores untouched."""
+    return Variant(weights.name, weights.says, lambda scores: {WEIGHTS: weights.compute(scores), UNCHANGED: True})
+
+
 def _rows_sum_to_one(got, expected):
+    if isinstance(got, dict) and got.get(UNCHANGED) is False:
+        raise Failed("wrong_values", "your attention_weights changed the scores it was given: an in-place "
+                     "operation on its argument (scores.exp_(), scores /= ..., scores[...] = ...) overwrites the "
+                     "caller's scores. Compute into a new tensor: torch.softmax(scores, dim=-1), or scores.exp() "
+                     "without the underscore.")
+    got_weights = got.get(WEIGHTS) if isinstance(got, dict) else got
+    _weights_rows_sum_to_one(got_weights, expected[WEIGHTS])
+    compare(got, expected, dims=SCORE_DIMS)
+
+
+def _weights_rows_sum_to_one(got, expected):
     if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point():
         rows = got.sum(dim=-1)
         worst = int((rows - 1).abs().argmax())
@@ -166,15 +200,17 @@ def _rows_sum_to_one(got, expected):
                    "dim (the keys)." if torch.allclose(columns, torch.ones_like(columns), atol=1e-5) else "")
             raise Failed("wrong_values", f"the attention weights of query {worst} sum to {rows[worst].item():.4g}, "
                          f"not 1.{why}")
-    compare(got, expected, dims=SCORE_DIMS)
 
 
 @check(task=3, inputs=random_scores, judge=_rows_sum_to_one, dims=SCORE_DIMS,
-       variants=(normalised_without_exp, softmax_over_dim_0, scaled_by_sqrt_of_the_size, exp_without_normalising,
-                 normalised_over_the_whole_matrix))
+       variants=tuple(weights_and_scores_left_alone(v) for v in (
+           normalised_without_exp, softmax_over_dim_0, scaled_by_sqrt_of_the_size, exp_without_normalising,
+           normalised_over_the_whole_matrix)))
 def each_query_row_is_a_softmax(m, scores):
-    """attention_weights(scores) with scores of shape (query=6, key=6): softmax along each row, so every row sums to 1"""
-    return m.attention_weights(scores)
+    """attention_weights(scores) with scores of shape (query=6, key=6): softmax along each row, so every row sums to 1; and the scores are the same after the call"""
+    given = scores.clone()
+    weights = m.attention_weights(scores)
+    return {WEIGHTS: weights, UNCHANGED: bool(torch.equal(scores, given))}
 
 
 # Task 4 ---------------------------------------------------------------------------------------

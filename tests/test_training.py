@@ -210,7 +210,29 @@ def _back_in_train_mode(got, expected, advice: str = ""):
         raise Failed(failed.reason, failed.message + advice) from None
 
 
+def _swapped(got: dict, expected: dict, first: str, second: str) -> bool:
+    """The learner's `first` is the reference's `second` and the other way round, where those differ."""
+    try:
+        compare(got[first], expected[second])
+        compare(got[second], expected[first])
+    except (Failed, KeyError):
+        return False
+    return _differ(expected[first], expected[second])
+
+
+def _differ(a, b) -> bool:
+    try:
+        compare(a, b)
+    except Failed:
+        return True
+    return False
+
+
 def _evaluated_without_dropout(got, expected):
+    if isinstance(got, dict) and _swapped(got, expected, "train_loss", "val_loss"):
+        raise Failed(WRONG_VALUES, f"your train_loss is the reference's val_loss ({expected['val_loss']:.6g}) and your "
+                     f"val_loss its train_loss ({expected['train_loss']:.6g}): evaluate_model returns "
+                     f"(train_loss, val_loss), the training loss first.")
     _back_in_train_mode(got, expected, "\nThis model has dropout 0.5: if calc_loss_loader passes its checks, "
                         "evaluate_model probably measured with dropout on (call model.eval() first), or over "
                         "other batches than the first eval_iter (pass num_batches=eval_iter).")

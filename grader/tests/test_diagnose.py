@@ -134,6 +134,7 @@ VARIANT_PATCHES = {
         "not_scaled": [[(SCALED, "attn_scores")]],
         "scaled_by_d_k": [[(SCALED, "attn_scores / keys.shape[-1]")]],
         "scaled_by_sqrt_d_in": [[(SCALED, "attn_scores / d_in ** 0.5")]],
+        "scaled_by_sqrt_num_tokens": [[(SCALED, "attn_scores / keys.shape[1] ** 0.5")]],
         "scaled_after_softmax": [[(f"torch.softmax({SCALED}, dim=-1)",
                                    "torch.softmax(attn_scores, dim=-1) / keys.shape[-1] ** 0.5")]],
         "softmax_over_the_queries": [[("keys.shape[-1] ** 0.5, dim=-1)", "keys.shape[-1] ** 0.5, dim=1)")]],
@@ -237,6 +238,7 @@ VARIANT_PATCHES = {
                               "            idx = torch.cat((idx, idx_next), dim=1)\n            break\n"
                               "        idx = torch.cat((idx, idx_next), dim=1)")]],
         "stops_when_any_row_writes_eos_id": [[("(idx_next == eos_id).all()", "(idx_next == eos_id).any()")]],
+        "eos_id_zero_ignored": [[("if eos_id is not None and", "if eos_id and")]],
     },
     "llama_parts": {
         "rms_without_eps": [[("torch.rsqrt(means + self.eps)", "torch.rsqrt(means)")]],
