@@ -19,7 +19,7 @@ from grader.engine.impl import import_topic, load_package
 from grader.course.mistakes import catalogue, mistaken_tree
 from grader.engine.judge import judge_topic
 from grader.engine.probe import probe_topic
-from grader.engine.session import run_topic, session
+from grader.engine.session import TopicSession, run_topic, session
 
 # gpt_blocks' mistake shortcut_without_shape_check feeds mse_loss mismatched shapes on purpose
 pytestmark = pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")
@@ -304,6 +304,22 @@ def narrow_decisions(topic, cases: dict) -> list[str]:
 def test_every_decision_has_a_margin(topic, cases):
     narrow = narrow_decisions(topic, load_fixture(topic) if cases == "public" else session(topic).hidden())
     assert not narrow, f"{cases} inputs without a margin: " + "; ".join(narrow[:5])
+
+
+def test_a_narrow_hidden_case_is_seen():
+    """The proof of the hidden cases sees a near-tie that only they have: decoding's greedy check
+    with inputs whose argmax ties on every seed but 0, built as the grader builds hidden cases."""
+    topic = next(t for t in TOPICS if t.slug == "decoding")
+    chk = next(c for c in session(topic).checks if c.name == "greedy_when_temperature_is_zero")
+
+    def tied(seed):
+        case = chk.inputs(seed)
+        if seed:  # every row's largest logit twice
+            case["table"][:, 0] = case["table"].max(dim=-1).values
+        return case
+    hidden = TopicSession(topic, checks=[replace(chk, inputs=tied)]).hidden()
+    assert hidden[chk.name] and narrow_decisions(topic, load_fixture(topic)) == []
+    assert any(line.startswith(chk.name) for line in narrow_decisions(topic, hidden))
 
 
 def test_a_decision_without_margin_is_seen():
