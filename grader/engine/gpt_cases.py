@@ -89,11 +89,11 @@ def greedy_gap(logits_of: Callable[[torch.Tensor], torch.Tensor], idx: torch.Ten
     model whose logits (batch, num_tokens, vocab_size) are logits_of(idx): the smallest gap between
     the largest and the next logit (relative to max(1, |largest|)) or softmax probability, over
     every row and step."""
-    gap = float("inf")
-    for _ in range(max_new_tokens):
-        logits = logits_of(idx[:, -context_size:])[:, -1].double()
-        for scores in (logits, torch.softmax(logits, dim=-1)):
+    gaps, end = [float("inf")], idx.shape[1] + max_new_tokens
+    while idx.shape[1] < end:
+        last = logits_of(idx[:, -context_size:])[:, -1].double()
+        for scores in (last, torch.softmax(last, dim=-1)):
             top = scores.topk(2, dim=-1).values
-            gap = min(gap, ((top[:, 0] - top[:, 1]) / top[:, 0].abs().clamp(min=1)).min().item())
-        idx = torch.cat([idx, logits.argmax(dim=-1, keepdim=True)], dim=1)
-    return gap
+            gaps.append(((top[:, 0] - top[:, 1]) / top[:, 0].abs().clamp(min=1)).min().item())
+        idx = torch.cat([idx, last.argmax(dim=-1, keepdim=True)], dim=1)
+    return min(gaps)

@@ -325,7 +325,7 @@ UNREAD = frozenset({
 @pytest.mark.parametrize("topic", TOPICS, ids=by_slug)
 def test_every_decision_has_a_margin_for_other_secrets(topic):
     narrow = [f"{line} (secret {i})" for i, secret in enumerate(OTHER_SECRETS)
-              for line in narrow_decisions(topic, TopicSession(topic).hidden(secret), UNREAD)]
+              for line in narrow_decisions(topic, session(topic).hidden(secret), UNREAD)]
     assert not narrow, "hidden inputs without a margin: " + "; ".join(narrow[:5])
 
 
