@@ -11,6 +11,7 @@ versions, so no check compares them one by one.
 import torch
 from torch import nn
 
+from grader.engine.gpt_cases import GREEDY_MARGIN
 from grader.engine.checks import WRONG_SHAPE, WRONG_VALUES, Failed, Variant, check, compare, generator, load_weights, sizes, variant
 
 PROBAS = ("batch", "vocab_size")
@@ -83,11 +84,18 @@ def ties_inputs(seed: int) -> dict:
 
 
 def greedy_inputs(seed: int) -> dict:
+    """A table whose every row's largest logit, and its 3rd largest (top_k=3), leads the next by a
+    margin: drawn again from the seed's generator until it does (issue 10)."""
     n = sizes(seed, batch=2, num_tokens=3, context_length=5, vocab_size=11)
     g = generator(seed)
-    return {"table": torch.randn(n["vocab_size"], n["vocab_size"], generator=g),
-            "idx": torch.randint(0, n["vocab_size"], (n["batch"], n["num_tokens"]), generator=g),
-            "context_length": n["context_length"]}
+    for _ in range(100):
+        table = torch.randn(n["vocab_size"], n["vocab_size"], generator=g)
+        idx = torch.randint(0, n["vocab_size"], (n["batch"], n["num_tokens"]), generator=g)
+        ranked = table.double().sort(dim=-1, descending=True).values
+        if all(((ranked[:, k - 1] - ranked[:, k]) / ranked[:, k - 1].abs().clamp(min=1) >= GREEDY_MARGIN).all()
+               for k in (1, 3)):
+            return {"table": table, "idx": idx, "context_length": n["context_length"]}
+    raise RuntimeError(f"no table with a margin for seed {seed}")
 
 
 def eos_inputs(seed: int) -> dict:

@@ -6,7 +6,7 @@ import torch
 
 from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, causal, check, compare, Failed, generator,
                            load_weights, on_another_device, one_device, seeded_construction)
-from grader.engine.gpt_cases import TINY_CONFIG, model_shapes, random_weights, tiny_config
+from grader.engine.gpt_cases import GREEDY_MARGIN, TINY_CONFIG, gpt_logits, greedy_gap, model_shapes, random_weights, tiny_config
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict).
@@ -131,15 +131,19 @@ def generation_inputs(seed: int, task: str) -> dict:
     and a prompt of 5 tokens, `argmax` a prompt of 4 tokens with context_size 3."""
     cfg, n = tiny_config(seed)
     g = generator(seed)
-    weights = random_weights(model_shapes(cfg), g)
     num_tokens, max_new_tokens, context_size = {
         "greedy": (n["num_tokens"] - 2, 6, cfg["context_length"]),
         # The model itself could read every token generated here: only cropping keeps them out.
         "crop": (n["num_tokens"], 2, 3),
         "argmax": (n["num_tokens"] - 1, 3, 3),
     }[task]
-    return {"cfg": cfg, "weights": weights, "max_new_tokens": max_new_tokens, "context_size": context_size,
-            "idx": torch.randint(0, cfg["vocab_size"], (n["batch"], num_tokens), generator=g)}
+    for _ in range(100):  # drawn again from the seed's generator until every new id wins by a margin (issue 10)
+        weights = random_weights(model_shapes(cfg), g)
+        idx = torch.randint(0, cfg["vocab_size"], (n["batch"], num_tokens), generator=g)
+        if greedy_gap(partial(gpt_logits, cfg, weights), idx, max_new_tokens, context_size) >= GREEDY_MARGIN:
+            return {"cfg": cfg, "weights": weights, "max_new_tokens": max_new_tokens, "context_size": context_size,
+                    "idx": idx}
+    raise RuntimeError(f"no greedy generation with a margin for seed {seed}")
 
 
 def _each_token_is_the_argmax(got, expected):

@@ -10,7 +10,7 @@ import torch
 
 from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, Failed, check, compare, generator, load_weights,
                                   on_another_device, one_device, seeded_construction, sizes)
-from grader.engine.gpt_cases import TINY_CONFIG, model_shapes, random_weights, tiny_config
+from grader.engine.gpt_cases import GREEDY_MARGIN, TINY_CONFIG, gpt_logits, greedy_gap, model_shapes, random_weights, tiny_config
 
 # Deep outputs: the float32 tolerance of grader.checks.DEEP_RTOL/DEEP_ATOL for every check here
 # that does not state its own (another CPU's kernels must not change a verdict). A cached step
@@ -240,9 +240,13 @@ def generation_inputs(seed: int) -> dict:
     prompt, max_new_tokens = n["num_tokens"] - 2, 6
     cfg = dict(cfg, context_length=prompt + max_new_tokens + 1)
     g = generator(seed)
-    weights = random_weights(model_shapes(cfg), g)
-    ids = lambda: torch.randint(0, cfg["vocab_size"], (n["batch"], prompt), generator=g)  # noqa: E731
-    return {"cfg": cfg, "weights": weights, "idx": ids(), "other": ids(), "max_new_tokens": max_new_tokens}
+    for _ in range(100):  # drawn again from the seed's generator until every new id wins by a margin (issue 10)
+        weights = random_weights(model_shapes(cfg), g)
+        ids = lambda: torch.randint(0, cfg["vocab_size"], (n["batch"], prompt), generator=g)  # noqa: E731
+        idx, other = ids(), ids()
+        if min(greedy_gap(partial(gpt_logits, cfg, weights), i, max_new_tokens, cfg["context_length"]) for i in (idx, other)) >= GREEDY_MARGIN:
+            return {"cfg": cfg, "weights": weights, "idx": idx, "other": other, "max_new_tokens": max_new_tokens}
+    raise RuntimeError(f"no greedy generation with a margin for seed {seed}")
 
 
 def _cached_equals_uncached(got, expected):
@@ -318,11 +322,15 @@ def two_prompts_in_a_row(m, cfg, weights, idx, other, max_new_tokens):
 def crop_inputs(seed: int) -> dict:
     """The model of generation_inputs with context_length 5, a prompt of 4 tokens and 3 new ones:
     the uncached run must crop its input, to context_size=3 or by default to context_length."""
-    case = generation_inputs(seed)
-    cfg = dict(case["cfg"], context_length=5)
+    cfg, n = tiny_config(seed)
+    cfg = dict(cfg, context_length=5)
     g = generator(seed)
-    return {"cfg": cfg, "weights": random_weights(model_shapes(cfg), g), "max_new_tokens": 3,
-            "idx": torch.randint(0, cfg["vocab_size"], (case["idx"].shape[0], 4), generator=g)}
+    for _ in range(100):  # drawn again from the seed's generator until every new id wins by a margin (issue 10)
+        weights = random_weights(model_shapes(cfg), g)
+        idx = torch.randint(0, cfg["vocab_size"], (n["batch"], 4), generator=g)
+        if min(greedy_gap(partial(gpt_logits, cfg, weights), idx, 3, context_size) for context_size in (3, 5)) >= GREEDY_MARGIN:
+            return {"cfg": cfg, "weights": weights, "max_new_tokens": 3, "idx": idx}
+    raise RuntimeError(f"no greedy generation with a margin for seed {seed}")
 
 
 @check(task=3, inputs=crop_inputs, dims=IDS)

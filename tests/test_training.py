@@ -18,6 +18,7 @@ from torch import nn
 
 from grader.engine.checks import WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, sizes, text_back_through_ids
 from grader.course.curriculum import ROOT
+from grader.engine.gpt_cases import GREEDY_MARGIN, greedy_gap
 
 END_OF_TEXT = "<|endoftext|>"
 IDS = ("batch", "num_tokens")
@@ -136,9 +137,16 @@ def sample_inputs(seed: int) -> dict:
     and a start context of three of them."""
     n = sizes(seed, num_tokens=5, emb_dim=3, vocab_size=11)
     g = generator(seed)
-    weights = model_weights(n, g)
+    for _ in range(100):  # drawn again from the seed's generator until each greedy id wins by a margin (issue 10)
+        weights = model_weights(n, g)
+        start = torch.randperm(n["vocab_size"], generator=g)[:3]
+        with torch.no_grad():  # trusted: generate_and_print_sample's 50 greedy ids, context_size pos_emb's rows
+            model = build(weights).double()
+            if greedy_gap(model, start.unsqueeze(0), 50, n["num_tokens"] + 2) >= GREEDY_MARGIN:
+                break
+    else:
+        raise RuntimeError(f"no greedy sample with a margin for seed {seed}")
     words = [f"w{i}" for i in range(n["vocab_size"])]
-    start = torch.randperm(n["vocab_size"], generator=g)[:3]
     with torch.no_grad():  # trusted: where the newline goes, so that the sample has one
         first = int(build(weights)(start.unsqueeze(0))[0, -1].argmax())
     words[first] = "\n"
