@@ -38,7 +38,6 @@ class LoRALayer(torch.nn.Module):
     """
 
     def __init__(self, in_dim, out_dim, rank, alpha):
-        super().__init__()
         raise NotImplementedError("lora task 1: LoRALayer.__init__")
 
     def forward(self, x):
@@ -65,7 +64,6 @@ class LinearWithLoRA(torch.nn.Module):
     """
 
     def __init__(self, linear, rank, alpha):
-        super().__init__()
         raise NotImplementedError("lora task 2: LinearWithLoRA.__init__")
 
     def forward(self, x):
