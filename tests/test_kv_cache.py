@@ -1,4 +1,4 @@
-"""Checks for topic 14, a KV cache for faster generation (the book's bonus material to chapter 4).
+"""Checks for the KV cache for faster generation (the book's bonus material to chapter 4).
 
 The invariant of every check here: reading a text in pieces with use_cache=True gives what reading
 it whole without the cache gives. A failure names the first piece (step) where they part.
