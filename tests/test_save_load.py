@@ -87,6 +87,18 @@ def saved(m, model, optimizer, folder: str) -> Path:
 
 # Task 1 ---------------------------------------------------------------------------------------
 
+def objects_saved(path: Path) -> list[str]:
+    """"'key' is a T object" for each value of the checkpoint that is no state dict (a whole model or
+    optimizer), read without weights_only: the file is the learner's own, read where their code runs."""
+    try:
+        read = torch.load(path, weights_only=False)
+    except Exception:  # noqa: BLE001 -- not a checkpoint at all: nothing more to say
+        return []
+    items = [(f"'{key}'", value) for key, value in read.items()] if isinstance(read, dict) else [("the file", read)]
+    named = [(key, type(value).__name__) for key, value in items if not isinstance(value, dict)]
+    return [f"{key} is {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} object" for key, kind in named]
+
+
 def what_was_saved(path: Path) -> dict:
     """What a checkpoint file holds, as a check reads it: the keys, the model's tensors, and
     AdamW's state per parameter (its step count and two moving averages) and learning rate."""
@@ -95,7 +107,7 @@ def what_was_saved(path: Path) -> dict:
     try:
         read = torch.load(path, weights_only=True)
     except Exception as err:  # the file holds more than tensors and plain values, or is no checkpoint
-        return {LOADS: f"fails with {type(err).__name__}"}
+        return {LOADS: f"fails with {type(err).__name__}", "objects": objects_saved(path)}
     if not isinstance(read, dict):
         return {LOADS: f"gives a {type(read).__name__}, not a dict"}
     found: dict = {"keys": sorted(str(k) for k in read)}
@@ -117,7 +129,10 @@ def _the_books_checkpoint(got, expected):
         if got.get("file written") is False:
             raise Failed(WRONG_VALUES, "save_checkpoint wrote no file at `path`: call torch.save(the dict, path).")
         if LOADS in got:
-            raise Failed(WRONG_TYPE, f"{LOADS} {got[LOADS]} on your checkpoint: save the state dicts "
+            objects = got.get("objects")
+            which = (f" ({', '.join(map(str, objects))}, not a state dict)"
+                     if isinstance(objects, list) and objects else "")
+            raise Failed(WRONG_TYPE, f"{LOADS} {got[LOADS]} on your checkpoint{which}: save the state dicts "
                                      f"(model.state_dict(), optimizer.state_dict()), which hold only tensors and "
                                      f"plain values, not the model or the optimizer objects, and save them in one dict.")
         keys = got.get("keys")
