@@ -23,6 +23,7 @@ import random
 import re
 import sys
 import traceback
+import types
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -119,6 +120,12 @@ def variant(says: str) -> Callable[[Callable[..., Any]], Variant]:
 
 def load_checks(test_file: Path) -> list[Check]:
     """The checks of one topic, in the order the file defines them (trusted code)."""
+    return [v for v in vars(checks_module(test_file)).values() if isinstance(v, Check)]
+
+
+def checks_module(test_file: Path) -> types.ModuleType:
+    """A topic's test file imported once per process (trusted code): its checks and whatever else
+    it defines (a speed challenge)."""
     name = f"kata_checks_{test_file.stem}"
     module = sys.modules.get(name)
     if module is None:
@@ -128,7 +135,7 @@ def load_checks(test_file: Path) -> list[Check]:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    return [v for v in vars(module).values() if isinstance(v, Check)]
+    return module
 
 
 def sizes(seed: int, **base: int) -> dict[str, int]:

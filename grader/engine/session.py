@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import shutil
 import tempfile
 import threading
@@ -71,6 +72,13 @@ class TopicSession:
                 LOADS[self.topic.slug] += 1
                 self._checks = C.load_checks(self.topic.test_file())
             return self._checks
+
+    @functools.cached_property
+    def shipped_stubs(self) -> set[str] | None:
+        """The functions the topic's stub (exercises/) leaves to write, read once per process; None
+        without a stub."""
+        stub = self.topic.exercise()
+        return charged.still_stubs(stub.read_bytes()) if stub.is_file() else None
 
     @property
     def public(self) -> dict[str, list[Case]]:

@@ -57,15 +57,15 @@ def run_checks(topic: Topic, exercises: Path, quiet: bool = False) -> list:
     from ..course.offline import install
 
     install()  # tiktoken.get_encoding("gpt2") works offline in learner code
-    if not _warm:
-        C.warm_up()  # the device checks' first meta tensor, once here rather than in each child
-        _warm.append(True)
+    _warm_once(C)  # the device checks' first meta tensor, once here rather than in each child
     topic_session = session(topic)
     topic_session.public  # noqa: B018 -- loaded here, in the parent: every child starts with it
     return _run_in_child(topic_session, exercises, topic_session.checks, quiet)
 
 
-_warm: list[bool] = []
+@functools.cache
+def _warm_once(checks_module) -> None:
+    checks_module.warm_up()
 
 
 def _run_in_child(topic_session, exercises: Path, checks: list, quiet: bool) -> list:

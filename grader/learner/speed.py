@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from ..course.curriculum import Topic, load
-from ..engine.checks import load_checks
+from ..engine.checks import checks_module
 from ..engine.impl import TopicModule, import_topic, load_package, unload_package
 
 
@@ -75,9 +75,8 @@ class Result:
 
 def challenge_of(topic: Topic):
     """The topic's test module if it offers a speed challenge, else None."""
-    load_checks(topic.test_file())  # imports the test module once, under the name the checks use
-    module = sys.modules.get(f"kata_checks_{topic.test_file().stem}")
-    return module if module is not None and hasattr(module, "speed_challenge") else None
+    module = checks_module(topic.test_file())
+    return module if hasattr(module, "speed_challenge") else None
 
 
 def measure(topic: Topic, impl: Path, model: str | None = None, max_new_tokens: int = 200) -> Result:

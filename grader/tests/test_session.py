@@ -23,7 +23,7 @@ def fresh(monkeypatch):
     """No session made yet in this process, and every load of a topic's checks counted."""
     from grader.learner import progress
     monkeypatch.setattr(S, "_sessions", {})
-    monkeypatch.setattr(progress, "_warm", [True])  # the device checks' first meta tensor: not the point here
+    monkeypatch.setattr(progress, "_warm_once", lambda checks_module: None)  # the device checks' first meta tensor: not the point here
     loads: dict[str, int] = {}
     real = C.load_checks
 
