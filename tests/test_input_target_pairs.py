@@ -51,7 +51,7 @@ def _targets_are_inputs_shifted_by_one(got, expected):
             break  # not (input, target) pairs of 1-D tensors: compare says what came back
         inputs, targets = pair
         if len(targets) != len(inputs):
-            raise Failed("wrong_shape", f"dataset[{k}]: the input window has {len(inputs)} ids but the "
+            raise Failed("wrong_length", f"dataset[{k}]: the input window has {len(inputs)} ids but the "
                          f"target window {len(targets)}. Both hold max_length ids; a window whose "
                          f"target would run past the end of the text is not made at all.")
         if torch.equal(targets[:-1], inputs[1:]):

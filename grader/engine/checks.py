@@ -35,8 +35,8 @@ import torch
 from . import wire
 from .impl import MissingName
 from .verdicts import (BAD_OUTPUT, CRASH, EXCEPTION, FORBIDDEN_API, MEMORY, MISSING_NAME, NOT_IMPLEMENTED, NOT_RUN,  # noqa: F401
-                       OUTCOME_STATUSES, PASSED, STUB_RAISES, TIMEOUT, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES, Verdict,
-                       is_wrong_length)
+                       OUTCOME_STATUSES, PASSED, STUB_RAISES, TIMEOUT, WRONG_LENGTH, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES,
+                       Verdict)
 
 MESSAGE_CAP = 4000  # characters of an error message kept: learner code can raise anything
 PROBE_SEED = 20240  # every probe starts from the same RNG state, whatever ran before it
@@ -281,7 +281,7 @@ def compare(got: Any, expected: Any, *, dims=None, rtol: float = RTOL, atol: flo
         if not isinstance(got, (list, tuple)):
             raise Failed(WRONG_TYPE, f"{name}: expected a {type(expected).__name__}, got {_kind(got)}")
         if len(got) != len(expected):
-            raise Failed(WRONG_SHAPE, f"{name}: expected {_items(len(expected))}, got {len(got)}"
+            raise Failed(WRONG_LENGTH, f"{name}: expected {_items(len(expected))}, got {len(got)}"
                          + _first_difference(got, expected))
         for i, (g, e) in enumerate(zip(got, expected)):
             compare(g, e, dims=dims, rtol=rtol, atol=atol, name=f"{name}[{i}]")
@@ -463,7 +463,8 @@ def _same(a: Any, b: Any) -> bool:
 
 HIDDEN_WORDS = {
     WRONG_VALUES: "your output differs from the expected one",
-    WRONG_SHAPE: "your output has the wrong shape or length",
+    WRONG_SHAPE: "your output has the wrong shape",
+    WRONG_LENGTH: "your output has the wrong length",
     WRONG_TYPE: "your output has the wrong type",
     EXCEPTION: "your code raised an exception",
     NOT_IMPLEMENTED: "not implemented yet",
@@ -485,7 +486,7 @@ def hidden_verdict(verdict: Verdict) -> Verdict:
     # Not even which exception: code that picks one by the hidden inputs would carry them out.
     words = HIDDEN_WORDS.get(verdict.reason, "this check failed")
     advice = (" The public checks pass? Then look for sizes or values your code assumes."
-              if verdict.reason in (WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE, EXCEPTION) else "")
+              if verdict.reason in (WRONG_VALUES, WRONG_SHAPE, WRONG_LENGTH, WRONG_TYPE, EXCEPTION) else "")
     # A declared variant's words are fixed text, never a value: they may stay.
     return replace(verdict, seed=None, visual=None, hidden=True, shows=verdict.shows if verdict.variants else "",
                    message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")

@@ -15,6 +15,7 @@ HEADLINES = {
     C.MISSING_NAME: "missing name",
     C.WRONG_VALUES: "wrong values",
     C.WRONG_SHAPE: "wrong shape",
+    C.WRONG_LENGTH: "wrong length",
     C.WRONG_TYPE: "wrong type",
     C.EXCEPTION: "raised an exception",
     C.FORBIDDEN_API: "uses a forbidden API",
@@ -27,8 +28,6 @@ HEADLINES = {
 
 
 def headline(verdict: C.Verdict) -> str:
-    if C.is_wrong_length(verdict):
-        return "wrong length"  # a list, not a tensor: "shape" would puzzle a beginner here
     return HEADLINES.get(verdict.reason, verdict.reason.replace("_", " "))
 
 

@@ -11,7 +11,8 @@ PASSED = "passed"
 NOT_IMPLEMENTED = "not_implemented"
 MISSING_NAME = "missing_name"
 WRONG_VALUES = "wrong_values"
-WRONG_SHAPE = "wrong_shape"
+WRONG_SHAPE = "wrong_shape"  # a tensor's shape
+WRONG_LENGTH = "wrong_length"  # a list's, a string's or a dataset's length: "shape" would puzzle a beginner there
 WRONG_TYPE = "wrong_type"
 EXCEPTION = "exception"
 FORBIDDEN_API = "forbidden_api"
@@ -22,8 +23,8 @@ CRASH = "crash"
 NOT_RUN = "not_run"  # never ran: an earlier check (or the import it needs) hung first
 
 # What an outcome may say: "ok" (a value for the judge) or why there is none. Never "passed".
-OUTCOME_STATUSES = frozenset({"ok", NOT_IMPLEMENTED, MISSING_NAME, WRONG_VALUES, WRONG_SHAPE, WRONG_TYPE,
-                              EXCEPTION, FORBIDDEN_API, BAD_OUTPUT, TIMEOUT, MEMORY, CRASH, NOT_RUN})
+OUTCOME_STATUSES = frozenset({"ok", NOT_IMPLEMENTED, MISSING_NAME, WRONG_VALUES, WRONG_SHAPE, WRONG_LENGTH,
+                              WRONG_TYPE, EXCEPTION, FORBIDDEN_API, BAD_OUTPUT, TIMEOUT, MEMORY, CRASH, NOT_RUN})
 
 
 @dataclass
@@ -66,10 +67,3 @@ def stub_raised(message: str) -> tuple[str, int, str] | None:
     found = STUB_RAISES.match(message, len(prefix)) if message.startswith(prefix) else None
     return (found["topic"], int(found["task"]), found["name"]) if found else None
 
-
-_LENGTH = re.compile(r"expected \d+ items?, got \d+")  # the message compare raises for a list's length
-
-
-def is_wrong_length(verdict: Verdict) -> bool:
-    """A wrong shape that is a list's length, not a tensor's shape."""
-    return verdict.reason == WRONG_SHAPE and bool(_LENGTH.search(verdict.message))

@@ -3,9 +3,9 @@
 `make grade` keeps one grade.json per student in the output folder; results.json (Gradescope's
 schema), feedback.md and .html, the gradebook and the class report are computed from it, and
 "unchanged since the last run" compares its submission and grader fingerprints. Other formats
-(JUnit, PrairieLearn, an LMS's CSV) can be made from it alone. Version 1:
+(JUnit, PrairieLearn, an LMS's CSV) can be made from it alone. Version 2:
 
-    {"version": 1, "student": id, "submission": sha256 of the submitted files ("" when the student
+    {"version": 2, "student": id, "submission": sha256 of the submitted files ("" when the student
      must be graded again), "grader": fingerprint of everything that decides a grade, "graded_at":
      UTC time, "isolation": {"sandbox", "reason", "seccomp", "degraded"}, "score", "max_score",
      "seconds", "error", "ignored": [[path, why]],
@@ -39,7 +39,7 @@ from ..course.files import write_atomic
 from ..engine import verdicts as V
 from .sandbox.host import Isolation
 
-VERSION = 1
+VERSION = 2  # 2: a list's wrong length is its own reason, "wrong_length" (1 told it from the message)
 FILE = "grade.json"
 MAX_BYTES = 64 << 20  # a record holds at most a few MiB of pictures; anything larger is not ours
 UNRECORDED = Isolation("none", "how this student was graded is not recorded")

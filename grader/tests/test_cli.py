@@ -241,11 +241,13 @@ def test_hint_level_named_by_a_mistake_message(stub_root):
 
 @pytest.mark.parametrize("expected,got", [([1], []), ([1, 2], [1]), ([], [3])])
 def test_a_list_of_the_wrong_length_is_headed_wrong_length(expected, got):
+    """The reason says it (data, kept in grade.json); nothing reads it back from the message."""
     from grader.engine import checks as C
     from grader.engine.messages import headline
     with pytest.raises(C.Failed) as failed:
         C.compare(got, expected)
-    verdict = C.Verdict("tokenizer", 1, "check", failed.value.reason, failed.value.message)
+    assert failed.value.reason == C.WRONG_LENGTH
+    verdict = C.Verdict("tokenizer", 1, "check", failed.value.reason, "")
     assert headline(verdict) == "wrong length", failed.value.message
 
 

@@ -60,7 +60,7 @@ RESERVED = ("gradebook.csv", "class_report.md", "class_report.html")
 OUTPUT_CAP = 1 << 20     # no report file may grow past this, whatever the submission printed or raised
 MARKERS = ("/tmp/pwned*", "/pwned*", str(ROOT / "pwned*"), str(ROOT.parent / "pwned*"))
 SKIP_IN_SNAPSHOT = {".git", ".venv", "grades", ".pytest_cache", ".hypothesis", ".ruff_cache"}  # tools' caches
-REASONS = {"not_implemented", "missing_name", "wrong_values", "wrong_shape", "wrong_type", "exception",
+REASONS = {"not_implemented", "missing_name", "wrong_values", "wrong_shape", "wrong_length", "wrong_type", "exception",
            "forbidden_api", "bad_output", "timeout", "memory", "crash"}
 
 

@@ -92,7 +92,7 @@ def tensor_visuals(draw) -> dict | None:
 visuals = st.one_of(st.none(), hostile_text, tensor_visuals(),
                     st.fixed_dictionaries({}, optional={"expected_shape": st.one_of(shapes, hostile_text),
                                                         "got_shape": shapes, "expected": matrices, "got": matrices}))
-reasons = st.one_of(st.sampled_from([C.PASSED, C.NOT_IMPLEMENTED, C.MISSING_NAME, C.WRONG_VALUES, C.WRONG_SHAPE,
+reasons = st.one_of(st.sampled_from([C.PASSED, C.NOT_IMPLEMENTED, C.MISSING_NAME, C.WRONG_VALUES, C.WRONG_SHAPE, C.WRONG_LENGTH,
                                      C.WRONG_TYPE, C.EXCEPTION, C.FORBIDDEN_API, C.BAD_OUTPUT, C.TIMEOUT, C.MEMORY,
                                      C.CRASH]), hostile_text)
 student_ids = st.one_of(st.from_regex(STUDENT_ID, fullmatch=True), hostile_text.filter(bool))
