@@ -35,15 +35,16 @@ $(TESTDEPS): $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[nbgrader,dev]'
 	@touch $@
 
-# Each proof runs once per kernel set: the checks of tests/ and the grader's own tests share one
-# process (one torch start), and test_suite runs the catalogue once per pass (fresh fixtures and
-# named mistakes from the same run). The pass on PyTorch's portable kernels runs beside the main
-# one, on the other core (most of the main pass is one process at a time); its output follows.
+# Each proof runs once per kernel set: test_suite runs the catalogue once per pass (fresh fixtures
+# and named mistakes from the same run). The main pass spreads whole test files over every core
+# (pytest-xdist, --dist loadfile: a file's class-wide fixtures, such as the hostile class, are built
+# once); no bytecode is written, so nothing in the repository changes while test_hostile proves that
+# grading changes nothing there. The pass on PyTorch's portable kernels runs beside it; its output follows.
 PORTABLE_LOG := $(VENV)/portable-kernels.log
 test: setup $(TESTDEPS) lint
-	@ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest tests --impl solutions grader/tests/test_suite.py \
+	@ATEN_CPU_CAPABILITY=default PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest tests --impl solutions grader/tests/test_suite.py \
 	  grader/tests/test_diagnose.py -q -p no:cacheprovider > $(PORTABLE_LOG) 2>&1 & portable=$$!; \
-	$(BIN)/python -m pytest tests --impl solutions grader/tests -q; main=$$?; \
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest tests --impl solutions grader/tests -q -n auto --dist loadfile; main=$$?; \
 	wait $$portable; again=$$?; \
 	echo "Again on PyTorch's portable kernels: the same verdicts and the same named mistakes on any CPU"; \
 	cat $(PORTABLE_LOG); test $$main -eq 0 && test $$again -eq 0
