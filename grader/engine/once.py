@@ -292,10 +292,11 @@ def keep(topic: Topic, own: list[Verdict], regraded: list[Verdict], borrowed: tu
 def graded_with_reference(topic: Topic, borrowed: tuple[int, ...]) -> str:
     """What a task kept by its regrade says (after "task N")."""
     named = " and ".join(f"task {t}" for t in borrowed)
-    code = "; ".join(", ".join(topic.task(t).api) for t in borrowed)
+    code = ", ".join(api for t in borrowed for api in topic.task(t).api)
     many = len(borrowed) > 1
-    return (f"passes with the reference's {named} in place of yours ({code}: its checks call "
-            f"{'them' if many else 'it'}, and yours {'fail' if many else 'fails'}), so it keeps its points.")
+    # The outcome first: learners read a line under a passing task as one more failure otherwise.
+    return (f"keeps its points: it calls your {code} ({named}), which {'fail' if many else 'fails'}, and "
+            f"passes with the reference's in {'their' if many else 'its'} place.")
 
 
 def callers(topic: Topic, task: Task) -> list[int]:

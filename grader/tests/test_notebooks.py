@@ -165,7 +165,7 @@ def test_a_mistake_in_a_called_task_is_charged_once_in_the_notebook(course, in_p
     failures = run_cells(wrong, course / "source" / "tokenizer")
     assert failures["test_task_1"] and not failures["test_task_3"] and not failures["test_task_4"], failures
     printed = capsys.readouterr().out
-    assert "tokenizer task 3 (" in printed and "passes with the reference's task 1 in place of yours" in printed
+    assert "tokenizer task 3 (" in printed and "keeps its points: it calls your split_text (task 1), which fails" in printed
     assert "tokenizer task 4 (" in printed
 
 
