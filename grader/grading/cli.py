@@ -104,7 +104,7 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
         per = (f"; each submission's checks ran {statistics.median(work.values()):.2f} s (median), "
                f"the longest {work[slowest]:.1f} s ({slowest})")
     console.print(f"Graded {len(finished)} in {seconds:.1f} s{per}. Outputs in {out_dir}/: gradebook.csv, "
-                  f"class_report.md and .html, <student>/results.json, feedback.md and feedback.html")
+                  f"class_report.md and .html, <student>/results.json, feedback.md, feedback.html and junit.xml")
     return 0
 
 

@@ -22,6 +22,7 @@ import math
 import os
 import re
 import zipfile
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
@@ -36,6 +37,7 @@ from grader.course.curriculum import Curriculum, load
 from grader.grading.cli import show_summary
 from grader.grading.grade import Pool, grade_submissions, prepare
 from grader.grading.record import StudentGrade, TopicGrade, from_record, to_record
+from grader.grading.reports.junit import junit_xml
 from grader.grading.reports.pages import class_report_html, feedback_html
 from grader.engine.messages import clean, one_line
 from grader.course.offline import install
@@ -67,7 +69,8 @@ NASTY = ["\ud800", "\udcff", "\udfff", "\x1b[2J\x1b[31mred", "\x1b]0;title\x07",
          "\n| h-x | 70 of 70 |\n", "\n\n## Every student: 70 of 70\n", "|", "`", "```", "~~~", "<script>alert(1)</script>",
          "</pre><img src=x onerror=alert(1)>", "\r", "\r\n", "\u202e", "\x00", "\u2028", "\x85", "\x0c", "*bold*",
          "_em_", "[link](http://example.com)", "<http://example.com>", "&amp;", "&#60;", "\\", "\t", "<|unk|>",
-         "=HYPERLINK(1)", '"', ",", "    ", "- item", "> quote", "1. one", "---", "[/red]", "[bold red]"]
+         "=HYPERLINK(1)", '"', ",", "    ", "- item", "> quote", "1. one", "---", "[/red]", "[bold red]",
+         "\ufffe", "\uffff", "]]>"]  # the last three: not XML 1.0 characters, and what ends a CDATA section
 hostile_text = st.lists(st.one_of(st.text(max_size=6), st.sampled_from(NASTY), st.integers(0xD800, 0xDFFF).map(chr),
                                   st.integers(0, 0x9F).map(chr)), max_size=8).map("".join)
 odd_floats = st.one_of(st.floats(), st.sampled_from([1.7e308, -1.7e308, 5e-324, -0.0, math.inf, -math.inf, math.nan]))
@@ -192,6 +195,38 @@ def test_results_json_is_strict_utf8_json_without_control_characters(curriculum,
         assert_safe(s, "results.json")
     assert math.isfinite(results["score"]) and math.isfinite(results["execution_time"])
     assert results["extra_data"]["error"] == clean(grade.error)
+
+
+def xml_chars(text: str) -> str:
+    """Text as XML 1.0 can hold it (and as an attribute reads back: a carriage return is a space)."""
+    return re.sub("[\ufffe\uffff]", "", text).replace("\r", "")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_junit_xml_parses_back_to_results_json_tests_whatever_the_student_wrote(curriculum, data):
+    """junit.xml holds the same tests as results.json, one failure each where it failed, and the
+    points as properties; whatever text the submission raised, it is well-formed XML 1.0."""
+    grade = data.draw(student_grades(curriculum))
+    root = ET.fromstring(junit_xml(curriculum, grade))
+    results = results_json(curriculum, grade)
+    cases = [(suite.get("name"), case) for suite in root.iter("testsuite") for case in suite.iter("testcase")]
+    assert len(cases) == len(results["tests"]) == int(root.get("tests"))
+    for (slug, case), test in zip(cases, results["tests"]):
+        task = test["tags"][1].removeprefix("task-")
+        assert case.get("classname") == f"{slug}.task{task}" and test["name"].startswith(f"{slug} task {task}: ")
+        assert xml_chars(test["name"]).endswith(case.get("name"))
+        failure = case.find("failure")
+        assert (failure is None) == (test["status"] == "passed"), test["name"]
+        if failure is not None:
+            assert failure.get("type") == xml_chars(test["tags"][2]) and failure.text.startswith(f"{slug} task {task} (")
+            assert_safe(failure.text, "junit.xml")
+    assert int(root.get("failures")) == sum(t["status"] != "passed" for t in results["tests"])
+    points = {p.get("name"): p.get("value") for p in root.find("properties")}
+    assert float(points["points"]) == results["score"] and points["error"] == xml_chars(clean(grade.error))
+    for suite in root.iter("testsuite"):
+        mine = {p.get("name"): p.get("value") for p in suite.find("properties")}
+        assert float(mine["points"]) == results["extra_data"]["topics"][suite.get("name")]
 
 
 @SETTINGS

@@ -1,5 +1,5 @@
 """The output folder: per student grade.json (the record) and what is made from it alone
-(results.json, feedback.md, feedback.html); per class gradebook.csv, class_report.md and .html.
+(results.json, feedback.md, feedback.html, junit.xml); per class gradebook.csv, class_report.md and .html.
 Every file is written atomically (grader.course.files)."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from ...course.files import write_atomic
 from .. import record
 from ..record import StudentGrade
 from ..sandbox.host import Isolation
+from .junit import junit_xml
 from .pages import class_report_html, feedback_html
 from .report import class_report_md, feedback_md, gradebook_csv, json_bytes, results_json
 
-STUDENT_FILES = ("results.json", "feedback.md", "feedback.html")
+STUDENT_FILES = ("results.json", "feedback.md", "feedback.html", "junit.xml")
 
 
 def write_student(out_dir: Path, curriculum: Curriculum, grade: StudentGrade, secret: bytes) -> StudentGrade:
@@ -30,6 +31,7 @@ def write_student(out_dir: Path, curriculum: Curriculum, grade: StudentGrade, se
         write_atomic(folder / "results.json", json_bytes(results_json(curriculum, grade)))
         write_atomic(folder / "feedback.md", feedback_md(curriculum, grade))
         write_atomic(folder / "feedback.html", feedback_html(curriculum, grade))
+        write_atomic(folder / "junit.xml", junit_xml(curriculum, grade))
         return grade
     except Exception as err:  # noqa: BLE001 -- this student's reports, not the class's
         why = (f"the grader could not write this student's reports ({type(err).__name__}: {err}"[:400]
