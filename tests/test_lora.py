@@ -37,6 +37,34 @@ def lora_parameters_created_as_the_book_does(m, seed, in_dim, out_dim, rank, alp
     return dict(m.LoRALayer(in_dim, out_dim, rank, alpha).named_parameters())
 
 
+def _can_learn(got, expected):
+    if isinstance(got, dict) and got.get("A or B has a nonzero gradient") is False:
+        raise Failed(WRONG_VALUES, "after one backward step through a new LoRALayer, neither A nor B has a nonzero "
+                                   "gradient, so training can never change the update: with A and B both zero, x @ A "
+                                   "is zero and so are both gradients. Only B starts at zero; fill A as nn.Linear "
+                                   "fills its weights, torch.nn.init.kaiming_uniform_(self.A, a=math.sqrt(5)).")
+    compare(got, expected)
+
+
+def learning_inputs(seed: int) -> dict:
+    """x of shape (batch=2, num_tokens=3, in_dim=5) and the gradient of a loss with respect to the output."""
+    n = sizes(seed, batch=2, num_tokens=3, in_dim=5, out_dim=4, rank=1)
+    g = generator(seed)
+    return {"x": torch.randn(n["batch"], n["num_tokens"], n["in_dim"], generator=g),
+            "upstream": torch.randn(n["batch"], n["num_tokens"], n["out_dim"], generator=g),
+            "rank": n["rank"] + 1, "alpha": 3.0}
+
+
+@check(task=1, inputs=learning_inputs, judge=_can_learn)
+def a_new_lora_layer_can_learn(m, x, upstream, rank, alpha):
+    """LoRALayer(in_dim=5, out_dim=4, rank=2, alpha=3.0) as created, one backward step on x of shape (batch=2, num_tokens=3, in_dim=5): whether A or B gets a nonzero gradient"""
+    torch.manual_seed(123)
+    layer = m.LoRALayer(x.shape[-1], upstream.shape[-1], rank, alpha)
+    (layer(x) * upstream).sum().backward()
+    grads = [p.grad for p in (layer.A, layer.B)]
+    return {"A or B has a nonzero gradient": any(grad is not None and bool(grad.ne(0).any()) for grad in grads)}
+
+
 def layer_inputs(seed: int) -> dict:
     """x of shape (batch=2, num_tokens=3, in_dim=5), A (in_dim, rank=2) and B (rank, out_dim=4),
     both nonzero, and alpha 3.0."""

@@ -17,11 +17,13 @@ parts as data (`grader.engine.wire`), in pytest as well, so both runs judge exac
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import random
 import re
 import sys
+import textwrap
 import traceback
 import types
 from collections import OrderedDict
@@ -253,7 +255,32 @@ def describe_exception(err: BaseException, learner_dir: Path | None) -> str:
         if mine:
             f = mine[-1]
             text += f"\n    at {Path(f.filename).name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+            return text
+        if "'NoneType'" in str(err):  # raised in the check's own code, on a result of the learner's
+            text += f"\n    {_returned_none(err)}"
     return text
+
+
+def _returned_none(err: BaseException) -> str:
+    """Which function gave the check the None it failed on, read from the check's source at the
+    innermost frame outside torch (`loaded = m.load_for_inference(...)`, and `loaded` is None)."""
+    called = ""
+    for frame, _ in reversed(list(traceback.walk_tb(err.__traceback__))):
+        if Path(frame.f_code.co_filename).resolve().is_relative_to(Path(torch.__file__).parent):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(frame.f_code)))
+        except (OSError, TypeError, SyntaxError):
+            break
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                    and isinstance(node.value.func, ast.Attribute) \
+                    and any(isinstance(t, ast.Name) and t.id in frame.f_locals and frame.f_locals[t.id] is None
+                            for t in node.targets):
+                called = node.value.func.attr
+        break
+    which = f"your {called}" if called else "a function or method of yours"
+    return f"{which} returned None where the check uses what it returns: did you forget its `return` line?"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -400,3 +400,41 @@ def test_variants_are_named_in_a_notebook():
     with pytest.raises(AssertionError) as failed:
         check_task("gpt_blocks", 2, namespace)
     assert declared("gpt_blocks")["gelu_without_the_half"].says in str(failed.value).replace("\n  ", " ")
+
+
+def test_a_function_that_returns_none_is_named_when_the_check_uses_its_result():
+    """load_for_inference without `return model`: the TypeError is raised in the check's own code,
+    so no line of the learner's shows; the message names the function that returned None."""
+    topic = load()["save_load"]
+    patch = Patch("no_return", (("    return model\n", "\n"),))
+    with mistaken_tree(topic, patch) as tree:
+        verdicts = run_topic(topic, tree, fixture=without_catalogue(topic))
+    failed = [v for v in verdicts if not v.passed]
+    assert [v.check for v in failed] == ["loaded_model_gives_the_saved_models_logits"], failed
+    message = explain(failed[0], topic)
+    assert "'NoneType' object is not callable" in message
+    assert "your load_for_inference returned None" in message and "`return`" in message
+
+
+def test_none_from_an_expression_is_blamed_on_the_learner_without_a_name(tmp_path):
+    def probe(m, x):
+        return m.twice(x) * 2  # not assigned: no name to read back
+
+    def returns_nothing(x):
+        x * 2
+
+    chk = C.Check("t", 1, "twice", probe, lambda seed: {"x": 3})
+    outcome = C.run_probe(chk, type("M", (), {"twice": staticmethod(returns_nothing)}), {"x": 3}, tmp_path)
+    assert outcome.status == C.EXCEPTION
+    assert outcome.message.endswith("a function or method of yours returned None where the check uses what it "
+                                    "returns: did you forget its `return` line?"), outcome.message
+
+
+def test_none_inside_the_learners_own_code_shows_their_line_only(tmp_path):
+    learner = tmp_path / "mine.py"
+    learner.write_text("def f(x):\n    y = None\n    return y(x)\n")
+    namespace: dict = {}
+    exec(compile(learner.read_text(), str(learner), "exec"), namespace)
+    chk = C.Check("t", 1, "f", lambda m, x: m.f(x), lambda seed: {"x": 3})
+    outcome = C.run_probe(chk, type("M", (), {"f": staticmethod(namespace["f"])}), {"x": 3}, tmp_path)
+    assert "at mine.py, line 3" in outcome.message and "returned None" not in outcome.message, outcome.message
