@@ -1,7 +1,15 @@
 """Taking in a class: one entry per student, untrusted, read as bytes and never executed here.
 
 A class folder holds, per student, a folder (topic modules flat, or in `exercises/`, possibly
-inside one wrapper folder) or a `.zip` of such a folder. Only the curriculum's topic modules
+inside one wrapper folder) or a `.zip` of such a folder. It may also be a learning platform's
+bulk download, read per student:
+- Canvas ("Download Submissions"): every file loose in one folder, named `<sortable name>_<user
+  id>_<submission id>_<file name>`, with `_LATE` (or `_late`) after the name for a late one; the
+  student is `<sortable name>_<user id>`, and Canvas's `-1` on a file uploaded again under the
+  same name (`causal_attention-1.py`) is dropped;
+- Moodle ("Download all submissions"): a folder per participant, `<full name>_<participant
+  id>_assignsubmission_file_`, or the same prefix on each loose file; the student is the name with
+  anything but letters, digits and . _ @ + - turned into `-`, then `_<participant id>`. Only the curriculum's topic modules
 are taken: regular files, UTF-8, at most MAX_FILE bytes, found at the shallowest depth.
 Everything else (conftest.py, pytest.ini, .pth, sitecustomize.py, __pycache__, symlinks,
 torch.py, ...) is ignored and reported, so nothing but the topic modules reaches a worker.
@@ -19,6 +27,7 @@ import os
 import re
 import stat
 import struct
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -210,18 +219,73 @@ def read_zip(archive: Path, student: str, modules: set[str]) -> Submission:
     return intake.sub
 
 
+# A platform's name for one student's file or folder (see the module's docstring).
+CANVAS = re.compile(r"(?P<name>[A-Za-z0-9-]+?)(?:_late)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)", re.I)
+MOODLE = re.compile(r"(?P<name>.+?)_(?P<user>\d+)_assignsubmission_[a-z]+_?(?P<file>.*)")
+RENAMED = re.compile(r"(?P<stem>.+?)(?:-\d+| \(\d+\))(?P<suffix>\.py)")  # a platform's or browser's copy
+
+
+def platform_entry(name: str) -> tuple[str, str] | None:
+    """(student id, the file's own name, '' for a folder) when `name` is a Canvas or Moodle bulk
+    download's name for one student's file or folder."""
+    found = CANVAS.fullmatch(name)
+    if found:
+        return f"{found['name'].lower()}_{found['user']}", found["file"]
+    found = MOODLE.fullmatch(name)
+    if found:
+        ascii_name = unicodedata.normalize("NFKD", found["name"]).encode("ascii", "ignore").decode()  # María: Maria
+        person = re.sub(r"[^A-Za-z0-9._@+-]+", "-", ascii_name).strip("-._@+")[:40] or "student"
+        return f"{person}_{found['user']}", found["file"]
+    return None
+
+
+def read_loose(student: str, files: list[tuple[Path, str]], modules: set[str]) -> Submission:
+    """One student's loose files of a bulk download: their own names, a platform's `-1` or a
+    browser's ` (1)` dropped when that leaves a topic module; one .zip alone is read as a zip."""
+    if len(files) == 1 and files[0][1].lower().endswith(".zip"):
+        return read_entry(files[0][0], student, modules)
+    intake = _Intake(student, modules)
+    for path, own in sorted(files, key=lambda f: f[1]):
+        renamed = RENAMED.fullmatch(own)
+        if own not in modules and renamed and renamed["stem"] + renamed["suffix"] in modules:
+            own = renamed["stem"] + renamed["suffix"]
+        try:
+            info = path.lstat()
+        except OSError as err:
+            intake.sub.ignored.append((shown(path.name), f"cannot be read ({_reason(err)})"))
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            intake.sub.ignored.append((shown(path.name), "symlink or special file: never followed"))
+            continue
+        if "/" in own or own in ("", ".", ".."):
+            intake.sub.ignored.append((shown(path.name), "not a usable file name"))
+            continue
+        intake.offer(PurePosixPath(own), info.st_size, lambda limit, _path=path: _read_regular(_path, limit))
+    return intake.sub
+
+
 def read_class(folder: Path, modules: set[str]) -> tuple[list[Submission], list[tuple[str, str]]]:
     """Every student's submission, sorted by id, and the entries that are not a submission.
 
-    An id is taken whole from the entry's name (a folder, or a .zip without its suffix); two
-    entries with one id are both refused, so neither is graded as the other."""
+    An id is taken whole from the entry's name (a folder, or a .zip without its suffix), or read
+    from a Canvas or Moodle bulk download's names; two entries with one id are both refused, so
+    neither is graded as the other."""
     entries: dict[str, list[Path]] = {}
+    loose: dict[str, list[tuple[Path, str]]] = {}
     skipped = []
     for entry in sorted(folder.iterdir()):
         name = entry.name
         student = name[:-4] if name.lower().endswith(".zip") else name
         if name.startswith("."):
             continue
+        platform = platform_entry(name) if not entry.is_symlink() else None
+        if platform is not None and STUDENT_ID.fullmatch(platform[0]) and platform[0].lower() not in RESERVED_IDS:
+            if entry.is_dir() and not platform[1]:
+                entries.setdefault(platform[0], []).append(entry)
+                continue
+            if entry.is_file() and platform[1]:
+                loose.setdefault(platform[0], []).append((entry, platform[1]))
+                continue
         if not STUDENT_ID.fullmatch(student):
             skipped.append((shown(name), "not a usable student id (letters, digits, . _ @ + -)"))
         elif student.lower() in RESERVED_IDS:
@@ -232,9 +296,16 @@ def read_class(folder: Path, modules: set[str]) -> tuple[list[Submission], list[
             entries.setdefault(student, []).append(entry)
         else:
             skipped.append((name, "neither a folder nor a .zip"))
+    for student, files in loose.items():
+        if student in entries:
+            entries[student].append(files[0][0])  # a folder and loose files for one id: refused below
+        else:
+            entries[student] = []
     submissions = []
     for student, found in sorted(entries.items()):
-        if len(found) > 1:
+        if not found:
+            submissions.append(read_loose(student, loose[student], modules))
+        elif len(found) > 1:
             names = " and ".join(p.name for p in found)
             submissions.append(Submission(student, error=f"two entries for this student ({names}); neither was "
                                                           "graded: keep one and grade again"))

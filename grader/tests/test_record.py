@@ -302,15 +302,16 @@ def test_finite_numbers_only():
 
 
 def test_a_folder_that_is_no_class_is_an_error_not_zero_graded(full, tmp_path, capsys):
-    """Files lying loose in the class folder (as a Canvas bulk download gives them) or an empty
-    folder: exit 2, each skipped entry on the console with its reason, nothing written."""
+    """Files lying loose in the class folder, not named as a Canvas or Moodle download names them
+    (those are read per student: test_intake), or an empty folder: exit 2, each skipped entry on
+    the console with its reason, nothing written."""
     from grader.__main__ import main
     loose = tmp_path / "loose"
     loose.mkdir()
-    (loose / "doejane_12345_67890_tokenizer.py").write_bytes(full["tokenizer"].solution().read_bytes())
+    (loose / "tokenizer.py").write_bytes(full["tokenizer"].solution().read_bytes())
     assert main(["grade", str(loose), "--out", str(tmp_path / "out")]) == 2
     printed = " ".join(capsys.readouterr().out.split())
-    assert "Skipped doejane_12345_67890_tokenizer.py: neither a folder nor a .zip" in printed
+    assert "Skipped tokenizer.py: neither a folder nor a .zip" in printed
     assert "No submission in" in printed and "nothing was graded" in printed and "a folder of their own" in printed
     (tmp_path / "empty").mkdir()
     assert main(["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 2

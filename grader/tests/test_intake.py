@@ -1,0 +1,83 @@
+"""A learning platform's bulk download is graded per student, as it comes (issue 15).
+
+Canvas's "Download Submissions" gives every file loose in one folder, named `<sortable name>_<user
+id>_<submission id>_<file name>` (`_LATE` after the name when late; `-1` added by Canvas to a file
+uploaded again under the same name); Moodle's "Download all submissions" gives a folder per
+participant named `<full name>_<participant id>_assignsubmission_file_`. Neither is a class folder
+of one folder per student, and before this the first graded 0 students."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.course.curriculum import Curriculum, load
+from grader.grading.submissions import read_class
+
+
+@pytest.fixture(scope="module")
+def full() -> Curriculum:
+    return load()
+
+
+def modules(curriculum: Curriculum) -> set[str]:
+    return {t.module_file for t in curriculum.topics}
+
+
+def canvas_download(folder: Path, curriculum: Curriculum) -> Path:
+    folder.mkdir()
+    reference = curriculum["tokenizer"].solution().read_bytes()
+    (folder / "doejane_12345_67890_tokenizer.py").write_bytes(reference)
+    (folder / "doejane_12345_67890_notes.txt").write_bytes(b"my notes")
+    # Late, and the file uploaded again under the same name: Canvas calls it tokenizer-1.py.
+    (folder / "smithbob_LATE_340934_208490284_tokenizer-1.py").write_bytes(reference.replace(b"return", b"return None #", 1))
+    return folder
+
+
+def test_a_canvas_download_is_read_per_student(full, tmp_path):
+    submissions, skipped = read_class(canvas_download(tmp_path / "canvas", full), modules(full))
+    assert not skipped
+    by_id = {s.student: s for s in submissions}
+    assert set(by_id) == {"doejane_12345", "smithbob_340934"}
+    assert set(by_id["doejane_12345"].files) == {"tokenizer.py"}
+    assert by_id["doejane_12345"].ignored == [("notes.txt", "not a Python module")]
+    assert set(by_id["smithbob_340934"].files) == {"tokenizer.py"}, "Canvas's -1 is dropped"
+
+
+def test_a_moodle_download_is_read_per_participant(full, tmp_path):
+    folder = tmp_path / "moodle"
+    jane = folder / "Jane Doe_12345_assignsubmission_file_"
+    (jane / "exercises").mkdir(parents=True)
+    (jane / "exercises" / "tokenizer.py").write_bytes(full["tokenizer"].solution().read_bytes())
+    (folder / "Ana María O'Neil_777_assignsubmission_file_").mkdir()
+    (folder / "Ana María O'Neil_777_assignsubmission_file_" / "tokenizer.py").write_bytes(b"x = 1\n")
+    submissions, skipped = read_class(folder, modules(full))
+    assert not skipped
+    assert {s.student: set(s.files) for s in submissions} == {"Jane-Doe_12345": {"tokenizer.py"},
+                                                              "Ana-Maria-O-Neil_777": {"tokenizer.py"}}
+
+
+def test_one_student_as_a_folder_and_as_loose_files_is_refused_not_merged(full, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "doejane_12345").mkdir()
+    (folder / "doejane_12345_67890_tokenizer.py").write_bytes(b"x = 1\n")
+    submissions, _ = read_class(folder, modules(full))
+    assert [s.student for s in submissions] == ["doejane_12345"]
+    assert "two entries for this student" in submissions[0].error
+
+
+def test_make_grade_grades_a_canvas_download(full, tmp_path, capsys):
+    from grader.__main__ import main
+    class_dir = canvas_download(tmp_path / "canvas", full)
+    out = tmp_path / "out"
+    assert main(["grade", str(class_dir), "--out", str(out)]) == 0
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
+    tokenizer = full["tokenizer"].max_points
+    assert float(rows["doejane_12345"]["tokenizer"]) == tokenizer
+    assert float(rows["smithbob_340934"]["tokenizer"]) < tokenizer
+    results = json.loads((out / "doejane_12345" / "results.json").read_text(encoding="utf-8"))
+    assert results["extra_data"]["topics"]["tokenizer"] == tokenizer
