@@ -91,19 +91,26 @@ class _Intake:
     def __init__(self, student: str, modules: set[str]):
         self.sub = Submission(student)
         self.modules = modules
-        self.depth: dict[str, int] = {}
+        self.depth: dict[str, float] = {}
+        self.taken: dict[str, str] = {}  # the path each module was taken from
 
     def offer(self, path: PurePosixPath, size: int, read) -> None:
         name, path = path.name, PurePosixPath(shown(str(path)))
         if "__pycache__" in path.parts:
             return self.sub.ignored.append((str(path), "never used: compiled cache"))
+        depth: float = len(path.parts)
+        renamed = RENAMED.fullmatch(name) if name not in self.modules else None
+        if renamed and renamed["stem"] + renamed["suffix"] in self.modules:
+            name = renamed["stem"] + renamed["suffix"]  # a browser's "tokenizer (1).py": taken when alone
+            depth += 0.5  # the module under its own name, beside it, is taken instead
         if name not in self.modules:
             return self.sub.ignored.append((str(path), _why_ignored(name)))
         if size > MAX_FILE:
             return self.sub.ignored.append((str(path), f"too large ({size:,} bytes; at most {MAX_FILE:,})"))
-        depth = len(path.parts)
         if name in self.depth and self.depth[name] <= depth:
             return self.sub.ignored.append((str(path), "another copy of this module was taken instead"))
+        if name in self.depth:  # this one is nearer the top, or has the module's own name
+            self.sub.ignored.append((self.taken[name], "another copy of this module was taken instead"))
         try:
             data = read(MAX_FILE + 1)
         except ZIP_ERRORS as err:
@@ -116,7 +123,7 @@ class _Intake:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return self.sub.ignored.append((str(path), "not UTF-8 text"))
-        self.depth[name] = depth
+        self.depth[name], self.taken[name] = depth, str(path)
         self.sub.files[name] = data
 
 

@@ -81,3 +81,18 @@ def test_make_grade_grades_a_canvas_download(full, tmp_path, capsys):
     assert float(rows["smithbob_340934"]["tokenizer"]) < tokenizer
     results = json.loads((out / "doejane_12345" / "results.json").read_text(encoding="utf-8"))
     assert results["extra_data"]["topics"]["tokenizer"] == tokenizer
+
+
+def test_a_browsers_copy_of_a_module_is_taken_when_alone(full, tmp_path):
+    """`tokenizer (1).py` (a browser's second download) or `-1` is the module when it is alone;
+    beside the module under its own name, the own name wins and the copy is listed as ignored."""
+    folder = tmp_path / "class"
+    (folder / "ada").mkdir(parents=True)
+    (folder / "ada" / "tokenizer (1).py").write_bytes(b"x = 1\n")
+    (folder / "ben").mkdir()
+    (folder / "ben" / "tokenizer-2.py").write_bytes(b"x = 2\n")
+    (folder / "ben" / "tokenizer.py").write_bytes(b"x = 3\n")
+    by_id = {s.student: s for s in read_class(folder, modules(full))[0]}
+    assert by_id["ada"].files == {"tokenizer.py": b"x = 1\n"}
+    assert by_id["ben"].files == {"tokenizer.py": b"x = 3\n"}
+    assert by_id["ben"].ignored == [("tokenizer-2.py", "another copy of this module was taken instead")]
