@@ -33,6 +33,7 @@ def canvas_download(folder: Path, curriculum: Curriculum) -> Path:
     (folder / "doejane_12345_67890_tokenizer.py").write_bytes(reference)
     (folder / "doejane_12345_67890_notes.txt").write_bytes(b"my notes")
     # Late, and the file uploaded again under the same name: Canvas calls it tokenizer-1.py.
+    (folder / "emptyann_55_66_readme.txt").write_bytes(b"I could not do it")  # no module at all: "empty"
     (folder / "smithbob_LATE_340934_208490284_tokenizer-1.py").write_bytes(reference.replace(b"return", b"return None #", 1))
     return folder
 
@@ -41,7 +42,7 @@ def test_a_canvas_download_is_read_per_student(full, tmp_path):
     submissions, skipped = read_class(canvas_download(tmp_path / "canvas", full), modules(full))
     assert not skipped
     by_id = {s.student: s for s in submissions}
-    assert set(by_id) == {"doejane_12345", "smithbob_340934"}
+    assert set(by_id) == {"doejane_12345", "emptyann_55", "smithbob_340934"}
     assert set(by_id["doejane_12345"].files) == {"tokenizer.py"}
     assert by_id["doejane_12345"].ignored == [("notes.txt", "not a Python module")]
     assert set(by_id["smithbob_340934"].files) == {"tokenizer.py"}, "Canvas's -1 is dropped"
@@ -79,6 +80,7 @@ def test_make_grade_grades_a_canvas_download(full, tmp_path, capsys):
     tokenizer = full["tokenizer"].max_points
     assert float(rows["doejane_12345"]["tokenizer"]) == tokenizer
     assert float(rows["smithbob_340934"]["tokenizer"]) < tokenizer
+    assert rows["doejane_12345"]["status"] == "graded" and rows["emptyann_55"]["status"] == "empty"
     results = json.loads((out / "doejane_12345" / "results.json").read_text(encoding="utf-8"))
     assert results["extra_data"]["topics"]["tokenizer"] == tokenizer
 

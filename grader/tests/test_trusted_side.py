@@ -349,7 +349,7 @@ def test_class_report_html_and_gradebook_and_terminal_hold_one_row_per_student(c
     assert len(text.splitlines()) == len(table) == len(rows) + 1  # one line per student: no look-alike row
     assert [r[0] for r in table[1:]] == [one_line(s) for s in sorted(rows)]
     assert all(len(r) == len(curriculum.slugs) + 4 and math.isfinite(float(r[-3])) for r in table[1:])
-    assert all(r[-1] == "graded" or r[-1].startswith(("error: ", "graded (")) for r in table[1:])
+    assert all(r[-1] in ("graded", "empty") or r[-1].startswith(("error: ", "graded (", "empty (")) for r in table[1:])
 
     out = io.StringIO()
     show_summary(Console(file=out, width=240, color_system=None, force_terminal=False), curriculum, rows, ISOLATION)

@@ -173,8 +173,11 @@ def topic_points(grade: StudentGrade, slug: str) -> float:
 
 
 def student_status(grade: StudentGrade) -> str:
-    """'graded', or the problem with the submission; says when isolation was degraded."""
-    status = "error: " + one_line(grade.error) if grade.error else "graded"
+    """'graded', 'empty' (not one name of any topic was found: no module, or modules that define
+    nothing), or the problem with the submission; says when isolation was degraded."""
+    verdicts = [v for t in grade.topics.values() for v in t.all_verdicts]
+    empty = bool(verdicts) and all(v.reason == C.MISSING_NAME for v in verdicts)
+    status = "error: " + one_line(grade.error) if grade.error else "empty" if empty else "graded"
     return status + (" (isolation degraded)" if grade.isolation.degraded else "")
 
 
