@@ -66,7 +66,7 @@ SUBMISSIONS ?= examples/submissions
 OUT         ?= grades
 grade: setup
 	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.builders.demo examples/class.toml examples/submissions; fi
-	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(ARGS)
+	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(if $(ROSTER),--roster "$(ROSTER)") $(if $(COLUMN),--column "$(COLUMN)") $(ARGS)
 
 bench: setup
 	$(BIN)/python -m grader.builders.bench

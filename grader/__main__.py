@@ -23,13 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     grade.add_argument("--timeout", type=float, default=TOPIC_TIMEOUT, help="seconds per topic")
     grade.add_argument("--no-sandbox", action="store_true", help="do not use bubblewrap (degraded)")
+    grade.add_argument("--roster", type=Path, help="a gradebook CSV exported by Canvas or Moodle: written to OUT "
+                                                   "with the totals filled in, ready to import")
+    grade.add_argument("--column", help="the roster's column to fill (Canvas: the assignment's; Moodle: Grade)")
     args = parser.parse_args(argv)
     console = Console()
     if not console.is_terminal:  # logs and READMEs: wide enough for thirteen topics
         console = Console(width=max(console.width, 110))
     try:
         return grade_class(Path(args.submissions), Path(args.out), console, force=args.force, workers=args.workers,
-                           timeout=args.timeout, no_sandbox=args.no_sandbox)
+                           timeout=args.timeout, no_sandbox=args.no_sandbox, roster=args.roster, column=args.column)
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted: finished students are saved; run again to grade the rest.[/yellow]")
         return 130

@@ -21,19 +21,28 @@ from ..engine.messages import one_line
 from ..engine.secret import instructor_secret
 from . import record
 from .grade import TOPIC_TIMEOUT, Pool, fingerprint, gradable, grade_submissions, prepare
+from ..course.files import write_atomic
 from .record import StudentGrade
 from .reports.outputs import write_class, write_problem, write_student
 from .reports.report import topic_points
+from .reports.roster import RosterError, fill_roster
 from .sandbox.host import Isolation, wanted_isolation
 from .submissions import read_class
 
 
 def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = False, workers: int = 1,
-                timeout: float = TOPIC_TIMEOUT, no_sandbox: bool = False) -> int:
+                timeout: float = TOPIC_TIMEOUT, no_sandbox: bool = False, roster: Path | None = None,
+                column: str | None = None) -> int:
     install()  # the reference computes hidden expected values with GPT-2's encoding, offline
     if not class_dir.is_dir():
         console.print(f"[red]No class folder at {class_dir}[/red]")
         return 2
+    if roster is not None:  # a roster that cannot be filled stops here, before minutes of grading
+        try:
+            fill_roster(roster.read_bytes(), {}, column)
+        except (OSError, RosterError) as err:
+            console.print(f"[red]Roster {escape(str(roster))}: {escape(one_line(err))}[/red]", highlight=False)
+            return 2
     started = time.monotonic()
     curriculum = gradable(load())
     submissions, skipped = read_class(class_dir, {t.module_file for t in curriculum.topics})
@@ -41,10 +50,11 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
         console.print(f"[yellow]Skipped {escape(name)}: {escape(why)}[/yellow]", highlight=False)
     if not submissions:  # an empty or unreadable class is an error, never "graded 0"
         loose = any(why == "neither a folder nor a .zip" for _, why in skipped)
+        advice = (" Its files lie loose, not named as Canvas's or Moodle's downloads name them: put each "
+                  "student's files in a folder of their own." if loose else "")
         console.print(f"[red]No submission in {escape(str(class_dir))}: nothing was graded.[/red] A class folder "
                       "holds one folder or .zip per student, named by the student's id (ada/causal_attention.py "
-                      "or ada.zip)." + (" Its files lie loose, as a bulk download gives them: put each student's "
-                                        "files in a folder of their own first." if loose else ""), highlight=False)
+                      "or ada.zip)." + advice, highlight=False)
         return 2
     secret = instructor_secret()[0]
     grader = fingerprint(curriculum.root, secret)
@@ -98,6 +108,8 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
                         f"[red]Could not write {name}: {escape(one_line(f'{type(err).__name__}: {err}'))}[/red]"))
     seconds = time.monotonic() - started
     show_summary(console, curriculum, grades, isolation)
+    if roster is not None:
+        write_roster(console, roster, out_dir, grades, column)
     per = ""
     if work:
         slowest = max(work, key=work.get)
@@ -127,3 +139,21 @@ def show_summary(console: Console, curriculum: Curriculum, grades: dict[str, Stu
         table.add_row(name, *cells, f"{grade.total:g}/{max_total}")
     console.print(table)
     console.print("  ".join(f"{n} {t.slug}" for n, t in enumerate(curriculum.topics, 1)), style="dim")
+
+
+def write_roster(console: Console, roster: Path, out_dir: Path, grades: dict[str, StudentGrade],
+                 column: str | None) -> None:
+    """OUT/<roster's name>: the platform's gradebook with the column filled; who matched no one."""
+    try:
+        filled = fill_roster(roster.read_bytes(), {s: g.total for s, g in grades.items()}, column)
+        write_atomic(out_dir / roster.name, filled.content)
+    except (OSError, RosterError) as err:
+        console.print(f"[red]Roster {escape(str(roster))} not written: {escape(one_line(err))}[/red]", highlight=False)
+        return
+    console.print(f"Roster: {len(filled.filled)} totals written into column {escape(repr(filled.column))} of "
+                  f"{escape(str(out_dir / roster.name))}, ready to import.", highlight=False)
+    for what, names in (("graded but in no row of the roster", filled.not_in_roster),
+                        ("in the roster but not graded (their cell is unchanged)", filled.not_graded)):
+        if names:
+            console.print(f"[yellow]{len(names)} {what}: {escape(', '.join(one_line(n) for n in names[:30]))}"
+                          f"{' ...' if len(names) > 30 else ''}[/yellow]", highlight=False)

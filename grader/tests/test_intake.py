@@ -9,13 +9,26 @@ of one folder per student, and before this the first graded 0 students."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
 
 from grader.course.curriculum import Curriculum, load
+from grader.grading.reports.roster import RosterError, fill_roster
 from grader.grading.submissions import read_class
+
+# Canvas's Gradebook export: a byte-order mark, the "Points Possible" row, a student's name with a comma.
+CANVAS_EXPORT = ("\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,LLM katas (98765),Current Score,Final Score\r\n"
+                 "    Points Possible,,,,,100.00,(read only),(read only)\r\n"
+                 '"Doe, Jane",12345,s001,jdoe,Sec 1,,,\r\n'
+                 '"Smith, Bob",340934,s002,bsmith,Sec 1,,,\r\n'
+                 '"Absent, Al",999,s003,aal,Sec 1,,,\r\n').encode("utf-8")
+# Moodle's grading worksheet.
+MOODLE_WORKSHEET = ("Identifier,Full name,Email address,Status,Grade,Maximum grade,Grade can be changed\n"
+                    "Participant 12345,Jane Doe,jane@example.org,Submitted,,100.00,Yes\n"
+                    "Participant 777,Ana Maria,ana@example.org,No submission,,100.00,Yes\n").encode("utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +96,17 @@ def test_make_grade_grades_a_canvas_download(full, tmp_path, capsys):
     assert rows["doejane_12345"]["status"] == "graded" and rows["emptyann_55"]["status"] == "empty"
     results = json.loads((out / "doejane_12345" / "results.json").read_text(encoding="utf-8"))
     assert results["extra_data"]["topics"]["tokenizer"] == tokenizer
+    # The roster round trip: Canvas's export in, the same file with the totals out, ready to import.
+    (tmp_path / "export.csv").write_bytes(CANVAS_EXPORT)
+    capsys.readouterr()
+    assert main(["grade", str(class_dir), "--out", str(out), "--roster", str(tmp_path / "export.csv"),
+                 "--column", "LLM katas"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "Roster: 2 totals written" in printed and "graded but in no row of the roster: emptyann_55" in printed
+    assert "in the roster but not graded (their cell is unchanged): Absent, Al" in printed
+    back = {r["ID"]: r["LLM katas (98765)"] for r in csv.DictReader(io.StringIO((out / "export.csv").read_text("utf-8-sig")))}
+    assert float(back["12345"]) == float(rows["doejane_12345"]["total"]) and back["999"] == ""
+    assert main(["grade", str(class_dir), "--out", str(out), "--roster", str(tmp_path / "export.csv")]) == 2
 
 
 def test_a_browsers_copy_of_a_module_is_taken_when_alone(full, tmp_path):
@@ -98,3 +122,28 @@ def test_a_browsers_copy_of_a_module_is_taken_when_alone(full, tmp_path):
     assert by_id["ada"].files == {"tokenizer.py": b"x = 1\n"}
     assert by_id["ben"].files == {"tokenizer.py": b"x = 3\n"}
     assert by_id["ben"].ignored == [("tokenizer-2.py", "another copy of this module was taken instead")]
+
+
+def test_a_canvas_export_gets_the_column_filled_and_nothing_else_changed():
+    filled = fill_roster(CANVAS_EXPORT, {"doejane_12345": 87.5, "smithbob_340934": 3.0, "ghost_1": 9.0}, "LLM katas")
+    assert filled.column == "LLM katas (98765)" and filled.filled == ["doejane_12345", "smithbob_340934"]
+    assert filled.not_in_roster == ["ghost_1"] and filled.not_graded == ["Absent, Al"]
+    assert filled.content.startswith(b"\xef\xbb\xbf")
+    before = list(csv.reader(io.StringIO(CANVAS_EXPORT.decode("utf-8-sig"))))
+    after = list(csv.reader(io.StringIO(filled.content.decode("utf-8-sig"))))
+    changed = {(r, c) for r, row in enumerate(after) for c, cell in enumerate(row) if before[r][c] != cell}
+    assert changed == {(2, 5), (3, 5)} and after[2][5] == "87.5" and after[3][5] == "3"
+    assert filled.content.count(b"\r\n") == CANVAS_EXPORT.count(b"\r\n")
+
+
+def test_a_moodle_worksheet_fills_grade_and_a_login_id_matches_whole():
+    filled = fill_roster(MOODLE_WORKSHEET, {"Jane-Doe_12345": 100.0})
+    assert filled.column == "Grade" and filled.not_graded == ["Participant 777"]
+    assert list(csv.reader(io.StringIO(filled.content.decode())))[1][4] == "100"
+    assert fill_roster(CANVAS_EXPORT, {"jdoe": 5.0}, "LLM katas").filled == ["jdoe"]  # a folder named by login
+
+
+@pytest.mark.parametrize("column,why", [(None, "say which column"), ("Quiz", "no column"), ("S", "more than one")])
+def test_a_roster_that_cannot_be_filled_says_why(column, why):
+    with pytest.raises(RosterError, match=why):
+        fill_roster(CANVAS_EXPORT, {}, column)
