@@ -63,10 +63,10 @@ topic: setup
 	$(BIN)/python -m grader.builders.scaffold "$(SLUG)" --title "$(TITLE)" --chapter "$(CHAPTER)" --depends "$(DEPENDS)"
 
 SUBMISSIONS ?= examples/submissions
-OUT         ?= grades
+OUT         ?= $(if $(ASSIGNMENT),grades/$(ASSIGNMENT),grades)
 grade: setup
 	@if [ "$(SUBMISSIONS)" = "examples/submissions" ]; then $(BIN)/python -m grader.builders.demo examples/class.toml examples/submissions; fi
-	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(if $(ROSTER),--roster "$(ROSTER)") $(if $(COLUMN),--column "$(COLUMN)") $(ARGS)
+	$(BIN)/python -m grader grade $(SUBMISSIONS) --out $(OUT) $(if $(ROSTER),--roster "$(ROSTER)") $(if $(COLUMN),--column "$(COLUMN)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") $(ARGS)
 
 bench: setup
 	$(BIN)/python -m grader.builders.bench

@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     grade = sub.add_parser("grade", help="grade a class folder")
     grade.add_argument("submissions", help="class folder: one folder or .zip per student")
-    grade.add_argument("--out", default="grades", help="output folder (default: grades)")
+    grade.add_argument("--out", help="output folder (default: grades, or grades/ASSIGNMENT)")
+    grade.add_argument("--assignment", help="grade one assignment of curriculum.toml (its topics, its points)")
     grade.add_argument("--force", action="store_true", help="grade everything again")
     grade.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     grade.add_argument("--timeout", type=float, default=TOPIC_TIMEOUT, help="seconds per topic")
@@ -31,8 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     if not console.is_terminal:  # logs and READMEs: wide enough for thirteen topics
         console = Console(width=max(console.width, 110))
     try:
-        return grade_class(Path(args.submissions), Path(args.out), console, force=args.force, workers=args.workers,
-                           timeout=args.timeout, no_sandbox=args.no_sandbox, roster=args.roster, column=args.column)
+        out = Path(args.out) if args.out else Path("grades") / args.assignment if args.assignment else Path("grades")
+        return grade_class(Path(args.submissions), out, console, force=args.force, workers=args.workers,
+                           timeout=args.timeout, no_sandbox=args.no_sandbox, roster=args.roster, column=args.column,
+                           assignment=args.assignment)
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted: finished students are saved; run again to grade the rest.[/yellow]")
         return 130

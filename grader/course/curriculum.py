@@ -77,11 +77,17 @@ class Topic:
 
 @dataclass(frozen=True)
 class Curriculum:
+    """The topics graded, in order. `context`: topics they build on that are not graded here (an
+    assignment's earlier topics): a graded topic that fails through one of them is graded again
+    with the reference's, as with a failing graded one. `assignments`: (name, topic slugs) from
+    curriculum.toml's [[assignment]] tables; `assignment(name)` is the curriculum of one."""
     topics: tuple[Topic, ...]
     root: Path
+    context: tuple[Topic, ...] = ()
+    assignments: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __getitem__(self, slug: str) -> Topic:
-        for topic in self.topics:
+        for topic in self.topics + self.context:
             if topic.slug == slug:
                 return topic
         known = ", ".join(t.slug for t in self.topics)
@@ -92,15 +98,26 @@ class Curriculum:
         return [t.slug for t in self.topics]
 
     def requires(self, slug: str) -> list[str]:
-        """Every topic `slug` builds on, directly or not, in curriculum order."""
+        """Every topic `slug` builds on, directly or not, in curriculum order (context first)."""
+        order = [t.slug for t in self.context + self.topics]
         seen: set[str] = set()
         stack = list(self[slug].depends)
         while stack:
             dep = stack.pop()
-            if dep not in seen and dep in self.slugs:
+            if dep not in seen and dep in order:
                 seen.add(dep)
                 stack.extend(self[dep].depends)
-        return [s for s in self.slugs if s in seen]
+        return [s for s in order if s in seen]
+
+    def assignment(self, name: str) -> Curriculum:
+        """The curriculum of one assignment: its topics graded, the earlier ones they build on as context."""
+        chosen = dict(self.assignments).get(name)
+        if chosen is None:
+            known = ", ".join(n for n, _ in self.assignments) or "none (curriculum.toml has no [[assignment]])"
+            raise KeyError(f"there is no assignment {name!r}; the assignments are: {known}")
+        graded = tuple(t for t in self.topics if t.slug in chosen)
+        needed = {d for t in graded for d in self.requires(t.slug)} - set(chosen)
+        return Curriculum(graded, self.root, tuple(t for t in self.topics if t.slug in needed))
 
 
 def _read_toml(path: Path) -> dict:
@@ -124,4 +141,10 @@ def load(root: Path = ROOT) -> Curriculum:
         topics.append(Topic(slug, raw["title"], raw.get("chapter", ""), tuple(raw.get("depends", ())),
                             tuple(raw.get("forbid", ())), tuple(raw.get("forbid_calls", ())), tasks, mistakes,
                             root))
-    return Curriculum(tuple(topics), root)
+    slugs = {t.slug for t in topics}
+    assignments = tuple((a["name"], tuple(a["topics"])) for a in data.get("assignment", ()))
+    for name, chosen in assignments:
+        unknown = set(chosen) - slugs
+        if unknown or not chosen:
+            raise ValueError(f"curriculum.toml: assignment {name!r} names no topic or unknown ones: {sorted(unknown)}")
+    return Curriculum(tuple(topics), root, (), assignments)

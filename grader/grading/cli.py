@@ -32,7 +32,7 @@ from .submissions import read_class
 
 def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = False, workers: int = 1,
                 timeout: float = TOPIC_TIMEOUT, no_sandbox: bool = False, roster: Path | None = None,
-                column: str | None = None) -> int:
+                column: str | None = None, assignment: str | None = None) -> int:
     install()  # the reference computes hidden expected values with GPT-2's encoding, offline
     if not class_dir.is_dir():
         console.print(f"[red]No class folder at {class_dir}[/red]")
@@ -45,6 +45,14 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
             return 2
     started = time.monotonic()
     curriculum = gradable(load())
+    if assignment is not None:
+        try:
+            curriculum = curriculum.assignment(assignment)
+        except KeyError as err:
+            console.print(f"[red]{escape(str(err.args[0]))}[/red]", highlight=False)
+            return 2
+        console.print(f"Assignment {escape(assignment)}: {', '.join(curriculum.slugs)} "
+                      f"({sum(t.max_points for t in curriculum.topics)} points).", highlight=False)
     submissions, skipped = read_class(class_dir, {t.module_file for t in curriculum.topics})
     for name, why in skipped:
         console.print(f"[yellow]Skipped {escape(name)}: {escape(why)}[/yellow]", highlight=False)

@@ -74,7 +74,8 @@ class Prepared:
 def gradable(curriculum: Curriculum | None = None) -> Curriculum:
     """The topics that have checks (all of them, once a suite is complete)."""
     curriculum = curriculum or load()
-    return Curriculum(tuple(t for t in curriculum.topics if t.test_file().exists()), curriculum.root)
+    return Curriculum(tuple(t for t in curriculum.topics if t.test_file().exists()), curriculum.root,
+                      curriculum.context, curriculum.assignments)
 
 
 def prepare(curriculum: Curriculum | None = None) -> Prepared:
