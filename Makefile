@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TESTDEPS := $(VENV)/.testdeps-installed
 TOPIC  ?=
 
-.PHONY: help setup test lint check fixtures topic grade bench release notebooks gradescope clean
+.PHONY: help setup test lint check fixtures topic grade bench release notebooks gradescope classroom clean
 
 help:
 	@echo "make grade      grade the demo class in examples/submissions into grades/"
@@ -20,6 +20,7 @@ help:
 	@echo "make release    dist/student/ and dist/student.zip: the course without solutions"
 	@echo "make notebooks  an nbgrader course folder generated from the same sources"
 	@echo "make gradescope dist/gradescope/autograder.zip"
+	@echo "make classroom  dist/classroom/: a Classroom 50 template repository with its autograder.py"
 
 setup: $(STAMP)
 
@@ -79,6 +80,9 @@ notebooks: setup $(TESTDEPS)
 
 gradescope: setup
 	$(BIN)/python -m grader.builders.gradescope
+
+classroom: setup
+	$(BIN)/python -m grader.builders.classroom
 
 clean:
 	rm -rf $(VENV) data/tiktoken-cache grades dist
