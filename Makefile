@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TESTDEPS := $(VENV)/.testdeps-installed
 TOPIC  ?=
 
-.PHONY: help setup test lint check fixtures topic grade bench release notebooks gradescope classroom clean
+.PHONY: help setup test lint check fixtures topic grade bench release notebooks gradescope classroom prairielearn clean
 
 help:
 	@echo "make grade      grade the demo class in examples/submissions into grades/"
@@ -21,6 +21,7 @@ help:
 	@echo "make notebooks  an nbgrader course folder generated from the same sources"
 	@echo "make gradescope dist/gradescope/autograder.zip"
 	@echo "make classroom  dist/classroom/: a Classroom 50 template repository with its autograder.py"
+	@echo "make prairielearn dist/prairielearn/: a PrairieLearn question per topic, its grader image"
 
 setup: $(STAMP)
 
@@ -83,6 +84,9 @@ gradescope: setup
 
 classroom: setup
 	$(BIN)/python -m grader.builders.classroom
+
+prairielearn: setup
+	$(BIN)/python -m grader.builders.prairielearn
 
 clean:
 	rm -rf $(VENV) data/tiktoken-cache grades dist

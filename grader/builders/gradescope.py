@@ -29,10 +29,10 @@ import time
 import traceback
 from pathlib import Path
 
-from ..course.curriculum import ROOT, load
+from ..course.curriculum import ROOT, Curriculum, load
 from ..course.files import write_atomic
-from ..grading.grade import TOPIC_TIMEOUT, Pool, grade_submissions, prepare
-from ..grading.record import now
+from ..grading.grade import TOPIC_TIMEOUT, Pool, gradable, grade_submissions, prepare
+from ..grading.record import StudentGrade, now
 from ..engine.secret import instructor_secret
 from ..course.offline import install
 from .release import TEMPLATES, Entry, Files, write_zip
@@ -104,19 +104,27 @@ def upload_notes(submission: Submission, modules: set[str]) -> list[str]:
     return notes
 
 
-def grade_folder(folder: Path, timeout: float | None = None, no_sandbox: bool = False) -> dict:
-    """Grade one submission folder as `make grade` grades one student; Gradescope's results.json."""
+def grade_one(folder: Path, curriculum: Curriculum, timeout: float | None = None, no_sandbox: bool = False
+              ) -> tuple[StudentGrade, Submission]:
+    """Grade one submission folder on `curriculum`'s topics as `make grade` grades one student
+    (Gradescope's and PrairieLearn's containers run it)."""
     install()  # GPT-2's encoding offline, for the reference's hidden expected values too
-    curriculum = load()
-    modules = {t.module_file for t in curriculum.topics}
-    submission = read_submission(folder, modules)
+    submission = read_submission(folder, {t.module_file for t in curriculum.topics + curriculum.context})
     isolation = probe_isolation(no_sandbox)
     print(isolation.describe(), flush=True)
     prep = prepare(curriculum)
     with Pool(isolation, WORKERS, prep.packed_cases()) as pool:
         [grade] = grade_submissions([submission], prep, pool, timeout=timeout or TOPIC_TIMEOUT)
     grade.submission, grade.grader, grade.isolation, grade.graded_at = submission.digest(), prep.fingerprint, isolation, now()
-    results = results_json(prep.curriculum, grade)
+    return grade, submission
+
+
+def grade_folder(folder: Path, timeout: float | None = None, no_sandbox: bool = False) -> dict:
+    """Grade one submission folder as `make grade` grades one student; Gradescope's results.json."""
+    curriculum = load()
+    modules = {t.module_file for t in curriculum.topics}
+    grade, submission = grade_one(folder, curriculum, timeout, no_sandbox)
+    results = results_json(gradable(curriculum), grade)
     results["output"] = "\n".join([results["output"], *upload_notes(submission, modules)])
     return results
 

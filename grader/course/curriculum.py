@@ -115,8 +115,12 @@ class Curriculum:
         if chosen is None:
             known = ", ".join(n for n, _ in self.assignments) or "none (curriculum.toml has no [[assignment]])"
             raise KeyError(f"there is no assignment {name!r}; the assignments are: {known}")
-        graded = tuple(t for t in self.topics if t.slug in chosen)
-        needed = {d for t in graded for d in self.requires(t.slug)} - set(chosen)
+        return self.only(chosen)
+
+    def only(self, slugs: tuple[str, ...]) -> Curriculum:
+        """These topics graded, the earlier ones they build on as context."""
+        graded = tuple(t for t in self.topics if t.slug in slugs)
+        needed = {d for t in graded for d in self.requires(t.slug)} - set(slugs)
         return Curriculum(graded, self.root, tuple(t for t in self.topics if t.slug in needed))
 
 
