@@ -40,6 +40,7 @@ from grader.engine.checks import load_checks
 from grader.course.curriculum import ROOT, Curriculum, Topic, load
 from grader.builders.demo import submission_files, write_submission
 from grader.course.offline import install
+from grader.grading.reports.outputs import STUDENT_FILES
 from grader.grading.submissions import STUDENT_ID
 
 pytestmark = pytest.mark.timeout(900)
@@ -560,8 +561,7 @@ def test_the_output_folder_holds_only_reports(hostile_run):
         if path.is_dir():
             assert len(rel.parts) == 1, f"unexpected folder {rel}"
             continue
-        assert str(rel) in allowed or (len(rel.parts) == 2 and rel.name in ("grade.json", "results.json",
-                                                                             "feedback.md", "feedback.html")), \
+        assert str(rel) in allowed or (len(rel.parts) == 2 and rel.name in ("grade.json", *STUDENT_FILES)), \
             f"unexpected file in the output folder: {rel}"
         assert path.stat().st_size < OUTPUT_CAP, f"{rel} is {path.stat().st_size:,} bytes"
         assert "PWNED" not in path.read_text(encoding="utf-8", errors="replace"), f"forged content in {rel}"
