@@ -146,7 +146,7 @@ def drop_last_drops_the_short_batch(m, txt, batch_size, max_length, stride):
 
 @check(task=3, inputs=book_text_inputs)
 def book_defaults_make_one_batch_of_four_windows(m, txt):
-    """create_dataloader_v1(txt) on about 700 tokens, every argument left at its default (the book's batch_size=4, max_length=256, stride=128, shuffle=True, drop_last=True, num_workers=0): the defaults, the batches' shapes and the first and last id of each input row, sorted"""
+    """create_dataloader_v1(txt) on about 700 tokens, every argument left at its default (the book's: batches of 4, windows of 256 ids every 128, shuffled, the last short batch dropped, no workers): the defaults, the batches' shapes and the first and last id of each input row, sorted"""
     found = [tuple(batch) for batch in m.create_dataloader_v1(txt)]
     defaults = {name: parameter.default for name, parameter in inspect.signature(m.create_dataloader_v1).parameters.items()
                 if parameter.default is not inspect.Parameter.empty}
