@@ -29,8 +29,10 @@ class BigramLM(nn.Module):
         super().__init__()
         self.context_length = context_length
         self.next_token_logits = nn.Embedding(vocab_size, vocab_size)
+        self.calls = 0  # forward calls so far: generate must stop calling once eos_id is written
 
     def forward(self, in_idx: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
         assert in_idx.shape[1] <= self.context_length, (
             f"the model got {in_idx.shape[1]} tokens, but its context_length is {self.context_length}: "
             f"crop idx to its last context_size tokens")
@@ -419,6 +421,32 @@ def greedy_when_temperature_is_zero(m, table, idx, context_length):
 def eos_stops_before_the_eos_token(m, table, idx, context_length, eos_id):
     """generate(model, idx, max_new_tokens=6, context_size=5, eos_id=0) where greedy decoding writes eos_id third"""
     return m.generate(build(table, context_length), idx, 6, context_length, eos_id=eos_id)
+
+
+def _stops_calling_the_model(got, expected):
+    calls = got.get("model calls") if isinstance(got, dict) else None
+    if isinstance(calls, int) and calls > expected["model calls"] and not _differ(got["ids"], expected["ids"]):
+        raise Failed(WRONG_VALUES, f"your ids are right, but generate called the model {calls} times where greedy "
+                     f"decoding writes eos_id at step {expected['model calls']}: the loop must end there (break). "
+                     f"With `continue` it only skips that step's append and goes on asking the model, and once "
+                     f"it samples (temperature > 0) it writes more tokens after the end of the text.")
+    compare(got, expected, dims=IDS)
+
+
+def _differ(a, b) -> bool:
+    try:
+        compare(a, b, dims=IDS)
+    except Failed:
+        return True
+    return False
+
+
+@check(task=3, inputs=eos_inputs, judge=_stops_calling_the_model)
+def eos_ends_the_loop(m, table, idx, context_length, eos_id):
+    """generate(model, idx, max_new_tokens=6, context_size=5, eos_id=0) where greedy decoding writes eos_id third: the ids, and how many times it called the model"""
+    model = build(table, context_length)
+    ids = m.generate(model, idx, 6, context_length, eos_id=eos_id)
+    return {"ids": ids, "model calls": model.calls}
 
 
 @check(task=3, inputs=eos_batch_inputs, dims=IDS,  # no step has every row writing eos_id: nothing is appended

@@ -372,8 +372,10 @@ def shortcuts_keep_the_first_gradient_100_times_larger(m, seed, layer_sizes, x):
 # Task 5 ---------------------------------------------------------------------------------------
 
 def block_inputs(seed: int, drop_rate: float = 0.0, full_context: bool = False) -> dict:
-    """A config, the block's weights and x (batch=2, num_tokens=5, emb_dim=6); context_length is 7."""
+    """A config, the block's weights and x (batch=2, num_tokens=5, emb_dim=6); context_length is 7.
+    n_layers is 1, not n_heads: a block that takes its head count from n_layers gives other outputs."""
     cfg, n = tiny_config(seed, drop_rate)
+    cfg = dict(cfg, n_layers=1)
     g = generator(seed)
     weights = random_weights(block_shapes(cfg), g)
     num_tokens = cfg["context_length"] if full_context else n["num_tokens"]
@@ -404,7 +406,7 @@ def block_layers_created_in_book_order(m, seed, cfg):
 
 @check(task=5, inputs=block_inputs, dims=DIMS, variants=BLOCK_VARIANTS)
 def block_output_matches(m, x, cfg, weights):
-    """TransformerBlock(cfg with emb_dim=6, n_heads=2, context_length=7) with given weights, in eval mode, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
+    """TransformerBlock(cfg with emb_dim=6, n_heads=2, n_layers=1, context_length=7) with given weights, in eval mode, on x of shape (batch=2, num_tokens=5, emb_dim=6)"""
     return build_block(m, cfg, weights).eval()(x)
 
 

@@ -5,6 +5,7 @@ and stored with them: a probe never reads a file. GPTDatasetV1 gets GPT-2's toke
 the book; `tiktoken.get_encoding("gpt2")` works offline once the grader's cache is installed.
 """
 
+import inspect
 import random
 
 import tiktoken
@@ -39,6 +40,14 @@ def dataset_inputs(seed: int, stride: int | None = None) -> dict:
 def loader_inputs(seed: int, batch_size: int, stride: int) -> dict:
     n = sizes(seed, batch_size=batch_size, max_length=4, stride=stride)
     return {"txt": excerpt(seed), **n}
+
+
+def book_text_inputs(seed: int) -> dict:
+    """About 700 GPT-2 tokens of the corpus: with the book's max_length=256 and stride=128 that is
+    4 windows, one full batch of 4, so neither shuffle nor drop_last leaves a row to chance."""
+    ids = tiktoken.get_encoding("gpt2").encode("\n\n".join(paragraphs()))
+    start = 0 if seed == 0 else random.Random(seed).randrange(max(1, len(ids) - 700))
+    return {"txt": tiktoken.get_encoding("gpt2").decode(ids[start:start + 700])}
 
 
 # Judges ---------------------------------------------------------------------------------------
@@ -133,3 +142,15 @@ def drop_last_drops_the_short_batch(m, txt, batch_size, max_length, stride):
     loader = m.create_dataloader_v1(txt, batch_size=batch_size, max_length=max_length, stride=stride,
                                     shuffle=False)
     return batches(loader)
+
+
+@check(task=3, inputs=book_text_inputs)
+def book_defaults_make_one_batch_of_four_windows(m, txt):
+    """create_dataloader_v1(txt) on about 700 tokens, every argument left at its default (the book's: batches of 4, windows of 256 ids every 128, shuffled, the last short batch dropped, no workers): the defaults, the batches' shapes and the first and last id of each input row, sorted"""
+    found = [tuple(batch) for batch in m.create_dataloader_v1(txt)]
+    defaults = {name: parameter.default for name, parameter in inspect.signature(m.create_dataloader_v1).parameters.items()
+                if parameter.default is not inspect.Parameter.empty}
+    rows = sorted((row[0], row[-1]) for inputs, _ in found for row in inputs.tolist())  # shuffle=True: the RNG orders them
+    return {"defaults": defaults, "number of batches": len(found),
+            "shapes of the input batches": [tuple(inputs.shape) for inputs, _ in found],
+            "first and last id of each input row, sorted": torch.tensor(rows)}

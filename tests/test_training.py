@@ -347,6 +347,17 @@ def perplexity_is_exp_of_the_loss(m, loss, vocab_size):
             f"perplexity(math.log({vocab_size}))": m.perplexity(math.log(vocab_size))}
 
 
+def _every_step_in_train_mode(got, expected):
+    modes = got.get("model.training at each optimizer.step()") if isinstance(got, dict) else None
+    if isinstance(modes, list) and False in modes and all(expected["model.training at each optimizer.step()"]):
+        raise Failed(WRONG_VALUES, f"the model was in eval mode at {modes.count(False)} of your {len(modes)} "
+                     f"optimizer steps (the first is step {modes.index(False)}): it came in eval mode, and "
+                     f"train_model_simple must put it in training mode, model.train(), at the start of each "
+                     f"epoch, so that dropout is on while it learns (evaluate_model and "
+                     f"generate_and_print_sample switch it to eval mode and back).")
+    compare(got, expected)
+
+
 # Task 5 ---------------------------------------------------------------------------------------
 
 @check(task=5, inputs=evaluate_inputs, judge=_evaluated_without_dropout)
@@ -374,3 +385,15 @@ def training_lowers_the_loss_and_counts_tokens(m, weights, train_loader, val_loa
                          num_epochs=2, eval_freq=2, eval_iter=2, start_context=start_context,
                          tokenizer=WordTokenizer(words))
     return named(("train_losses", "val_losses", "track_tokens_seen"), result)
+
+
+@check(task=5, inputs=train_inputs, judge=_every_step_in_train_mode)
+def training_steps_run_in_train_mode(m, weights, train_loader, val_loader, words, start_context):
+    """train_model_simple(model handed over in eval mode, train_loader (3 batches), val_loader (2 batches), AdamW(lr=0.05), "cpu", num_epochs=2, eval_freq=2, eval_iter=2, ...): model.training at each optimizer.step()"""
+    model = build(weights).eval()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.05, weight_decay=0.1)
+    modes = []
+    optimizer.register_step_pre_hook(lambda *_: modes.append(model.training))
+    silently(m.train_model_simple, model, train_loader, val_loader, optimizer, "cpu", num_epochs=2, eval_freq=2,
+             eval_iter=2, start_context=start_context, tokenizer=WordTokenizer(words))
+    return {"model.training at each optimizer.step()": modes}

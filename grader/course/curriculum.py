@@ -31,6 +31,9 @@ class Mistake:
     task: int
     hint: int
     says: str
+    # A word the line of code raising this mistake's error holds (e.g. "keys"): where several slips
+    # raise the same error, the learner's error must come from such a line to be named this mistake.
+    raised_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def load(root: Path = ROOT) -> Curriculum:
             Task(t["id"], t["title"], tuple(t["api"]), t["points"],
                  tuple(task_hints.get(str(t["id"]), {}).get("hints", ())), tuple(t.get("calls", ())))
             for t in raw["task"])
-        mistakes = {mid: Mistake(mid, m["task"], m.get("hint", 1), m["says"])
+        mistakes = {mid: Mistake(mid, m["task"], m.get("hint", 1), m["says"], m.get("raised_at", ""))
                     for mid, m in hints.get("mistake", {}).items()}
         topics.append(Topic(slug, raw["title"], raw.get("chapter", ""), tuple(raw.get("depends", ())),
                             tuple(raw.get("forbid", ())), tuple(raw.get("forbid_calls", ())), tasks, mistakes,

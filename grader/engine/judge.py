@@ -5,6 +5,7 @@ known mistakes of a topic's cases. It never calls the learner's code.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +32,7 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
         for case, data in zip(cases, got):
             verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised,
                              case.inputs)
+            verdict = raised_where_the_mistake_raises(verdict)
             if case.hidden:  # no text of the learner's code comes out of a hidden case, not even a stub's
                 verdict = C.hidden_verdict(verdict)
             elif verdict.reason == C.NOT_IMPLEMENTED:
@@ -60,6 +62,29 @@ def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
             v = replace(v, mistake=viable[0] if viable else None, candidates=viable)
         kept.append(v)
     return kept
+
+
+_CODE_LINE = re.compile(r"^\s+at [^\n]*?, line \d+, in [^\n:]*: (.*)$", re.M)  # describe_exception's
+
+
+def raised_where_the_mistake_raises(v: C.Verdict) -> C.Verdict:
+    """Drop the mistakes an error matches only by its text: one whose catalogue entry names the
+    word its raising line holds (raised_at), when the learner's error came from a line without it.
+    Keys not transposed and values not transposed raise the same size mismatch; the line tells."""
+    if v.reason != C.EXCEPTION or not v.candidates:
+        return v
+    line = _CODE_LINE.search(v.message)
+    if line is None:  # no line of the learner's code to read: the note stays a hedge
+        return v
+    code = line.group(1).split("#", 1)[0]
+    try:
+        mistakes = _curriculum()[v.slug].mistakes
+    except KeyError:
+        return v
+    kept = tuple(m for m in v.candidates
+                 if m not in mistakes or not mistakes[m].raised_at
+                 or re.search(rf"\b{re.escape(mistakes[m].raised_at)}\b", code))
+    return replace(v, mistake=kept[0] if kept else None, candidates=kept)
 
 
 @functools.lru_cache(maxsize=1)

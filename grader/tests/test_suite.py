@@ -320,7 +320,7 @@ OTHER_SECRETS = tuple(f"another instructor's secret {i}".encode() for i in range
 # computes itself, so that a moved id can only matter through the verdict):
 UNREAD = frozenset({
     # train_model_simple prints a greedy sample after each epoch; the check discards what is printed.
-    ("training", "training_lowers_the_loss_and_counts_tokens"),
+    ("training", "training_lowers_the_loss_and_counts_tokens"), ("training", "training_steps_run_in_train_mode"),
     # Their judge counts 4,000 draws and allows 6 sigma: a draw or two that move change no verdict.
     # (A public case must hold every draw: its stored counts must be fresh on any CPU.)
     ("decoding", "sampling_follows_softmax_of_the_top_k_logits"), ("decoding", "eos_stops_on_the_sampled_id"),
