@@ -448,3 +448,20 @@ def loads(text: str) -> dict[str, list[Step]]:
         if steps is not None:
             out[name] = steps
     return out
+
+
+def stale(fresh: dict[str, list[Step]], stored: dict[str, list[Step]]) -> list[str]:
+    """Where regenerated steps differ from stored ones: the same names at the same lines in the
+    same order, values within RTOL/ATOL (never float bytes: another CPU rounds the last bit)."""
+    found = []
+    for name in sorted(set(fresh) | set(stored)):
+        new, old = fresh.get(name, []), stored.get(name, [])
+        if len(new) != len(old):
+            found.append(f"{name}: {len(new)} steps regenerated, {len(old)} stored")
+            continue
+        for n, (a, b) in enumerate(zip(new, old)):
+            if (a.function, a.name, a.line) != (b.function, b.name, b.line) or not same(a.summary, b.summary):
+                found.append(f"{name} step {n}: {a.function} {a.name} (line {a.line}) regenerated as {a.summary}, "
+                             f"stored {b.function} {b.name} (line {b.line}) {b.summary}")
+                break
+    return found
