@@ -29,6 +29,7 @@ a tensor, through sys.modules.
 from __future__ import annotations
 
 import contextlib
+import dis
 import hashlib
 import math
 import os
@@ -158,6 +159,9 @@ def _real(path: str) -> str:
         return path
 
 
+_RETURNS = frozenset(dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap)
+
+
 def record(call: Callable[[], Any], files: Iterable[str | os.PathLike]) -> tuple[Any, list[Step]]:
     """(what call() returned, or the exception it raised, and the steps of frames in `files`)."""
     wanted = {_real(os.fspath(f)) for f in files}
@@ -169,12 +173,12 @@ def record(call: Callable[[], Any], files: Iterable[str | os.PathLike]) -> tuple
     lines: dict[int, int] = {}  # id(frame) -> line events seen
     full = False
 
-    def see(frame: Any, line: int) -> None:
+    def see(frame: Any, line: int, extra: tuple[tuple[str, Any], ...] = ()) -> None:
         nonlocal full
         qualname = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
         _, seen, _ = frames.get(id(frame), (None, {}, line))
         now = {}
-        for name, value in list(frame.f_locals.items()):
+        for name, value in [*frame.f_locals.items(), *extra]:
             if _ignored(name, value):
                 continue
             now[name] = id(value)
@@ -193,6 +197,19 @@ def record(call: Callable[[], Any], files: Iterable[str | os.PathLike]) -> tuple
                 return
         frames[id(frame)] = (frame, now, frames.get(id(frame), (None, None, line))[2])
 
+    def returned(frame: Any, value: Any) -> tuple[tuple[str, Any], ...]:
+        """What a frame that returns normally hands back, and after __init__ the attributes it set
+        on self (self.head_dim), as names no local can have: "return", "self.head_dim"."""
+        out: tuple[tuple[str, Any], ...] = (("return", value),)
+        if frame.f_code.co_name == "__init__":
+            me = frame.f_locals.get("self")
+            try:
+                attributes = [(f"self.{k}", v) for k, v in vars(me).items() if not k.startswith("_") and k != "training"]
+            except TypeError:
+                attributes = []
+            out += tuple(attributes)
+        return out
+
     def local(frame: Any, event: str, arg: Any) -> Any:
         if full:
             frame.f_trace = None  # returning None alone does not stop a frame's line events
@@ -208,7 +225,9 @@ def record(call: Callable[[], Any], files: Iterable[str | os.PathLike]) -> tuple
                 frame.f_trace = None  # this frame is traced no further
                 return None
         if event in ("line", "return"):
-            see(frame, entry[2])
+            # A return, not an exception leaving the frame nor a generator's yield:
+            normal = event == "return" and frame.f_code.co_code[frame.f_lasti] in _RETURNS
+            see(frame, entry[2] if event == "line" else frame.f_lineno, returned(frame, arg) if normal else ())
             if event == "line" and not full:
                 f, seen, _ = frames[id(frame)]
                 frames[id(frame)] = (f, seen, frame.f_lineno)
@@ -324,10 +343,8 @@ def _close(a: Any, b: Any, scale: float = 0.0) -> bool:
 
 def same(mine: dict, theirs: dict) -> bool:
     """Whether two summaries stand for the same value (floats within RTOL/ATOL)."""
-    if mine.get("kind") != theirs.get("kind"):
-        # An int where the reference has a float of the same value (a size computed with /) is the same value.
-        numbers = {"int", "float"}
-        return {mine.get("kind"), theirs.get("kind")} <= numbers and _close(mine["value"], theirs["value"])
+    if mine.get("kind") != theirs.get("kind"):  # a float where the reference has an int is a slip (/ for //)
+        return False
     kind = mine["kind"]
     if kind == "const":
         return mine["value"] is theirs["value"]
@@ -350,55 +367,90 @@ def same(mine: dict, theirs: dict) -> bool:
 @dataclass(frozen=True)
 class Divergence:
     step: Step  # the learner's
-    theirs: tuple[dict, ...]  # the reference's summaries for the same (function, name)
+    theirs: tuple[dict, ...]  # the reference's summaries for the same (function, name), in order
+    index: int = 0  # which of the learner's bindings of that (function, name) this is (0: the first)
 
     def words(self, module_file: str = "") -> str:
         """One line for the message: what differs, where, and how."""
         s = self.step
-        where = f"{s.function} ({module_file + ', ' if module_file else ''}line {s.line})"
-        head = f"The first of your values that differs from the reference's on these inputs: `{s.name}` in {where}"
-        how = _how(s.summary, self.theirs)
-        return f"{head}: {how}" + ("" if how.endswith(".") else ".")
+        file = module_file + ", " if module_file else ""
+        if s.name == "return":
+            what = f"what {s.function} returns ({file}line {s.line})"
+        elif s.name.startswith("self."):
+            what = f"`{s.name}` as {s.function} leaves it ({module_file or 'your module'})"
+        else:
+            what = f"`{s.name}` in {s.function} ({file}line {s.line})"
+        how = _how(s.summary, self.theirs[min(self.index, len(self.theirs) - 1)], self.theirs)
+        return (f"The first of your values that differs from the reference's on these inputs: {what}: {how}"
+                + ("" if how.endswith(".") else "."))
 
 
-def _how(mine: dict, theirs: tuple[dict, ...]) -> str:
-    first = theirs[0]
+def _how(mine: dict, ref: dict, theirs: tuple[dict, ...]) -> str:
+    """How `mine` differs from `ref` (the reference's binding at the same place in order)."""
     if mine["kind"] == "tensor" and all(t["kind"] == "tensor" for t in theirs):
         shapes = [t["shape"] for t in theirs]
         if mine["shape"] not in shapes:
             # The reference's shape most like the learner's: the same sizes in another order, else the same rank.
-            like = next((s for s in shapes if sorted(s) == sorted(mine["shape"])),
-                        next((s for s in shapes if len(s) == len(mine["shape"])), shapes[0]))
+            like = next((s for s in [ref["shape"], *shapes] if sorted(s) == sorted(mine["shape"])),
+                        next((s for s in [ref["shape"], *shapes] if len(s) == len(mine["shape"])), ref["shape"]))
             return f"shape {_shape(mine['shape'])} where the reference has {_shape(like)}"
-        match = next(t for t in theirs if t["shape"] == mine["shape"])
+        match = ref if ref["shape"] == mine["shape"] else next(t for t in theirs if t["shape"] == mine["shape"])
         if mine["dtype"] != match["dtype"]:
             return f"dtype {mine['dtype']} where the reference has {match['dtype']}"
         if "sample" in mine and "sample" in match:
-            return f"{_values(mine['sample'])} where the reference has {_values(match['sample'])}"
+            return _differing(mine, match)
         return "other values than the reference's"
-    if mine["kind"] != first["kind"] and not {mine["kind"], first["kind"]} <= {"int", "float"}:
-        return f"{_kind(mine)} where the reference has {_kind(first)}"
+    if mine["kind"] != ref["kind"]:
+        values = [f" {_plain(s['value'])}" if s["kind"] in ("int", "float") else "" for s in (mine, ref)]
+        return f"{_kind(mine)}{values[0]} where the reference has {_kind(ref)}{values[1]}"
     if mine["kind"] in ("int", "float", "const"):
-        return f"{_value(mine['value'])} where the reference has {_value(first['value'])}"
-    if mine["len"] != first["len"]:
-        return f"{_kind(mine)} of length {mine['len']} where the reference's has length {first['len']}"
-    return f"{mine['preview']} where the reference has {first['preview']}"
+        a, b = _as_float(mine["value"]) if mine["kind"] != "const" else mine["value"], \
+            _as_float(ref["value"]) if ref["kind"] != "const" else ref["value"]
+        if isinstance(a, float) and isinstance(b, float):
+            a, b = _apart(a, b)
+        return f"{_plain(a)} where the reference has {_plain(b)}"
+    if mine["len"] != ref["len"]:
+        return f"{_kind(mine)} of length {mine['len']} where the reference's has length {ref['len']}"
+    return f"{mine['preview']} where the reference has {ref['preview']}"
+
+
+def _differing(mine: dict, ref: dict) -> str:
+    """A few of the sampled values that differ, each pair with the digits that tell them apart;
+    the sums when every sampled value agrees."""
+    pairs = [(_as_float(a), _as_float(b)) for a, b in zip(mine["sample"], ref["sample"])]
+    off = [(a, b) for a, b in pairs if not _close(a, b)]
+    if not off:
+        a, b = _apart(_as_float(mine["sum"]), _as_float(ref["sum"]))
+        return f"values that sum to {a} where the reference's sum to {b}"
+    shown = [_apart(a, b) for a, b in off[:4]]
+    more = ", ..." if len(off) > 4 else ""
+    return (", ".join(a for a, _ in shown) + more + " where the reference has "
+            + ", ".join(b for _, b in shown) + more)
+
+
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """a and b with as few significant digits (4 at least) as tell them apart."""
+    for digits in range(4, 10):
+        x, y = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if x != y:
+            return x, y
+    return x, y
 
 
 def _shape(shape: list) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _value(x: Any) -> str:
-    return f"{x:.4g}" if isinstance(x, float) else str(x)
-
-
-def _values(xs: list, n: int = 4) -> str:
-    return ", ".join(_value(_as_float(x)) for x in xs[:n]) + (", ..." if len(xs) > n else "")
+def _plain(x: Any) -> str:
+    if isinstance(x, float):
+        return repr(x) if x.is_integer() and abs(x) < 1e15 else f"{x:.4g}"  # 3.0 where an int would be 3
+    return x if isinstance(x, str) else repr(x)
 
 
 def _kind(s: dict) -> str:
-    return {"tensor": "a tensor", "const": "a constant", "int": "an int", "float": "a float"}.get(s["kind"], f"a {s['kind']}")
+    if s["kind"] == "const":
+        return repr(s["value"])
+    return {"tensor": "a tensor", "int": "an int", "float": "a float"}.get(s["kind"], f"a {s['kind']}")
 
 
 def first_divergence(mine: list[Step], reference: list[Step]) -> Divergence | None:
@@ -406,12 +458,15 @@ def first_divergence(mine: list[Step], reference: list[Step]) -> Divergence | No
     theirs: dict[tuple[str, str], list[dict]] = {}
     for s in reference:
         theirs.setdefault((s.function, s.name), []).append(s.summary)
+    count: dict[tuple[str, str], int] = {}
     for s in mine:
-        options = theirs.get((s.function, s.name))
+        key = (s.function, s.name)
+        options = theirs.get(key)
+        count[key] = count.get(key, -1) + 1
         if options is None:
             continue
         if not any(same(s.summary, t) for t in options):
-            return Divergence(s, tuple(options))
+            return Divergence(s, tuple(options), count[key])
     return None
 
 

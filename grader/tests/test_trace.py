@@ -60,7 +60,9 @@ def test_record_restores_the_previous_tracer_and_records_only_the_given_file():
     assert names[:4] == [("traced_function", "a", line), ("traced_function", "b", line + 1),
                          ("traced_function", "c", line + 2), ("traced_function", "b", line + 3)]
     assert steps[2].summary["shape"] == [2, 3] and steps[2].summary["sum"] == 36.0
-    assert all(s.function in ("traced_function", "<lambda>") for s in steps)
+    assert all(s.function == "traced_function" or s.function.endswith("<lambda>") for s in steps)
+    returned = next(s for s in steps if s.function == "traced_function" and s.name == "return")
+    assert returned.summary["sum"] == 43.0 and returned.line == line + 4  # what it returns, at its return line
 
 
 def test_frames_of_other_files_get_no_local_tracer():
@@ -95,7 +97,9 @@ def test_summaries_compare_with_tolerance():
     moved = t.clone()
     moved[1, 2] += 0.5  # one value the samples may miss: the sums see it
     assert not trace.same(trace.summary(moved), s)
-    assert trace.same(trace.summary(3), trace.summary(3.0)) and not trace.same(trace.summary(3), trace.summary(4))
+    assert trace.same(trace.summary(3), trace.summary(3)) and not trace.same(trace.summary(3), trace.summary(4))
+    assert not trace.same(trace.summary(3.0), trace.summary(3))  # head_dim = d_out / num_heads: a float
+    assert trace.same(trace.summary(0.1 + 0.2), trace.summary(0.3))
     assert trace.same(trace.summary([1, "a"]), trace.summary([1, "a"]))
     assert not trace.same(trace.summary([1, "a"]), trace.summary([1, "b"]))
     assert trace.summary(torch) is None and trace.summary(len) is None
@@ -207,3 +211,25 @@ def test_malformed_steps_are_dropped(data):
     assert trace.steps_from_data(data) is None
     assert C.Outcome.from_data({"status": "ok", "value": 1, "message": "", "steps": data}).steps is None
     assert trace.steps_from_data(data[:1][:0] or [["f", "x", 1, {"kind": "int", "value": 1}]]) is not None
+
+
+class Holder:
+    def __init__(self, d_out, num_heads):
+        self.head_dim = d_out / num_heads
+        self._private = 1
+
+
+def raises_through_a_with():
+    with open(__file__, encoding="utf-8"):
+        raise ValueError("no")
+
+
+def test_what_a_function_returns_and_what_init_sets_on_self_are_steps_an_exception_is_not():
+    _, steps = trace.record(lambda: Holder(12, 4), [HERE])
+    found = {(s.function, s.name): s.summary for s in steps}
+    assert found[("Holder.__init__", "self.head_dim")] == {"kind": "float", "value": 3.0}
+    assert ("Holder.__init__", "self._private") not in found
+    words = trace.first_divergence(steps, [trace.Step("Holder.__init__", "self.head_dim", 1, trace.summary(3))]).words("h.py")
+    assert "`self.head_dim` as Holder.__init__ leaves it (h.py): a float 3.0 where the reference has an int 3." in words
+    raised, steps = trace.record(raises_through_a_with, [HERE])
+    assert isinstance(raised, ValueError) and not [s for s in steps if s.name == "return"]
