@@ -41,10 +41,12 @@ MAX_STEPS = 300  # per call; once reached, the tracer stops (no more line events
 MAX_PER_NAME = 20  # per (function, name): a loop's variable is kept 20 times
 MAX_CALLS = 4  # calls traced per function: a generation loop's hundredth forward repeats its first
 MAX_LINES = 400  # line events traced per call: a loop over GPT-2's 50,000 merges is seen only at its start
+MAX_ITEMS = 4  # tensors of a short list or tuple summarised one by one
 SAMPLES = 16  # values of a tensor at fixed evenly spaced flat positions
 CLIP = 200  # characters of a repr hashed and kept
 PREVIEW = 60
 RTOL, ATOL = 1e-4, 1e-5  # float32 through a few matmuls (checks.DEEP_RTOL, DEEP_ATOL)
+SCALAR_ATOL = 1e-7  # a Python float (an eps, a loss): eps 1e-6 is not 1e-5, float32 noise near 0 is ~1e-8
 MAX_NAME = 200  # characters of a qualname or a local name crossing the wire
 
 
@@ -72,9 +74,14 @@ def summary(value: Any) -> dict | None:
         return _tensor(torch, value)
     if isinstance(value, (str, bytes, list, tuple, dict)):
         text = _text(value, [CLIP])
-        return {"kind": type(value).__name__, "len": len(value),
-                "hash": hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:16],
-                "preview": text[:PREVIEW]}
+        out = {"kind": type(value).__name__, "len": len(value),
+               "hash": hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:16], "preview": text[:PREVIEW]}
+        if isinstance(value, (list, tuple)) and 0 < len(value) <= MAX_ITEMS and torch is not None \
+                and any(isinstance(v, torch.Tensor) for v in value):
+            # (inputs, targets): the text shows only shapes; each tensor's stats tell the values apart.
+            out["items"] = [_tensor(torch, v) if isinstance(v, torch.Tensor) else {"kind": "const", "value": None}
+                            for v in value]
+        return out
     return None
 
 
@@ -319,9 +326,13 @@ def _summary_ok(s: Any) -> bool:
             return (_finite_or_word(s["sum"]) and _finite_or_word(s["abs"]) and type(sample) is list
                     and len(sample) <= SAMPLES and all(_finite_or_word(x) for x in sample))
         return True
-    return (set(s) == {"kind", "len", "hash", "preview"} and type(s["len"]) is int and 0 <= s["len"] < 2 ** 40
+    items = s.get("items")
+    return (set(s) - {"items"} == {"kind", "len", "hash", "preview"} and type(s["len"]) is int and 0 <= s["len"] < 2 ** 40
             and type(s["hash"]) is str and len(s["hash"]) <= 16 and type(s["preview"]) is str
-            and len(s["preview"]) <= PREVIEW)
+            and len(s["preview"]) <= PREVIEW
+            and (items is None or (kind in ("list", "tuple") and type(items) is list and len(items) <= MAX_ITEMS
+                                   and all(type(i) is dict and i.get("kind") in ("tensor", "const") and _summary_ok(i)
+                                           for i in items))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,13 +343,13 @@ def _as_float(x: Any) -> float:
     return float(x)  # "nan", "inf", "-inf" as well
 
 
-def _close(a: Any, b: Any, scale: float = 0.0) -> bool:
+def _close(a: Any, b: Any, scale: float = 0.0, atol: float = ATOL) -> bool:
     x, y = _as_float(a), _as_float(b)
     if math.isnan(x) or math.isnan(y):
         return math.isnan(x) and math.isnan(y)
     if x == y:
         return True
-    return abs(x - y) <= ATOL + RTOL * max(abs(y), scale)
+    return abs(x - y) <= atol + RTOL * max(abs(y), scale)
 
 
 def same(mine: dict, theirs: dict) -> bool:
@@ -351,7 +362,7 @@ def same(mine: dict, theirs: dict) -> bool:
     if kind == "int":
         return mine["value"] == theirs["value"]
     if kind == "float":
-        return _close(mine["value"], theirs["value"])
+        return _close(mine["value"], theirs["value"], atol=SCALAR_ATOL)
     if kind == "tensor":
         if mine["shape"] != theirs["shape"] or mine["dtype"] != theirs["dtype"]:
             return False
@@ -361,6 +372,9 @@ def same(mine: dict, theirs: dict) -> bool:
         return (_close(mine["sum"], theirs["sum"], scale) and _close(mine["abs"], theirs["abs"])
                 and len(mine["sample"]) == len(theirs["sample"])
                 and all(_close(a, b) for a, b in zip(mine["sample"], theirs["sample"])))
+    if "items" in mine and "items" in theirs and (len(mine["items"]) != len(theirs["items"])
+                                                  or not all(same(a, b) for a, b in zip(mine["items"], theirs["items"]))):
+        return False
     return mine["len"] == theirs["len"] and mine["hash"] == theirs["hash"]
 
 
@@ -411,6 +425,9 @@ def _how(mine: dict, ref: dict, theirs: tuple[dict, ...]) -> str:
         return f"{_plain(a)} where the reference has {_plain(b)}"
     if mine["len"] != ref["len"]:
         return f"{_kind(mine)} of length {mine['len']} where the reference's has length {ref['len']}"
+    for n, (a, b) in enumerate(zip(mine.get("items", ()), ref.get("items", ()))):
+        if not same(a, b):
+            return f"item {n}: " + _how(a, b, (b,))
     return f"{mine['preview']} where the reference has {ref['preview']}"
 
 
@@ -422,7 +439,8 @@ def _differing(mine: dict, ref: dict) -> str:
     if not off:
         a, b = _apart(_as_float(mine["sum"]), _as_float(ref["sum"]))
         return f"values that sum to {a} where the reference's sum to {b}"
-    shown = [_apart(a, b) for a, b in off[:4]]
+    exact = not mine["dtype"].startswith(("float", "bfloat"))  # ids, counts, booleans: as integers
+    shown = [(f"{a:.0f}", f"{b:.0f}") if exact else _apart(a, b) for a, b in off[:4]]
     more = ", ..." if len(off) > 4 else ""
     return (", ".join(a for a, _ in shown) + more + " where the reference has "
             + ", ".join(b for _, b in shown) + more)

@@ -100,6 +100,7 @@ def test_summaries_compare_with_tolerance():
     assert trace.same(trace.summary(3), trace.summary(3)) and not trace.same(trace.summary(3), trace.summary(4))
     assert not trace.same(trace.summary(3.0), trace.summary(3))  # head_dim = d_out / num_heads: a float
     assert trace.same(trace.summary(0.1 + 0.2), trace.summary(0.3))
+    assert not trace.same(trace.summary(1e-6), trace.summary(1e-5))  # LayerNorm's eps from another library
     assert trace.same(trace.summary([1, "a"]), trace.summary([1, "a"]))
     assert not trace.same(trace.summary([1, "a"]), trace.summary([1, "b"]))
     assert trace.summary(torch) is None and trace.summary(len) is None
@@ -233,3 +234,12 @@ def test_what_a_function_returns_and_what_init_sets_on_self_are_steps_an_excepti
     assert "`self.head_dim` as Holder.__init__ leaves it (h.py): a float 3.0 where the reference has an int 3." in words
     raised, steps = trace.record(raises_through_a_with, [HERE])
     assert isinstance(raised, ValueError) and not [s for s in steps if s.name == "return"]
+
+
+def test_the_tensors_of_a_short_tuple_are_compared_by_their_values():
+    """(inputs, inputs) for (inputs, targets): the text of a tuple shows only the shapes."""
+    a, b = torch.tensor([1, 2, 3]), torch.tensor([2, 3, 4])
+    assert trace.same(trace.summary((a, b)), trace.summary((a.clone(), b.clone())))
+    assert not trace.same(trace.summary((a, a)), trace.summary((a, b)))
+    words = trace.Divergence(trace.Step("f", "return", 3, trace.summary((a, a))), (trace.summary((a, b)),)).words()
+    assert words.endswith("item 1: 1, 2, 3 where the reference has 2, 3, 4."), words
