@@ -146,7 +146,8 @@ def _positions(torch: Any, n: int) -> Any:
     if n not in _POSITIONS:
         if len(_POSITIONS) > 4096:
             _POSITIONS.clear()
-        _POSITIONS[n] = torch.tensor(sorted({(i * (n - 1)) // max(1, SAMPLES - 1) for i in range(min(SAMPLES, n))}))
+        k = min(SAMPLES, n)
+        _POSITIONS[n] = torch.tensor(sorted({(i * (n - 1)) // max(1, k - 1) for i in range(k)}))
     return _POSITIONS[n]
 
 
