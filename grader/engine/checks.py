@@ -187,34 +187,19 @@ class Outcome:
                    [s.to_data() for s in steps] if steps is not None else None)
 
 
-def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None = None,
-              traced: Path | None = None) -> Outcome:
-    """Call the probe on the learner's module; never raises for anything the learner did. With
-    `traced` (the topic's module file), the outcome carries the steps of that file's frames
-    (grader.engine.trace.record), whatever the call ended with."""
+def _fresh_state() -> None:
     torch.default_generator.manual_seed(PROBE_SEED)  # torch.manual_seed also seeds every accelerator: 1 ms
     torch.set_num_threads(1)  # the same float rounding on every machine, in pytest and the grader
     torch.set_default_dtype(torch.float32)
     torch.set_grad_enabled(True)
-    steps: list[trace.Step] = []
-
-    def call() -> Any:
-        if traced is None:
-            return check.probe(module, **_fresh_copy(inputs))
-        result, steps[:] = trace.record(partial(check.probe, module, **_fresh_copy(inputs)), [traced])
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    outcome = _run_probe(call, learner_dir)
-    if traced is not None:
-        outcome.steps = [s.to_data() for s in steps]
-    return outcome
 
 
-def _run_probe(call: Callable[[], Any], learner_dir: Path | None) -> Outcome:
+def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None = None) -> Outcome:
+    """Call the probe on the learner's module; never raises for anything the learner did."""
+    _fresh_state()
     try:
-        value = wire.normalize(call())  # exactly what would cross the sandbox boundary
+        value = check.probe(module, **_fresh_copy(inputs))
+        value = wire.normalize(value)  # exactly what would cross the sandbox boundary
     except NotImplementedError as err:
         if str(err) and not STUB_RAISES.match(str(err)):  # not a stub's: torch's, for a module without forward
             return Outcome(EXCEPTION, message=describe_exception(err, learner_dir) + _without_forward(str(err)))
@@ -234,6 +219,18 @@ def _run_probe(call: Callable[[], Any], learner_dir: Path | None) -> Outcome:
             return Outcome(MEMORY, message=f"out of memory: {str(err).splitlines()[0][:200]}")
         return Outcome(EXCEPTION, message=describe_exception(err, learner_dir))
     return Outcome("ok", value)
+
+
+def probe_steps(check: Check, module: Any, inputs: dict, traced: Path) -> list:
+    """The steps (as data) of `traced`'s frames while the probe runs again from the same state as
+    run_probe's call (grader.engine.trace.record): a separate run, so that tracing, which can
+    change what code does (a loop over locals() sees the tracer refresh them), never decides an
+    outcome. Whatever the call ends with, the steps recorded until then."""
+    _fresh_state()
+    result, steps = trace.record(partial(check.probe, module, **_fresh_copy(inputs)), [traced])
+    if isinstance(result, BaseException) and not isinstance(result, Exception):
+        raise result  # as run_probe lets it through: KeyboardInterrupt, SystemExit
+    return [s.to_data() for s in steps]
 
 
 def _without_forward(message: str) -> str:

@@ -175,7 +175,11 @@ def probe_module(module: Any, cases: dict[str, list[dict]], checks: list[C.Check
     first, then the hidden ones (beyond n_public[check]) with the output silenced. `traced`: the
     module's file, whose steps each check's first public case records (never a hidden one's)."""
     def run(chk: C.Check, inputs: dict, first: bool = False) -> dict:
-        return C.run_probe(chk, module, inputs, learner_dir, traced if first else None).to_data()
+        out = C.run_probe(chk, module, inputs, learner_dir).to_data()
+        if first and traced is not None:
+            with silenced():  # a second run: what it prints was shown once already
+                out["steps"] = C.probe_steps(chk, module, inputs, traced)
+        return out
 
     if n_public is None:
         return {chk.name: [run(chk, inputs, n == 0) for n, inputs in enumerate(cases.get(chk.name, ()))]

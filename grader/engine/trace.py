@@ -7,17 +7,22 @@ intermediate value that differs.
         topic's own module) get a local tracer, so the grader's, torch's and other topics' code
         run untraced. At each 'line' and 'return' event of such a frame, every local name whose
         bound object changed identity since the frame's last event (the arguments at its first
-        line) becomes a Step: (function qualname, name, line where it was bound, summary).
-        Bounded: MAX_STEPS per call (then tracing stops), MAX_PER_NAME per (function, name).
+        line) becomes a Step: (function qualname, name, line where it was bound, summary); so
+        does what a frame returns (name "return"; not an exception leaving it, nor a yield) and,
+        when __init__ returns, what it set on self ("self.head_dim"). Bounded: MAX_STEPS per
+        call (then tracing stops), MAX_PER_NAME per (function, name), MAX_CALLS traced calls per
+        function and MAX_LINES line events per call: the cost stays a fraction of a second.
     summary(value)    small plain data: a tensor's shape, dtype and float64 stats (sum, sum of
                       |x|, SAMPLES values at fixed evenly spaced flat positions); a number's
-                      value; a str/list/tuple/dict's length, a stable hash of its clipped repr
-                      and a preview. None for what is not a value (modules, functions, self...).
+                      value; a str/list/tuple/dict's length, a stable hash of its clipped text
+                      (tensors in it by their shape) and a preview, and for a short list or tuple
+                      of tensors each one's stats. None for what is not a value (modules,
+                      functions, classes, generators; self is skipped by name).
     steps_from_data(data)   hostile data (from the sandbox) to steps, or None: bounded, validated.
     first_divergence(mine, reference) -> Divergence | None
         the learner's first step whose summary equals none of the reference's for the same
         (function, name); names the reference never binds are skipped. Floats within
-        RTOL/ATOL, shapes and dtypes exactly.
+        RTOL/ATOL (a Python float within SCALAR_ATOL), shapes, dtypes and int/float exactly.
     Divergence.words(module_file)   the line the message shows.
 
 The probe records the steps of a check's first public case (grader.engine.checks.run_probe); the

@@ -44,7 +44,7 @@ def test_no_file_outside_the_manifest():
         "solutions/mistakes": {f"{t.slug}.toml" for t in CURRICULUM.topics},
         "hints": {f"{t.slug}.toml" for t in CURRICULUM.topics},
         "tests": {t.test_file().name for t in CURRICULUM.topics} | {"fixtures"},
-        "tests/fixtures": {t.fixture_file().name for t in CURRICULUM.topics},
+        "tests/fixtures": {t.fixture_file().name for t in CURRICULUM.topics} | {trace_file(t).name for t in CURRICULUM.topics},
     }
     for folder, names in expected.items():
         present = {p.name for p in (ROOT / folder).iterdir()
