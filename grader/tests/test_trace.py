@@ -243,3 +243,13 @@ def test_the_tensors_of_a_short_tuple_are_compared_by_their_values():
     assert not trace.same(trace.summary((a, a)), trace.summary((a, b)))
     words = trace.Divergence(trace.Step("f", "return", 3, trace.summary((a, a))), (trace.summary((a, b)),)).words()
     assert words.endswith("item 1: 1, 2, 3 where the reference has 2, 3, 4."), words
+
+
+def test_tracing_never_decides_an_outcome(tmp_path):
+    """A loop over locals() raises under a tracer (each line event refreshes the dict it walks):
+    the steps come from a second run, so the verdict is the untraced code's."""
+    topic = CURRICULUM["softmax_attention"]
+    folder, _ = _patched(topic, tmp_path, "    return attn_scores\n",
+                         "    names = []\n    for name, value in locals().items():\n        names.append(name)\n"
+                         "    return attn_scores\n")
+    assert all(v.passed for v in run_topic(topic, folder, once=False))
