@@ -50,7 +50,7 @@ def bundle_files(root: Path = ROOT) -> Files:
     """Every file of the autograder bundle, by its path in the zip."""
     files: Files = {}
     patterns = ("curriculum.toml", "pyproject.toml", "LICENSE", "grader/**/*.py", "tests/test_*.py",
-                "tests/fixtures/*.safetensors", "solutions/*.py", "solutions/hidden.toml",
+                "tests/fixtures/*.safetensors", "tests/fixtures/*.trace.json", "solutions/*.py", "solutions/hidden.toml",
                 "solutions/mistakes/*.toml", "hints/*.toml", "data/corpus.txt", "data/gpt2.tiktoken",
                 "data/NOTICE.md")
     for pattern in patterns:

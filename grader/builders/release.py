@@ -122,7 +122,8 @@ def release_files(root: Path = ROOT) -> Files:
     for topic in curriculum.topics:
         take(topic.exercise())
         take(topic.hints_file())
-        for optional in (topic.test_file(), topic.fixture_file()):  # a topic may have no checks yet
+        trace = topic.fixture_file().with_name(f"{topic.slug}.trace.json")  # grader.engine.cases.trace_file
+        for optional in (topic.test_file(), topic.fixture_file(), trace):  # a topic may have no checks yet
             if optional.exists():
                 take(optional)
     for module in learner_modules(root):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import wire
+from . import trace, wire
 from ..course.curriculum import Topic
 
 
@@ -20,6 +20,7 @@ class Case:
     mistakes: dict[str, Any] = field(default_factory=dict)
     raised: dict[str, str] = field(default_factory=dict)  # mistake id -> the error it raises here
     hidden: bool = False  # a hidden case: its inputs, expected value and seed are never shown
+    trace: list[trace.Step] | None = None  # the reference's steps (a check's first public case; <slug>.trace.json)
 
 
 def encode(cases: dict[str, list[Case]]) -> bytes:
@@ -38,4 +39,14 @@ def load_fixture(topic: Topic) -> dict[str, list[Case]]:
     path = topic.fixture_file()
     if not path.exists():
         return {}
-    return decode(path.read_bytes())
+    cases = decode(path.read_bytes())
+    steps = trace.loads(trace_file(topic).read_text(encoding="utf-8")) if trace_file(topic).is_file() else {}
+    for name, items in cases.items():
+        if items and name in steps:
+            items[0].trace = steps[name]
+    return cases
+
+
+def trace_file(topic: Topic):
+    """tests/fixtures/<slug>.trace.json: the reference's steps (grader.engine.trace)."""
+    return topic.fixture_file().with_name(f"{topic.slug}.trace.json")

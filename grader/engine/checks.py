@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import wire
+from . import trace, wire
 from .impl import MissingName
 from .verdicts import (BAD_OUTPUT, CRASH, EXCEPTION, FORBIDDEN_API, MEMORY, MISSING_NAME, NOT_IMPLEMENTED, NOT_RUN,  # noqa: F401
                        OUTCOME_STATUSES, PASSED, STUB_RAISES, TIMEOUT, WRONG_LENGTH, WRONG_SHAPE, WRONG_TYPE, WRONG_VALUES,
@@ -166,30 +166,39 @@ class Outcome:
     status: str  # "ok" or a failure reason
     value: Any = None
     message: str = ""
+    steps: list | None = None  # grader.engine.trace's steps, as data: a public case's intermediate values
 
     def to_data(self) -> dict:
-        return {"status": self.status, "value": self.value, "message": self.message[:MESSAGE_CAP]}
+        return ({"status": self.status, "value": self.value, "message": self.message[:MESSAGE_CAP]}
+                | ({"steps": self.steps} if self.steps is not None else {}))
 
     @classmethod
     def from_data(cls, data: Any) -> "Outcome":
         """Read an outcome that may come from learner code: only a judge decides that a check
         passed, so "passed", or anything but exactly {"status": "ok" or a reason to fail,
-        "value": ..., "message": a str}, is bad output. Never raises, whatever `data` is."""
+        "value": ..., "message": a str, optionally "steps"}, is bad output. Steps that are not
+        exactly what grader.engine.trace records are dropped. Never raises, whatever `data` is."""
         bad = cls(BAD_OUTPUT, message="what came back from your code is not a result")
-        if type(data) is not dict or set(data) - {"status", "value", "message"}:
+        if type(data) is not dict or set(data) - {"status", "value", "message", "steps"}:
             return bad
         status, message = data.get("status"), data.get("message", "")
         if type(status) is not str or status not in OUTCOME_STATUSES or type(message) is not str:
             return bad
-        return cls(status, data.get("value"), message[:MESSAGE_CAP])
+        steps = trace.steps_from_data(data["steps"]) if "steps" in data else None
+        return cls(status, data.get("value"), message[:MESSAGE_CAP],
+                   [s.to_data() for s in steps] if steps is not None else None)
 
 
-def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None = None) -> Outcome:
-    """Call the probe on the learner's module; never raises for anything the learner did."""
+def _fresh_state() -> None:
     torch.default_generator.manual_seed(PROBE_SEED)  # torch.manual_seed also seeds every accelerator: 1 ms
     torch.set_num_threads(1)  # the same float rounding on every machine, in pytest and the grader
     torch.set_default_dtype(torch.float32)
     torch.set_grad_enabled(True)
+
+
+def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None = None) -> Outcome:
+    """Call the probe on the learner's module; never raises for anything the learner did."""
+    _fresh_state()
     try:
         value = check.probe(module, **_fresh_copy(inputs))
         value = wire.normalize(value)  # exactly what would cross the sandbox boundary
@@ -212,6 +221,18 @@ def run_probe(check: Check, module: Any, inputs: dict, learner_dir: Path | None 
             return Outcome(MEMORY, message=f"out of memory: {str(err).splitlines()[0][:200]}")
         return Outcome(EXCEPTION, message=describe_exception(err, learner_dir))
     return Outcome("ok", value)
+
+
+def probe_steps(check: Check, module: Any, inputs: dict, traced: Path) -> list:
+    """The steps (as data) of `traced`'s frames while the probe runs again from the same state as
+    run_probe's call (grader.engine.trace.record): a separate run, so that tracing, which can
+    change what code does (a loop over locals() sees the tracer refresh them), never decides an
+    outcome. Whatever the call ends with, the steps recorded until then."""
+    _fresh_state()
+    result, steps = trace.record(partial(check.probe, module, **_fresh_copy(inputs)), [traced])
+    if isinstance(result, BaseException) and not isinstance(result, Exception):
+        raise result  # as run_probe lets it through: KeyboardInterrupt, SystemExit
+    return [s.to_data() for s in steps]
 
 
 def _without_forward(message: str) -> str:
@@ -516,19 +537,23 @@ def hidden_verdict(verdict: Verdict) -> Verdict:
               if verdict.reason in (WRONG_VALUES, WRONG_SHAPE, WRONG_LENGTH, WRONG_TYPE, EXCEPTION) else "")
     # A declared variant's words are fixed text, never a value: they may stay.
     return replace(verdict, seed=None, visual=None, hidden=True, shows=verdict.shows if verdict.variants else "",
-                   message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")
+                   diverges="", message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")
 
 
 def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any] | None = None,
-          seed: int | None = None, raised: dict[str, str] | None = None, inputs: dict | None = None) -> Verdict:
+          seed: int | None = None, raised: dict[str, str] | None = None, inputs: dict | None = None,
+          reference_steps: list[trace.Step] | None = None) -> Verdict:
     """The verdict for one case: the outcome against the reference and the known mistakes (by
-    their output, or by the error they raise on the same inputs)."""
+    their output, or by the error they raise on the same inputs). With `reference_steps` (a
+    public case's, never a hidden one's), a failure also says where the learner's recorded
+    steps first part from the reference's."""
     made = partial(Verdict, slug=check.slug, task=check.task, check=check.name, seed=seed, what=check.what)
     if outcome.status != "ok":
         line = error_line(outcome.message) if outcome.status == EXCEPTION else None
         candidates = tuple(m for m, text in (raised or {}).items() if text == line)
         return made(reason=outcome.status, message=outcome.message, mistake=candidates[0] if candidates else None,
-                    candidates=candidates)
+                    candidates=candidates,
+                    diverges=divergence(check, outcome, reference_steps) if outcome.status == EXCEPTION else "")
     try:
         check.verdict(outcome.value, expected)
     except Failed as failed:
@@ -537,10 +562,23 @@ def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any
         shows = variant_words(variants) or diagnose(outcome.value, expected, check.dims, inputs)
         return made(reason=failed.reason, message=failed.message, shows=shows, visual=visual(outcome.value, expected),
                     mistake=candidates[0] if candidates else None, candidates=candidates,
-                    variants=tuple(v.name for v in variants))
+                    variants=tuple(v.name for v in variants), diverges=divergence(check, outcome, reference_steps))
     except Exception as err:  # a judge tripping over strange output is still the output's fault
         return made(reason=BAD_OUTPUT, message=f"your output could not be judged ({type(err).__name__}: {err})")
     return made(reason=PASSED)
+
+
+def divergence(check: Check, outcome: Outcome, reference_steps: list[trace.Step] | None) -> str:
+    """The line naming the learner's first value that the reference never had (trace.Divergence),
+    or '' without both traces or without a difference. Never raises."""
+    if not reference_steps or not outcome.steps:
+        return ""
+    try:
+        mine = trace.steps_from_data(outcome.steps)
+        found = trace.first_divergence(mine, reference_steps) if mine else None
+        return found.words(f"{check.slug}.py") if found else ""
+    except Exception:
+        return ""
 
 
 def visual(got: Any, expected: Any, limit: int = 32) -> dict | None:

@@ -31,7 +31,7 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
             continue
         for case, data in zip(cases, got):
             verdict = C.judge(chk, C.Outcome.from_data(data), case.expected, case.mistakes, case.seed, case.raised,
-                             case.inputs)
+                             case.inputs, reference_steps=None if case.hidden else case.trace)
             verdict = raised_where_the_mistake_raises(verdict)
             if case.hidden:  # no text of the learner's code comes out of a hidden case, not even a stub's
                 verdict = C.hidden_verdict(verdict)

@@ -53,8 +53,10 @@ def explain(verdict: C.Verdict, topic: Topic) -> str:
     note = mistake_note(verdict, topic)
     if note:
         lines += ["  " + line for line in note.splitlines()]
+        lines += ["  " + line for line in verdict.diverges.splitlines()]
     elif verdict.reason not in (C.PASSED, C.NOT_IMPLEMENTED):
         lines += ["  " + line for line in verdict.shows.splitlines()]
+        lines += ["  " + line for line in verdict.diverges.splitlines()]
         lines.append(f"  Stuck? kata hint {topic.slug} {verdict.task}")
     return "\n".join(lines)
 

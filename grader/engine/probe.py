@@ -127,8 +127,10 @@ def forbidden_apis(topic: Topic, own_file: Path | None = None) -> Iterator[None]
 
 def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
                 checks: list[C.Check], imported: Callable[[], None] = lambda: None,
-                n_public: dict[str, int] | None = None) -> dict[str, list[dict]]:
+                n_public: dict[str, int] | None = None, trace: bool = True) -> dict[str, list[dict]]:
     """Outcomes (as data) of every check on every case's inputs. Never raises for learner code.
+    With `trace`, each check's first public case also records the topic module's steps
+    (grader.engine.trace), for the judge to say where the values first differ from the reference's.
     `imported()` is called once the module has loaded, before the first probe. `n_public`: per
     check, how many of its cases are public; the others are hidden, and run after every public
     case of the topic with the process's stdout and stderr sent to /dev/null, so that what the
@@ -160,23 +162,31 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
                     raise
                 return everywhere(C.Outcome(C.EXCEPTION, message=(
                     f"{topic.module_file} could not be imported: " + C.describe_exception(err, impl_dir))))
-            return probe_module(module, cases, checks, impl_dir, n_public)
+            return probe_module(module, cases, checks, impl_dir, n_public, traced=source_file if trace else None)
     finally:
         unload_package(package)
 
 
 def probe_module(module: Any, cases: dict[str, list[dict]], checks: list[C.Check],
-                 learner_dir: Path | None = None, n_public: dict[str, int] | None = None) -> dict[str, list[dict]]:
+                 learner_dir: Path | None = None, n_public: dict[str, int] | None = None,
+                 traced: Path | None = None) -> dict[str, list[dict]]:
     """Outcomes (as data) of every check on a module already loaded (a topic module, or a
     notebook's namespace), inside the topic's forbidden-API guard the caller holds. Public cases
-    first, then the hidden ones (beyond n_public[check]) with the output silenced."""
-    def run(chk: C.Check, inputs: dict) -> dict:
-        return C.run_probe(chk, module, inputs, learner_dir).to_data()
+    first, then the hidden ones (beyond n_public[check]) with the output silenced. `traced`: the
+    module's file, whose steps each check's first public case records (never a hidden one's)."""
+    def run(chk: C.Check, inputs: dict, first: bool = False) -> dict:
+        out = C.run_probe(chk, module, inputs, learner_dir).to_data()
+        if first and traced is not None:
+            with silenced():  # a second run: what it prints was shown once already
+                out["steps"] = C.probe_steps(chk, module, inputs, traced)
+        return out
 
     if n_public is None:
-        return {chk.name: [run(chk, inputs) for inputs in cases.get(chk.name, ())] for chk in checks}
+        return {chk.name: [run(chk, inputs, n == 0) for n, inputs in enumerate(cases.get(chk.name, ()))]
+                for chk in checks}
     split = {chk.name: max(0, n_public.get(chk.name, 0)) for chk in checks}
-    out = {chk.name: [run(chk, inputs) for inputs in list(cases.get(chk.name, ()))[:split[chk.name]]] for chk in checks}
+    out = {chk.name: [run(chk, inputs, n == 0) for n, inputs in enumerate(list(cases.get(chk.name, ()))[:split[chk.name]])]
+           for chk in checks}
     if any(len(cases.get(chk.name, ())) > split[chk.name] for chk in checks):
         with silenced():
             for chk in checks:

@@ -26,7 +26,7 @@ def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int,
     suite judges them: one run of the catalogue proves the fixtures fresh and every mistake seen)."""
     seeds = seeds or {c.name: c.seeds for c in checks}
     inputs = {c.name: [c.inputs(s) for s in seeds[c.name]] for c in checks}
-    reference = probe_topic(topic, topic.solution().parent, inputs, checks)
+    reference = probe_topic(topic, topic.solution().parent, inputs, checks, trace=False)
     cases: dict[str, list[Case]] = {}
     for chk in checks:
         cases[chk.name] = []
@@ -40,7 +40,7 @@ def build_cases(topic: Topic, checks: list[C.Check], seeds: dict[str, tuple[int,
     if with_mistakes:
         for patch in catalogue(topic):
             with mistaken_tree(topic, patch) as tree:
-                outcomes = probe_topic(topic, tree, inputs, checks)
+                outcomes = probe_topic(topic, tree, inputs, checks, trace=False)
             if mistake_outcomes is not None:
                 mistake_outcomes(patch, outcomes)
             for chk in checks:

@@ -59,12 +59,13 @@ reasons = st.sampled_from([V.PASSED, V.WRONG_VALUES, V.WRONG_SHAPE, V.EXCEPTION,
 def topic_grades(draw, topic) -> TopicGrade:
     def verdicts(hidden: bool):
         return st.lists(st.builds(
-            lambda task, check, reason, message, mistake, seed, visual, candidates, shows, note, variants: V.Verdict(
+            lambda task, check, reason, message, mistake, seed, visual, candidates, shows, note, variants, diverges: V.Verdict(
                 topic.slug, task, check, reason, message, mistake, seed, "what it checks", visual, candidates, shows,
-                hidden, note, variants),
+                hidden, note, variants, diverges=diverges),
             st.sampled_from([t.id for t in topic.tasks]), text, reasons, text,
             st.one_of(st.none(), st.sampled_from(sorted(topic.mistakes)), text), st.one_of(st.none(), st.integers(0, 2**40)),
-            visuals, st.lists(text, max_size=2).map(tuple), text, text, st.lists(text, max_size=2).map(tuple)), max_size=4)
+            visuals, st.lists(text, max_size=2).map(tuple), text, text, st.lists(text, max_size=2).map(tuple), text),
+            max_size=4)
     return TopicGrade(topic.slug, draw(verdicts(False)), draw(verdicts(True)),
                       draw(st.floats(0, topic.max_points)), topic.max_points, draw(text), draw(text),
                       draw(numbers), draw(text))

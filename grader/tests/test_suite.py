@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.engine import checks as C
+from grader.builders.fixtures import reference_steps
+from grader.engine import checks as C, trace
 from grader.course.curriculum import ROOT, load
-from grader.engine.cases import decode, encode, load_fixture
+from grader.engine.cases import decode, encode, load_fixture, trace_file
 from grader.engine.reference import build_cases
 from grader.engine.impl import import_topic, load_package
 from grader.course.mistakes import catalogue, mistaken_tree
@@ -43,7 +44,7 @@ def test_no_file_outside_the_manifest():
         "solutions/mistakes": {f"{t.slug}.toml" for t in CURRICULUM.topics},
         "hints": {f"{t.slug}.toml" for t in CURRICULUM.topics},
         "tests": {t.test_file().name for t in CURRICULUM.topics} | {"fixtures"},
-        "tests/fixtures": {t.fixture_file().name for t in CURRICULUM.topics},
+        "tests/fixtures": {t.fixture_file().name for t in CURRICULUM.topics} | {trace_file(t).name for t in CURRICULUM.topics},
     }
     for folder, names in expected.items():
         present = {p.name for p in (ROOT / folder).iterdir()
@@ -185,6 +186,10 @@ def test_fixtures_are_fresh_and_every_mistake_fails_a_check_that_names_it(topic)
     assert set(outcomes) == {p.id for p in catalogue(topic)}
     unseen = unseen_mistakes(topic, stored, outcomes)
     assert not unseen, "\n".join(unseen)
+    # The reference's steps beside the fixture (tests/fixtures/<slug>.trace.json), under the same rules.
+    steps = trace.loads(trace_file(topic).read_text(encoding="utf-8")) if trace_file(topic).is_file() else {}
+    stale = trace.stale(reference_steps(topic, C.load_checks(topic.test_file())), steps)
+    assert not stale, "stale trace: run `make fixtures`\n" + "\n".join(stale[:10])
 
 
 def test_a_mistake_the_checks_cannot_see_is_reported():

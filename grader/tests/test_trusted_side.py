@@ -105,11 +105,11 @@ student_ids = st.one_of(st.from_regex(STUDENT_ID, fullmatch=True), hostile_text.
 def topic_grades(draw, topic) -> TopicGrade:
     def verdicts():
         return st.lists(st.builds(
-            lambda task, reason, message, mistake, seed, visual, check: C.Verdict(
-                topic.slug, task, check, reason, message, mistake, seed, "what it checks", visual),
+            lambda task, reason, message, mistake, seed, visual, check, diverges: C.Verdict(
+                topic.slug, task, check, reason, message, mistake, seed, "what it checks", visual, diverges=diverges),
             st.sampled_from([t.id for t in topic.tasks]), reasons, hostile_text,
             st.one_of(st.none(), st.sampled_from(sorted(topic.mistakes) or [None]), hostile_text),
-            st.one_of(st.none(), st.integers(0, 2**31)), visuals, hostile_text), max_size=4)
+            st.one_of(st.none(), st.integers(0, 2**31)), visuals, hostile_text, hostile_text), max_size=4)
     return TopicGrade(topic.slug, draw(verdicts()), draw(verdicts()), draw(odd_floats), topic.max_points,
                       note=draw(hostile_text), output=draw(hostile_text), seconds=draw(odd_floats))
 
@@ -366,7 +366,16 @@ outcomes = st.one_of(json_values, st.fixed_dictionaries(
     {"status": st.one_of(st.sampled_from(["ok", "passed", C.EXCEPTION, C.WRONG_VALUES]), hostile_text,
                          st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=2), st.none()),
                          st.none(), st.integers())},
-    optional={"value": outcome_values, "message": st.one_of(hostile_text, st.integers(), st.none())}))
+    optional={"value": outcome_values, "message": st.one_of(hostile_text, st.integers(), st.none()),
+              # the steps grader.engine.trace records, with what the student controls (a str's preview) hostile
+              "steps": st.one_of(json_values, st.lists(st.tuples(
+                  st.sampled_from(["softmax", "attention_weights", "context_vectors"]) | hostile_text,
+                  st.sampled_from(["x", "attn_scores", "attn_weights", "inputs"]) | hostile_text, st.integers(-1, 99),
+                  st.one_of(json_values, st.fixed_dictionaries({"kind": st.just("str"), "len": st.integers(0, 9),
+                                                                "hash": hostile_text, "preview": hostile_text}),
+                            st.fixed_dictionaries({"kind": st.just("tensor"), "shape": shapes,
+                                                   "dtype": st.sampled_from(["float32", "int64"]) | hostile_text}))
+              ).map(list), max_size=3))}))
 
 
 class FakeWorker:

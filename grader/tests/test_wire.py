@@ -209,7 +209,7 @@ _anything = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.tuples(inner) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=8)
 _outcomes = st.fixed_dictionaries(
-    {}, optional={"status": _anything, "value": _anything, "message": _anything,
+    {}, optional={"status": _anything, "value": _anything, "message": _anything, "steps": _anything,
                   "passed": st.booleans(), "extra": _anything})
 
 
@@ -231,3 +231,4 @@ def test_any_outcome_data_reads_without_raising(data):
     assert outcome.status in C.OUTCOME_STATUSES
     assert outcome.status == C.BAD_OUTPUT or (type(data) is dict and data["status"] == outcome.status)
     assert len(outcome.message) <= C.MESSAGE_CAP
+    assert outcome.steps is None or type(outcome.steps) is list  # steps are read as steps, or dropped
