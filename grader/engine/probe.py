@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from . import checks as C
+from .cases import Case
 from .impl import TopicModule, import_topic, load_package, unload_package
 from .judge import _curriculum
 from .once import staged
@@ -125,12 +126,31 @@ def forbidden_apis(topic: Topic, own_file: Path | None = None) -> Iterator[None]
             setattr(owner, attr, original)
 
 
+Needs = Callable[[C.Check, dict], bool]  # (check, outcome data) -> record the steps of its first public case?
+
+
+def failing_public(public: dict[str, list[Case]]) -> Needs:
+    """Steps only for a first public case whose outcome the judge fails (public expected values: the
+    learner's release holds them too): a passing check needs no 'where', and tracing costs."""
+    def needs(chk: C.Check, outcome: dict) -> bool:
+        cases = public.get(chk.name)
+        if not cases:
+            return True
+        try:
+            return not C.judge(chk, C.Outcome.from_data(outcome), cases[0].expected).passed
+        except Exception:  # noqa: BLE001 -- a judge that cannot decide: record them, the verdict will tell
+            return True
+    return needs
+
+
 def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
                 checks: list[C.Check], imported: Callable[[], None] = lambda: None,
-                n_public: dict[str, int] | None = None, trace: bool = True) -> dict[str, list[dict]]:
+                n_public: dict[str, int] | None = None, trace: bool | Needs = True) -> dict[str, list[dict]]:
     """Outcomes (as data) of every check on every case's inputs. Never raises for learner code.
     With `trace`, each check's first public case also records the topic module's steps
-    (grader.engine.trace), for the judge to say where the values first differ from the reference's.
+    (grader.engine.trace), for the judge to say where the values first differ from the reference's;
+    `trace` may be a predicate of (check, outcome data) saying whose (`failing_public`: only a
+    case that fails needs them, and tracing costs about three times the run).
     `imported()` is called once the module has loaded, before the first probe. `n_public`: per
     check, how many of its cases are public; the others are hidden, and run after every public
     case of the topic with the process's stdout and stderr sent to /dev/null, so that what the
@@ -162,21 +182,22 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
                     raise
                 return everywhere(C.Outcome(C.EXCEPTION, message=(
                     f"{topic.module_file} could not be imported: " + C.describe_exception(err, impl_dir))))
-            return probe_module(module, cases, checks, impl_dir, n_public, traced=source_file if trace else None)
+            return probe_module(module, cases, checks, impl_dir, n_public, traced=source_file if trace else None,
+                                needs=trace if callable(trace) else None)
     finally:
         unload_package(package)
 
 
 def probe_module(module: Any, cases: dict[str, list[dict]], checks: list[C.Check],
                  learner_dir: Path | None = None, n_public: dict[str, int] | None = None,
-                 traced: Path | None = None) -> dict[str, list[dict]]:
+                 traced: Path | None = None, needs: Needs | None = None) -> dict[str, list[dict]]:
     """Outcomes (as data) of every check on a module already loaded (a topic module, or a
     notebook's namespace), inside the topic's forbidden-API guard the caller holds. Public cases
     first, then the hidden ones (beyond n_public[check]) with the output silenced. `traced`: the
     module's file, whose steps each check's first public case records (never a hidden one's)."""
     def run(chk: C.Check, inputs: dict, first: bool = False) -> dict:
         out = C.run_probe(chk, module, inputs, learner_dir).to_data()
-        if first and traced is not None:
+        if first and traced is not None and (needs is None or needs(chk, out)):
             with silenced():  # a second run: what it prints was shown once already
                 out["steps"] = C.probe_steps(chk, module, inputs, traced)
         return out

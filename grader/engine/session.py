@@ -28,7 +28,7 @@ from . import once as charged, wire
 from .cases import Case, load_fixture
 from .impl import import_topic, load_package, unload_package
 from .judge import judge_topic
-from .probe import borrowed_from, probe_topic
+from .probe import borrowed_from, failing_public, probe_topic
 from ..course.curriculum import Topic
 
 LOADS: collections.Counter = collections.Counter()  # slug -> times its checks were loaded (the proof of one cache)
@@ -147,7 +147,7 @@ class TopicSession:
         checks = checks if checks is not None else self.checks
         fixture = fixture if fixture is not None else self.public
         inputs = self.inputs(fixture)
-        verdicts = judge_topic(checks, fixture, probe_topic(topic, impl_dir, inputs, checks))
+        verdicts = judge_topic(checks, fixture, probe_topic(topic, impl_dir, inputs, checks, trace=failing_public(fixture)))
         own(verdicts)
         if once and topic.solution().is_file():
             own_file = Path(impl_dir) / topic.module_file
@@ -156,7 +156,7 @@ class TopicSession:
             while step is not None:
                 borrowed, judged = step
                 with borrowed_from(Path(impl_dir), topic, topic.solution().read_bytes(), borrowed, judged) as hybrid:
-                    regraded = judge_topic(checks, fixture, probe_topic(topic, hybrid, inputs, checks))
+                    regraded = judge_topic(checks, fixture, probe_topic(topic, hybrid, inputs, checks, trace=False))
                 verdicts = charged.keep(topic, verdicts, regraded, borrowed, judged) or verdicts
                 step = charged.next_regrade(topic, verdicts, source, after=judged)
         return verdicts

@@ -253,3 +253,22 @@ def test_tracing_never_decides_an_outcome(tmp_path):
                          "    names = []\n    for name, value in locals().items():\n        names.append(name)\n"
                          "    return attn_scores\n")
     assert all(v.passed for v in run_topic(topic, folder, once=False))
+
+
+def test_only_a_failing_first_public_case_is_traced(tmp_path):
+    """Tracing costs about three times a run: kata, pytest and the grader's worker trace a check's
+    first public case only when its outcome fails against the public expected value."""
+    from grader.engine.probe import failing_public, probe_topic
+    from grader.engine.session import session
+    topic = CURRICULUM["gpt_blocks"]
+    public = session(topic).public
+    inputs = {name: [c.inputs for c in cases] for name, cases in public.items()}
+    checks = session(topic).checks
+    passing = probe_topic(topic, topic.solution().parent, inputs, checks, trace=failing_public(public))
+    assert not any("steps" in out for outs in passing.values() for out in outs)
+    folder, _ = _patched(topic, tmp_path, "var = x.var(dim=-1, keepdim=True, unbiased=False)",
+                         "var = x.std(dim=-1, keepdim=True, unbiased=False)")
+    failing = probe_topic(topic, folder, inputs, checks, trace=failing_public(public))
+    verdicts = {v.check: v for v in judge_topic(checks, public, failing)}
+    traced = {name for name, outs in failing.items() if "steps" in outs[0]}
+    assert traced and traced == {name for name, v in verdicts.items() if not v.passed}
