@@ -164,7 +164,7 @@ def seeded_model_matches_gpt_model(m, seed, cfg, in_idx):
     """torch.manual_seed(123); GPTModel(cfg with vocab_size=11, context_length=7, emb_dim=6, n_layers=2): its children, named_parameters() (those of gpt_model's GPTModel with the same seed) and its logits in eval mode on [[1, 2, 3, 4], [5, 6, 7, 8]]"""
     torch.manual_seed(seed)
     model = m.GPTModel(cfg)
-    return {"children": [name for name, _ in model.named_children()], "parameters": dict(model.named_parameters()),
+    return {"children": sorted(name for name, _ in model.named_children()), "parameters": dict(model.named_parameters()),
             "logits": model.eval()(in_idx)}
 
 
