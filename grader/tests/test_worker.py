@@ -263,10 +263,10 @@ def test_the_child_passes_how_many_cases_are_public_where_probe_topic_takes_it(w
     import grader.engine.probe
     original = grader.engine.probe.probe_topic
 
-    def probe_topic(topic, impl_dir, cases, checks, imported=lambda: None, n_public=None):
+    def probe_topic(topic, impl_dir, cases, checks, imported=lambda: None, n_public=None, **options):
         # to fd 1, the child's output file (pytest's capture replaced sys.stdout in this process)
         os.write(1, f"N-PUBLIC {topic.slug} {sorted((n_public or {}).items())}\n".encode())
-        return original(topic, impl_dir, cases, checks, imported)
+        return original(topic, impl_dir, cases, checks, imported, **options)
 
     monkeypatch.setattr(grader.engine.probe, "probe_topic", probe_topic)  # the forked child imports it from there
     host = run_host(warm, CURRICULUM["causal_attention"].solution().read_text(encoding="utf-8"))

@@ -140,8 +140,6 @@ class Warm:
         from grader.course.curriculum import load
         self.topics = {t.slug: t for t in load().topics if t.test_file().exists()}
         self.checks = {slug: session(t).checks for slug, t in self.topics.items()}
-        # The public fixtures (the learner's release holds them): only a failing first public case is traced.
-        self.public = {slug: session(t).public for slug, t in self.topics.items()}
         warm_up()  # the device checks' first meta tensor: once here, not in every child
         # KATA_SECCOMP=off: what grading does where libseccomp is missing (test_worker proves the
         # host's own defences that way); the reports then say the filter is off.
@@ -194,9 +192,10 @@ def confine(job: dict, topics: list[str], slot: Path, result_fd: int, output_pat
 def probe_topics(topics: list[str], slot: Path, channel, warm: Warm) -> None:
     """The child's work, with submitted code loaded: for each topic in turn, receive its cases,
     import its module (then send IMPORTED), call the probes and send the outcomes."""
+    from grader.engine.cases import load_fixture
     from grader.engine.probe import failing_public, probe_topic
     for slug in topics:
-        cases = None  # the topic before's cases are dropped before the next arrive
+        cases = public = None  # the topic before's cases are dropped before the next arrive
         frame = channel.receive()
         if frame is None:
             raise EOFError(f"no cases came for {slug}")
@@ -208,8 +207,11 @@ def probe_topics(topics: list[str], slot: Path, channel, warm: Warm) -> None:
                 channel.send(IMPORTED)
                 marked.append(True)
 
+        # Its public expected values (the learner's release holds them), read here for this topic only:
+        # a child holds no other topic's cases. Only a first public case that fails is traced.
+        public = load_fixture(warm.topics[slug])
         outcomes = probe_topic(warm.topics[slug], slot, cases["cases"], warm.checks[slug], imported,
-                               n_public=cases.get("public", {}), trace=failing_public(warm.public[slug]))
+                               n_public=cases.get("public", {}), trace=failing_public(public))
         imported()
         channel.send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
 
