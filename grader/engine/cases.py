@@ -35,11 +35,15 @@ def decode(data: bytes) -> dict[str, list[Case]]:
             for name, items in wire.unpack(data).items()}
 
 
-def load_fixture(topic: Topic) -> dict[str, list[Case]]:
+def load_fixture(topic: Topic, with_traces: bool = True) -> dict[str, list[Case]]:
+    """The topic's public cases; `with_traces` adds the reference's steps (what judging needs, not
+    what the grader's worker needs to decide which checks to trace)."""
     path = topic.fixture_file()
     if not path.exists():
         return {}
     cases = decode(path.read_bytes())
+    if not with_traces:
+        return cases
     steps = trace.loads(trace_file(topic).read_text(encoding="utf-8")) if trace_file(topic).is_file() else {}
     for name, items in cases.items():
         if items and name in steps:

@@ -209,7 +209,7 @@ def probe_topics(topics: list[str], slot: Path, channel, warm: Warm) -> None:
 
         # Its public expected values (the learner's release holds them), read here for this topic only:
         # a child holds no other topic's cases. Only a first public case that fails is traced.
-        public = load_fixture(warm.topics[slug])
+        public = load_fixture(warm.topics[slug], with_traces=False)  # 44 ms for all 18 topics; 72 with the traces
         outcomes = probe_topic(warm.topics[slug], slot, cases["cases"], warm.checks[slug], imported,
                                n_public=cases.get("public", {}), trace=failing_public(public))
         imported()
