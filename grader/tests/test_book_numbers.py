@@ -59,6 +59,7 @@ def test_the_verdict_counts():
     assert len(reference("special_tokens").gpt2_encode(text)) == 5145
 
 
+@pytest.mark.timeout(600)  # the run's own limit: a loaded machine (load 12 on 2 cores) took over 120 s
 def test_the_learner_path_trains_and_writes(tmp_path: Path):
     """scripts/train_tiny.py, as the README documents it: the loss falls, text comes out."""
     run = subprocess.run([sys.executable, "scripts/train_tiny.py", "--epochs", "2"], cwd=ROOT,
