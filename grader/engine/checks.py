@@ -782,9 +782,42 @@ class _DeviceWatch(torch.utils._python_dispatch.TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
+_DYNAMO_SPARED = False
+
+
+def _spare_dynamo_import() -> None:
+    """Some of PyTorch's Python decompositions, which the meta device runs (addmm's `alpha * mm`),
+    are wrapped by torch._compile._disable_dynamo, whose first call imports torch._dynamo (some
+    800 modules: 1.3 s of CPU quiet, 3 s loaded) only to build a wrapper that matters while
+    torch.compile traces, never in eager mode. Give each wrapped function itself as that wrapper
+    (0.05 s): the same calls, no import. A function wrapped later, or another torch whose wrapper
+    differs, imports torch._dynamo as before: slower, never different."""
+    global _DYNAMO_SPARED
+    if _DYNAMO_SPARED:
+        return
+    _DYNAMO_SPARED = True
+    import gc
+    import types
+    try:
+        from torch import _compile
+        code = _compile._disable_dynamo(lambda: None).__code__
+        where = code.co_freevars.index("fn")
+    except (AttributeError, TypeError, ValueError):
+        return
+    for obj in gc.get_objects():
+        if type(obj) is types.FunctionType and obj.__code__ is code and obj.__closure__:
+            fn = obj.__closure__[where].cell_contents
+            if callable(fn) and getattr(fn, "__dynamo_disable", None) is None:
+                try:
+                    fn.__dynamo_disable = fn
+                except (AttributeError, TypeError):
+                    pass
+
+
 def on_another_device(module: torch.nn.Module, *inputs: torch.Tensor) -> dict:
     """Run `module` on PyTorch's meta device (shapes, no values: a stand-in for a GPU): the
     operations that mixed it with the CPU, and the output's shape."""
+    _spare_dynamo_import()
     module = module.to("meta")
     watch = _DeviceWatch()
     with watch:
@@ -896,6 +929,6 @@ def _an_input(got: Any, inputs: dict) -> str:
 
 
 def warm_up() -> None:
-    """The first module moved to the meta device imports some 800 modules of torch (1 to 3 s):
-    pay that once in a process that forks children to run checks, not in every child."""
+    """The first forward on the meta device loads torch's decompositions: pay that once in a
+    process that forks children to run checks, not in every child."""
     on_another_device(torch.nn.Linear(1, 1), torch.zeros(1, 1))
