@@ -181,6 +181,15 @@ def assign_refuses_another_shape(m, left, right):
 
 # Task 2 ---------------------------------------------------------------------------------------
 
+def _mixed_up(name: str, other: str) -> str:
+    """What to look at when one parameter holds another's array."""
+    if ".att.W_" in name and ".att.W_" in other:
+        return " np.split(w, 3, axis=-1) gives query, key and value, in this order."
+    if name.endswith(("scale", "shift")) and other.endswith(("scale", "shift")):
+        return " A LayerNorm's g (gain) is its scale, b (bias) its shift."
+    return ""
+
+
 def _each_weight_in_its_place(got, expected):
     if isinstance(got, dict) and isinstance(got.get("parameters"), dict):
         weights, wanted = got["parameters"], expected["parameters"]
@@ -209,9 +218,7 @@ def _each_weight_in_its_place(got, expected):
             other = next((o for o, w in wanted.items() if o != name and w.shape == have.shape and torch.allclose(have, w)), None)
             if other is not None:
                 raise Failed(WRONG_VALUES, f"{where}, but it holds what {shown(other)} should: "
-                                           f"{where_from(other)}. Check the order of the names you unpack "
-                                           f"(np.split gives query, key, value) and which of g and b you assign "
-                                           f"(g is the scale, b the shift).")
+                                           f"{where_from(other)}.{_mixed_up(name, other)}")
             raise Failed(WRONG_VALUES, f"{where}, but its values are neither that array nor another of params.")
     compare(got, expected)
 
