@@ -245,10 +245,10 @@ def loaded_model_gives_gpt2s_logits(m, cfg, params, in_idx):
 GPT2_DIR = "KATA_GPT2_DIR"
 GPT2_124M = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
              "drop_rate": 0.0, "qkv_bias": True}
-# Book section 5.5: torch.manual_seed(123), then generate(gpt, "Every effort moves you", max_new_tokens=25,
-# context_size=1024, top_k=50, temperature=1.5).
-BOOKS_TEXT = ("Every effort moves you toward finding an ideal new way to practice something!\n\n"
-              "What makes us want to be on top of that?\n\n")
+# Book section 5.5: torch.manual_seed(123), then generate (section 5.3) from "Every effort moves you" with
+# max_new_tokens=25, context_size=1024, top_k=50, temperature=1.5.
+# The book prints it over three lines; compared here with runs of whitespace as one space.
+BOOKS_TEXT = "Every effort moves you toward finding an ideal new way to practice something! What makes us want to be on top of that?"
 HF_NAMES = {"wte": "wte.weight", "wpe": "wpe.weight", "g": "ln_f.weight", "b": "ln_f.bias"}
 HF_BLOCK = {"attn.c_attn.w": "attn.c_attn.weight", "attn.c_attn.b": "attn.c_attn.bias",
             "attn.c_proj.w": "attn.c_proj.weight", "attn.c_proj.b": "attn.c_proj.bias",
@@ -275,24 +275,14 @@ def gpt2_124m_params(folder: Path) -> dict[str, torch.Tensor]:
     return flat
 
 
-def sample(model, idx: torch.Tensor, max_new_tokens: int, context_size: int, top_k: int, temperature: float) -> torch.Tensor:
-    """The book's generate (section 5.3): top-k filtering, temperature, then torch.multinomial."""
-    for _ in range(max_new_tokens):
-        with torch.no_grad():
-            logits = model(idx[:, -context_size:])[:, -1, :]
-        top_logits, _ = torch.topk(logits, top_k)
-        logits = torch.where(logits < top_logits[:, -1:], torch.tensor(float("-inf")), logits)
-        probas = torch.softmax(logits / temperature, dim=-1)
-        idx = torch.cat((idx, torch.multinomial(probas, num_samples=1)), dim=1)
-    return idx
-
-
-def learner_module(config):
+def learner_modules(config, *slugs: str) -> list:
+    """The modules of the folder under test (--impl, exercises/ by default), as pytest checks them."""
     from grader.engine.impl import import_topic, load_package
 
     impl = Path(config.getoption("impl"))
     folder = next((f for f in (impl, Path.cwd() / impl, config.rootpath / impl) if f.is_dir()), impl)
-    return import_topic(load_package(folder.resolve()), "pretrained")
+    package = load_package(folder.resolve())
+    return [import_topic(package, slug) for slug in slugs]
 
 
 def test_gpt2_124m_writes_the_books_text(request):
@@ -304,12 +294,14 @@ def test_gpt2_124m_writes_the_books_text(request):
         pytest.skip(f"optional, worth no points: {GPT2_DIR}={folder} holds no model.safetensors")
     import tiktoken
 
-    m = learner_module(request.config)
+    m, decoding = learner_modules(request.config, "pretrained", "decoding")
     gpt, _ = loaded(m, GPT2_124M, gpt2_124m_params(Path(folder)))
     tokenizer = tiktoken.get_encoding("gpt2")
     torch.manual_seed(123)
     idx = torch.tensor([tokenizer.encode("Every effort moves you")])
-    text = tokenizer.decode(sample(gpt, idx, 25, GPT2_124M["context_length"], top_k=50, temperature=1.5)[0].tolist())
+    out = decoding.generate(gpt, idx, max_new_tokens=25, context_size=GPT2_124M["context_length"], top_k=50,
+                            temperature=1.5)  # your generate, from the decoding topic (5.3), as the book does
+    text = " ".join(tokenizer.decode(out[0].tolist()).split())
     assert text == BOOKS_TEXT, (f"your GPT-2 124M wrote {text!r}; the book's is {BOOKS_TEXT!r}. If the checks of "
-                                f"this topic pass, compare a few words: English that differs only late may be "
-                                f"another PyTorch version's sampling.")
+                                f"this topic and of decoding pass, compare a few words: English that differs only "
+                                f"late may be another PyTorch version's sampling.")
