@@ -20,8 +20,10 @@ weight, which is (out_features, in_features). GPT-2's query, key and value layer
 the model that receives its weights is built with "qkv_bias": True, and GPT-2 has no output
 weights of its own: its output head reuses the token embedding (weight tying).
 
-With the real 124M files, `pytest tests/test_pretrained.py -rs` also generates the book's sample
-text from your model (see tests/test_pretrained.py; skipped without them, and worth no points).
+Optional, worth no points: with GPT-2 124M's weights as Hugging Face publishes them (the
+model.safetensors of openai-community/gpt2) in a folder, `KATA_GPT2_DIR=that/folder pytest
+tests/test_pretrained.py -rs` loads them with your load_weights_into_gpt and lets your generate
+(decoding topic) write the book's sample text. Without the folder pytest skips it and says why.
 
 Check your work: kata check pretrained   (or make check TOPIC=pretrained)
 """
