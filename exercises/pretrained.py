@@ -72,6 +72,18 @@ def load_weights_into_gpt(gpt, params):
       - norm1 and norm2: ln_1 and ln_2, g into .scale and b into .shift.
     Then final_norm (params["g"], params["b"]), and out_head.weight from params["wte"] (weight tying).
 
+    GPT-2 124M's shapes (built on the `meta` device: shapes only, no memory): params["wte"] is
+    (50257, 768), as the book prints, and c_attn's b holds 3 * 768 = 2304 biases.
+
+    >>> cfg_124m = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12,
+    ...             "n_layers": 12, "drop_rate": 0.0, "qkv_bias": True}
+    >>> with torch.device("meta"):
+    ...     gpt2 = GPTModel(cfg_124m)
+    >>> gpt2.tok_emb.weight.shape, gpt2.trf_blocks[0].att.W_query.bias.shape
+    (torch.Size([50257, 768]), torch.Size([768]))
+    >>> gpt2.trf_blocks[0].ff.layers[0].weight.shape  # mlp's c_fc w is (768, 3072): assign its .T
+    torch.Size([3072, 768])
+
     A tiny GPTModel with one block, and random weights in GPT-2's layout:
 
     >>> cfg = {"vocab_size": 11, "context_length": 7, "emb_dim": 6, "n_heads": 2, "n_layers": 1,
