@@ -21,7 +21,7 @@ def test_an_assignment_is_graded_alone_and_earlier_weeks_are_not_charged_again(t
     from grader.__main__ import main
     full = load()
     ch5 = full.assignment("ch5")
-    assert ch5.slugs == ["training", "decoding", "save_load"] and "gpt_model" in [t.slug for t in ch5.context]
+    assert ch5.slugs == ["training", "decoding", "save_load", "pretrained"] and "gpt_model" in [t.slug for t in ch5.context]
     wrong_model = catalogue(full["gpt_model"])[0].id
     class_dir = tmp_path / "class"
     class_dir.mkdir()

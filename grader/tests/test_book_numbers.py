@@ -1,5 +1,6 @@
 """The references print the book's numbers: a learner comparing with the book sees the same."""
 
+import math
 import re
 import subprocess
 import sys
@@ -68,3 +69,20 @@ def test_the_learner_path_trains_and_writes(tmp_path: Path):
     before, after = map(float, re.search(r"train loss ([\d.]+) -> ([\d.]+)", run.stdout).groups())
     assert after < before - 1.0, run.stdout
     assert "sample (temperature 1.0, top_k 25): Every effort moves you" in run.stdout
+
+
+def test_gpt2_124m_arrays_in_the_download_scripts_layout():
+    """Section 5.5 prints the keys of `params` and wte's shape; tests/test_pretrained.py's GPT-2
+    layout holds them, and its arrays count GPT-2 124M's 124,439,808 parameters: the GPTModel with
+    qkv_bias=True and a tied head (appendix E's 124,441,346 less its two-class head, 768 * 2 + 2)."""
+    from grader.engine.checks import checks_module
+
+    layout = checks_module(ROOT / "tests" / "test_pretrained.py")
+    shapes = layout.gpt2_shapes(layout.GPT2_124M)
+    assert {name.split(".")[0] for name in shapes} == {"blocks", "b", "g", "wpe", "wte"}
+    assert shapes["wte"] == (50257, 768)
+    assert sum(math.prod(shape) for shape in shapes.values()) == 124_439_808 == 124_441_346 - (768 * 2 + 2)
+    gpt_model = reference("gpt_model")
+    with torch.device("meta"):
+        model = gpt_model.GPTModel(layout.GPT2_124M)
+    assert gpt_model.count_parameters(model, tied=True) == 124_439_808
