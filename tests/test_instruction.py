@@ -68,7 +68,7 @@ def prompt_with_an_input(m, entry):
 
 @check(task=1, inputs=lambda seed: one_entry(seed, with_input=False, first=0), judge=_the_books_prompt)
 def prompt_without_an_input_has_no_input_section(m, entry):
-    """format_input(entry) for an entry whose input is "" """
+    """format_input(entry) for an entry whose input is the empty string"""
     return m.format_input(entry)
 
 
