@@ -86,3 +86,16 @@ def test_gpt2_124m_arrays_in_the_download_scripts_layout():
     with torch.device("meta"):
         model = gpt_model.GPTModel(layout.GPT2_124M)
     assert gpt_model.count_parameters(model, tied=True) == 124_439_808
+def test_instruction_collate_example_and_the_loss_that_skips_minus_100():
+    """Section 7.3: the book's three-item batch padded with 50256, its targets shifted with the first
+    end-of-text kept and the rest -100; cross-entropy 1.1269, 0.7936, and 1.1269 again with -100."""
+    instruction = reference("instruction")
+    inputs, targets = instruction.custom_collate_fn(([0, 1, 2, 3, 4], [5, 6], [7, 8, 9]))
+    assert inputs.tolist() == [[0, 1, 2, 3, 4], [5, 6, 50256, 50256, 50256], [7, 8, 9, 50256, 50256]]
+    assert targets.tolist() == [[1, 2, 3, 4, 50256], [6, 50256, -100, -100, -100], [8, 9, 50256, -100, -100]]
+    logits_2 = torch.tensor([[[-1.0, 1.0], [-0.5, 1.5], [-0.5, 1.5]]])
+    losses = [instruction.calc_loss_batch(torch.tensor([[7, 8, 9]]), torch.tensor([t]), lambda ids: logits_2, "cpu")
+              for t in ([0, 1, 1], [0, 1, -100])]
+    assert [round(loss.item(), 4) for loss in losses] == [0.7936, 1.1269]
+    two = instruction.calc_loss_batch(torch.tensor([[7, 8]]), torch.tensor([[0, 1]]), lambda ids: logits_2[:, :2], "cpu")
+    assert round(two.item(), 4) == 1.1269
