@@ -374,12 +374,95 @@ def read_loose(student: str, files: list[tuple[Path, str]], modules: set[str]) -
     return intake.sub
 
 
+# Gradescope's "Export Submissions": beside a folder per submission, `submission_<id>/` holding
+# the files as uploaded, `submission_metadata.yml` maps each folder's name to its record, in YAML
+# written by Ruby (hence the symbol keys):
+#   submission_123:
+#     :submitters:
+#     - :name: Jane Doe
+#       :sid: '001'
+#       :email: jane@example.org
+#     :created_at: 2026-12-01 10:00:00.000000000 -08:00
+#     :score: 10.0
+# (Gradescope documents the autograder's submission_metadata.json, not this export; this is the
+# shape its exports have, and what other tools read from them.) A group submission lists each
+# member; each is graded on the group's files.
+GRADESCOPE_METADATA = "submission_metadata.yml"
+GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
+MAX_METADATA = 16 * 1024 * 1024
+
+
+def gradescope_export(folder: Path) -> Path | None:
+    """The folder of a Gradescope export: `folder`, or the one folder it holds (as unzipped)."""
+    if (folder / GRADESCOPE_METADATA).is_file():
+        return folder
+    inside = [e for e in folder.iterdir() if not e.name.startswith(".")]
+    if len(inside) == 1 and inside[0].is_dir() and not inside[0].is_symlink() and (inside[0] / GRADESCOPE_METADATA).is_file():
+        return inside[0]
+    return None
+
+
+def gradescope_student(person: object, submission: str) -> str:
+    """A submitter's id: their email, or their name and student id (as for Moodle) when it is not usable."""
+    person = person if isinstance(person, dict) else {}
+    email = str(person.get(":email") or "")
+    if STUDENT_ID.fullmatch(email) and email.lower() not in RESERVED_IDS:
+        return email
+    ascii_name = unicodedata.normalize("NFKD", str(person.get(":name") or "")).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^A-Za-z0-9._@+-]+", "-", ascii_name).strip("-._@+")[:40] or "student"
+    number = re.sub(r"[^A-Za-z0-9]+", "", str(person.get(":sid") or ""))[:20] or submission.removeprefix("submission_")
+    return f"{name}_{number}"
+
+
+def read_gradescope(folder: Path, modules: set[str]) -> tuple[list[Submission], list[tuple[str, str]]]:
+    """A Gradescope export, per submitter (see GRADESCOPE_METADATA)."""
+    import yaml  # only for this export: the rest of the grader reads no YAML
+
+    try:
+        text = _read_regular(folder / GRADESCOPE_METADATA, MAX_METADATA + 1)
+        if len(text) > MAX_METADATA:
+            raise ValueError(f"larger than {MAX_METADATA:,} bytes")
+        records = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # data only: no tags run
+        if not isinstance(records, dict):
+            raise ValueError("not a mapping of submission folders to records")
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as err:
+        return [], [(GRADESCOPE_METADATA, f"cannot be read ({_reason(err)}); its submission folders were not graded")]
+    skipped: list[tuple[str, str]] = []
+    entries: dict[str, list[str]] = {}
+    for key, record in records.items():
+        submitters = record.get(":submitters") if isinstance(record, dict) else None
+        if not isinstance(key, str) or not GRADESCOPE_FOLDER.fullmatch(key):
+            skipped.append((shown(str(key)), f"in {GRADESCOPE_METADATA}, not a submission_<id> folder's record"))
+        elif not isinstance(submitters, list) or not submitters:
+            skipped.append((key, f"no submitter in {GRADESCOPE_METADATA}"))
+        else:
+            for person in submitters:
+                entries.setdefault(gradescope_student(person, key), []).append(key)
+    for entry in sorted(folder.iterdir()):
+        if entry.name != GRADESCOPE_METADATA and not entry.name.startswith(".") and entry.name not in records:
+            skipped.append((shown(entry.name), f"not in {GRADESCOPE_METADATA}: whose it is is unknown"))
+    submissions = []
+    for student, keys in sorted(entries.items()):
+        entry = folder / keys[0]
+        if len(keys) > 1:
+            submissions.append(Submission(student, error=f"two submissions for this student ({' and '.join(keys)}); "
+                                                          "neither was graded: keep one and grade again"))
+        elif entry.is_symlink() or not entry.is_dir():
+            submissions.append(Submission(student, ignored=[(keys[0], "no such folder in the export")]))
+        else:
+            submissions.append(read_entry(entry, student, modules))
+    return submissions, skipped
+
+
 def read_class(folder: Path, modules: set[str]) -> tuple[list[Submission], list[tuple[str, str]]]:
     """Every student's submission, sorted by id, and the entries that are not a submission.
 
     An id is taken whole from the entry's name (a folder, or a .zip without its suffix), or read
-    from a Canvas or Moodle bulk download's names; two entries with one id are both refused, so
-    neither is graded as the other."""
+    from a Canvas or Moodle bulk download's names, or from a Gradescope export's metadata; two
+    entries with one id are both refused, so neither is graded as the other."""
+    export = gradescope_export(folder)
+    if export is not None:
+        return read_gradescope(export, modules)
     entries: dict[str, list[Path]] = {}
     loose: dict[str, list[tuple[Path, str]]] = {}
     skipped = []

@@ -228,3 +228,70 @@ def test_a_notebook_crlf_and_a_byte_order_mark_grade_as_the_clean_files(full, tm
     assert 0 < results["clean"]["score"] < sum(t.max_points for t in ch3.topics), "the mistake costs points"
     assert "Skipped in clean: notes.txt (not a Python module)" in printed
     assert "Skipped in notebook: causal_attention.ipynb: cell 1 (3 IPython magic or shell lines (% or !): not Python, dropped)" in printed
+
+
+# A Gradescope export ("Export Submissions", unzipped): a folder per submission and, beside them,
+# submission_metadata.yml (Ruby's YAML: symbol keys), with a solo, a group and an email-less submitter.
+GRADESCOPE_METADATA = """\
+submission_101:
+  :submitters:
+  - :name: Jane Doe
+    :sid: '001'
+    :email: jane@example.org
+  :created_at: 2026-12-01 10:00:00.000000000 -08:00
+  :score: 0.0
+submission_102:
+  :submitters:
+  - :name: Bob Smith
+    :sid: '002'
+    :email: bob@example.org
+  - :name: "Ana Mar\\xEDa O'Neil"
+    :sid: '003'
+    :email:
+  :created_at: 2026-12-01 11:00:00.000000000 -08:00
+submission_103:
+  :submitters:
+  - :name: Al Absent
+    :sid: '004'
+    :email: al@example.org
+"""
+
+
+def gradescope_export(root: Path, full: Curriculum) -> Path:
+    export = root / "assignment_9100_export"
+    (export / "submission_101" / "exercises").mkdir(parents=True)
+    (export / "submission_101" / "exercises" / "tokenizer.py").write_bytes(full["tokenizer"].solution().read_bytes())
+    (export / "submission_102").mkdir()
+    (export / "submission_102" / "tokenizer.py").write_bytes(full["tokenizer"].exercise().read_bytes())
+    (export / "submission_999").mkdir()  # in no record
+    (export / "submission_metadata.yml").write_text(GRADESCOPE_METADATA, encoding="utf-8")
+    return root
+
+
+def test_a_gradescope_export_is_graded_per_submitter(full, tmp_path, capsys):
+    from grader.__main__ import main
+    class_dir = gradescope_export(tmp_path / "export", full)
+    submissions, skipped = read_class(class_dir, modules(full))
+    assert [s.student for s in submissions] == ["Ana-Maria-O-Neil_003", "al@example.org", "bob@example.org",
+                                                "jane@example.org"]
+    assert skipped == [("submission_999", "not in submission_metadata.yml: whose it is is unknown")]
+    by_id = {s.student: s for s in submissions}
+    assert by_id["Ana-Maria-O-Neil_003"].files == by_id["bob@example.org"].files, "a group's members share its files"
+    assert not by_id["al@example.org"].files and by_id["al@example.org"].ignored == [("submission_103", "no such folder in the export")]
+    out = tmp_path / "out"
+    assert main(["grade", str(class_dir), "--out", str(out), "--assignment", "ch2"]) == 0
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
+    assert float(rows["jane@example.org"]["tokenizer"]) == full["tokenizer"].max_points
+    assert float(rows["bob@example.org"]["tokenizer"]) == float(rows["Ana-Maria-O-Neil_003"]["tokenizer"]) == 0
+    assert rows["al@example.org"]["status"] == "empty" and rows["jane@example.org"]["status"] == "graded"
+    assert "Skipped submission_999: not in submission_metadata.yml" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_gradescope_export_whose_metadata_cannot_be_read_is_an_error(full, tmp_path, capsys):
+    from grader.__main__ import main
+    class_dir = gradescope_export(tmp_path / "export", full)
+    (class_dir / "assignment_9100_export" / "submission_metadata.yml").write_text("- !!python/object/apply:os.system ['echo hi']\n")
+    submissions, [(name, why)] = read_class(class_dir, modules(full))  # a Python tag is data, never run
+    assert submissions == [] and name == "submission_metadata.yml" and why.startswith("cannot be read (yaml.constructor")
+    assert main(["grade", str(class_dir), "--out", str(tmp_path / "out")]) == 2
+    assert "nothing was graded" in capsys.readouterr().out
