@@ -295,3 +295,24 @@ def test_a_gradescope_export_whose_metadata_cannot_be_read_is_an_error(full, tmp
     assert submissions == [] and name == "submission_metadata.yml" and why.startswith("cannot be read (yaml.constructor")
     assert main(["grade", str(class_dir), "--out", str(tmp_path / "out")]) == 2
     assert "nothing was graded" in capsys.readouterr().out
+
+
+def test_make_grade_grades_a_moodle_download_per_participant(full, tmp_path):
+    """Moodle's "Download all submissions": a folder per participant, or (with "download
+    submissions in folders" off) each file under the same prefix; graded per participant."""
+    from grader.__main__ import main
+    folder = tmp_path / "moodle"
+    jane = folder / "Jane Doe_12345_assignsubmission_file_"
+    (jane / "exercises").mkdir(parents=True)
+    (jane / "exercises" / "tokenizer.py").write_bytes(full["tokenizer"].solution().read_bytes())
+    (folder / "Bob Smith_340934_assignsubmission_file_tokenizer.py").write_bytes(full["tokenizer"].exercise().read_bytes())
+    (folder / "Ana María_777_assignsubmission_onlinetext_onlinetext.html").write_bytes(b"<p>I ran out of time</p>")
+    out = tmp_path / "out"
+    assert main(["grade", str(folder), "--out", str(out), "--assignment", "ch2"]) == 0
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
+    assert set(rows) == {"Jane-Doe_12345", "Bob-Smith_340934", "Ana-Maria_777"}
+    assert float(rows["Jane-Doe_12345"]["tokenizer"]) == full["tokenizer"].max_points
+    assert float(rows["Bob-Smith_340934"]["tokenizer"]) == 0 and rows["Bob-Smith_340934"]["status"] == "graded"
+    assert rows["Ana-Maria_777"]["status"] == "empty"
+    results = json.loads((out / "Jane-Doe_12345" / "results.json").read_text(encoding="utf-8"))
+    assert results["extra_data"]["topics"]["tokenizer"] == full["tokenizer"].max_points
