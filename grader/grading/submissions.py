@@ -167,7 +167,7 @@ DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, 
 def notebook_module(data: bytes, where: str) -> tuple[bytes, list[tuple[str, str]]]:
     """The module a Jupyter notebook (format 4, read as JSON; nothing in it is run) defines: the
     functions, classes, imports and module-level assignments of its code cells, in order, each
-    under a `# cell N` line; and (entry, why) for what was dropped: IPython magics and shell
+    under a `# code cell N` line (N counts code cells only); and (entry, why) for what was dropped: IPython magics and shell
     lines (`%`, `%%`, `!`), cells that are not Python, and other top-level statements."""
     try:
         notebook = json.loads(data)
@@ -186,25 +186,25 @@ def notebook_module(data: bytes, where: str) -> tuple[bytes, list[tuple[str, str
         source = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else str(source)
         source = source.replace("\r\n", "\n")
         if source.lstrip().startswith("%%"):
-            dropped.append((f"{where}: cell {number}", "an IPython cell magic (%%): not Python, dropped"))
+            dropped.append((f"{where}: code cell {number}", "an IPython cell magic (%%): not Python, dropped"))
             continue
         lines = source.split("\n")
         magics = [i for i, line in enumerate(lines) if line.lstrip().startswith(("%", "!"))]
         for i in magics:
             lines[i] = ""
         if magics:
-            dropped.append((f"{where}: cell {number}", f"{len(magics)} IPython magic or shell line"
+            dropped.append((f"{where}: code cell {number}", f"{len(magics)} IPython magic or shell line"
                                                        f"{'s' * (len(magics) > 1)} (% or !): not Python, dropped"))
         taken, others = _definitions("\n".join(lines))
         if taken is None:
-            dropped.append((f"{where}: cell {number}", f"not valid Python ({others}): dropped"))
+            dropped.append((f"{where}: code cell {number}", f"not valid Python ({others}): dropped"))
             continue
         if others:
-            dropped.append((f"{where}: cell {number}", f"{others} statement{'s' * (others > 1)} that "
+            dropped.append((f"{where}: code cell {number}", f"{others} statement{'s' * (others > 1)} that "
                                                        f"define{'s' * (others == 1)} nothing (a call, a loop, a print): "
                                                        "dropped, only definitions are taken"))
         if taken:
-            parts += ["", f"# cell {number}", taken]
+            parts += ["", f"# code cell {number}", taken]
     return ("\n".join(parts) + "\n").encode("utf-8"), dropped
 
 
