@@ -19,7 +19,7 @@ help:
 	@echo "make bench      time the grader against one pytest run per submission"
 	@echo "make release    dist/student/ and dist/student.zip: the course without solutions"
 	@echo "make notebooks  an nbgrader course folder generated from the same sources"
-	@echo "make gradescope dist/gradescope/autograder.zip"
+	@echo "make gradescope dist/gradescope/autograder.zip (ASSIGNMENT=ch3: dist/gradescope/ch3/, that assignment only)"
 	@echo "make classroom  dist/classroom/: a Classroom 50 template repository with its autograder.py"
 	@echo "make prairielearn dist/prairielearn/: a PrairieLearn question per topic, its grader image"
 
@@ -86,7 +86,7 @@ notebooks: setup $(TESTDEPS)
 	$(BIN)/python -m grader.builders.notebooks
 
 gradescope: setup
-	$(BIN)/python -m grader.builders.gradescope
+	$(BIN)/python -m grader.builders.gradescope $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)")
 
 classroom: setup
 	$(BIN)/python -m grader.builders.classroom

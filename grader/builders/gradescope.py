@@ -1,6 +1,7 @@
 """Gradescope: an autograder bundle that grades with the same checks and grader as `make grade`.
 
-    python -m grader.builders.gradescope [--out dist/gradescope]   # writes autograder.zip (`make gradescope`)
+    python -m grader.builders.gradescope [--out dist/gradescope] [--assignment NAME]
+                                  # writes autograder.zip (`make gradescope [ASSIGNMENT=ch3]`)
     python -m grader.builders.gradescope grade [--root /autograder] [--timeout S] [--no-sandbox]
                                                           # what run_autograder runs per submission
 
@@ -18,12 +19,18 @@ reference), and writes ROOT/results/results.json in Gradescope's format: one tes
 checks on hidden inputs visible after the due date, and a summary that says how isolated the
 grading was ("isolation degraded" where bubblewrap cannot start, as in most Docker setups).
 ROOT is $KATA_AUTOGRADER_ROOT, or /autograder.
+
+With ASSIGNMENT=NAME (an [[assignment]] of curriculum.toml, a Gradescope assignment per week)
+the bundle holds that assignment's topics and the earlier ones they build on (their references,
+for a regrade when a graded topic fails through one), and grades its topics only, out of its
+points: make one bundle per Gradescope assignment.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 import traceback
@@ -46,16 +53,32 @@ BUNDLED_SECRET = "kata-secret"  # in the bundle; run_autograder points KATA_SECR
 WORKERS = 1             # one submission: its topics run one after another on one warm worker
 
 
-def bundle_files(root: Path = ROOT) -> Files:
-    """Every file of the autograder bundle, by its path in the zip."""
+BUNDLED_ASSIGNMENT = "kata-assignment"  # the assignment a bundle grades, when it grades one
+# A topic's own files: only an assignment's topics, and the earlier ones they build on, are bundled for it.
+TOPIC_FILES = re.compile(r"(?:tests/test_|tests/fixtures/|solutions/|solutions/mistakes/|hints/)(?P<slug>[a-z0-9_]+)\.[a-z.]+")
+
+
+def bundle_files(root: Path = ROOT, assignment: str | None = None) -> Files:
+    """Every file of the autograder bundle, by its path in the zip: for every topic, or for one
+    assignment of curriculum.toml (its topics graded, out of its points; KeyError if unknown)."""
     files: Files = {}
+    kept = None
+    if assignment is not None:
+        chosen = load(root).assignment(assignment)
+        kept = {t.slug for t in chosen.topics + chosen.context}
+        files[BUNDLED_ASSIGNMENT] = Entry(assignment.encode() + b"\n")
+    all_slugs = set(load(root).slugs)
     patterns = ("curriculum.toml", "pyproject.toml", "LICENSE", "grader/**/*.py", "tests/test_*.py",
                 "tests/fixtures/*.safetensors", "tests/fixtures/*.trace.json", "solutions/*.py", "solutions/hidden.toml",
                 "solutions/mistakes/*.toml", "hints/*.toml", "data/corpus.txt", "data/gpt2.tiktoken",
                 "data/NOTICE.md")
     for pattern in patterns:
         for path in sorted(p for p in root.glob(pattern) if not p.is_relative_to(root / "grader" / "tests")):
-            files[path.relative_to(root).as_posix()] = Entry(path.read_bytes())
+            name = path.relative_to(root).as_posix()
+            topic = TOPIC_FILES.fullmatch(name)
+            if kept is not None and topic and topic["slug"] in all_slugs and topic["slug"] not in kept:
+                continue
+            files[name] = Entry(path.read_bytes())
     for script in ("setup.sh", "run_autograder"):
         files[script] = Entry((TEMPLATES / "gradescope" / script).read_bytes(), executable=True)
     # The instructor's secret, so that every container grades the same hidden inputs as `make grade`
@@ -64,10 +87,18 @@ def bundle_files(root: Path = ROOT) -> Files:
     return files
 
 
-def build(out: Path) -> Path:
+def build(out: Path, assignment: str | None = None) -> Path:
     archive = out / "autograder.zip"
-    write_zip(bundle_files(), archive)  # setup.sh and run_autograder at the root, as Gradescope wants
+    files = bundle_files(assignment=assignment)
+    write_zip(files, archive)  # setup.sh and run_autograder at the root, as Gradescope wants
     return archive
+
+
+def bundled_curriculum(root: Path = ROOT) -> Curriculum:
+    """What this bundle grades: every topic, or the assignment `make gradescope ASSIGNMENT=` chose."""
+    chosen = root / BUNDLED_ASSIGNMENT
+    curriculum = load(root)
+    return curriculum.assignment(chosen.read_text(encoding="utf-8").strip()) if chosen.is_file() else curriculum
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +152,7 @@ def grade_one(folder: Path, curriculum: Curriculum, timeout: float | None = None
 
 def grade_folder(folder: Path, timeout: float | None = None, no_sandbox: bool = False) -> dict:
     """Grade one submission folder as `make grade` grades one student; Gradescope's results.json."""
-    curriculum = load()
+    curriculum = bundled_curriculum()
     modules = {t.module_file for t in curriculum.topics}
     grade, submission = grade_one(folder, curriculum, timeout, no_sandbox)
     results = results_json(gradable(curriculum), grade)
@@ -152,8 +183,9 @@ def grade_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.builders.gradescope", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "dist" / "gradescope",
-                        help="where to write autograder.zip (default: dist/gradescope)")
+    parser.add_argument("--out", type=Path, help="where to write autograder.zip (default: dist/gradescope, "
+                                                 "or dist/gradescope/ASSIGNMENT)")
+    parser.add_argument("--assignment", help="bundle one assignment of curriculum.toml: its topics, out of its points")
     sub = parser.add_subparsers(dest="command")
     grade = sub.add_parser("grade", help="grade ROOT/submission into ROOT/results/results.json")
     grade.add_argument("--root", type=Path, default=AUTOGRADER_ROOT,
@@ -163,9 +195,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "grade":
         return grade_command(args)
-    archive = build(args.out)
-    print(f"Gradescope autograder: {archive} ({archive.stat().st_size:,} bytes). It holds the solutions and "
-          "your secret for the hidden inputs: upload it to Gradescope only.")
+    out = args.out or ROOT / "dist" / "gradescope" / (args.assignment or "")
+    try:
+        archive = build(out, args.assignment)
+    except KeyError as err:
+        print(err.args[0], file=sys.stderr)
+        return 2
+    what = (f"assignment {args.assignment} ({', '.join(load().assignment(args.assignment).slugs)})"
+            if args.assignment else "every topic")
+    print(f"Gradescope autograder for {what}: {archive} ({archive.stat().st_size:,} bytes). It holds the solutions "
+          "and your secret for the hidden inputs: upload it to Gradescope only.")
     return 0
 
 

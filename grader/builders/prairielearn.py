@@ -11,7 +11,8 @@ serverFilesCourse, entrypoint, timeout, environment); the container gets the stu
 /grade/results/results.json: `score` in [0, 1], or `gradable: false` with `format_errors` for a
 submission that cannot be graded (no points lost, no attempt used), plus `message`, `output` and
 `tests` [{name, description, points, max_points, message, output}] that the
-<pl-external-grader-results> element shows.
+<pl-external-grader-results> element shows, each test with optional `images` [{label, url}]
+(here a failing check's heatmaps, as the HTML feedback draws them, as SVG data URLs).
 
 The folder written here: `serverFilesCourse/kata/` (grader/, checks, fixtures, solutions, hints,
 data and your secret for the hidden inputs, as in the Gradescope bundle: never give it to
@@ -37,12 +38,14 @@ from ..course.files import write_atomic
 from ..engine import verdicts as V
 from ..engine.messages import clean, explain, headline
 from ..grading.record import StudentGrade, check_max_scores
+from ..grading.reports.pages import check_dims, verdict_images
 from .gradescope import BUNDLED_SECRET, bundle_files, grade_one
 from .release import Entry, Files, write_tree
 
 COURSE_FOLDER = "kata"  # under serverFilesCourse/
 IMAGE = "kata-grader"   # the name `docker build -t` gives it in the README; push it where PrairieLearn can pull it
 TIMEOUT = 120           # seconds for one grading job: a warm-up of about 10 s, then the topic's checks
+IMAGE_BUDGET = 600_000  # characters of images in results.json, which PrairieLearn caps at 1 MB in all
 
 RUN_SH = f"""#!/bin/bash
 # PrairieLearn's entrypoint for every kata question: grade /grade/student for the topic $KATA_TOPIC.
@@ -116,6 +119,17 @@ def results(curriculum: Curriculum, grade: StudentGrade, submitted: bool) -> dic
               "description": clean(v.what), "points": round(share[v.task], 4) if v.passed else 0.0,
               "max_points": round(share[v.task], 4), "message": headline(v),
               "output": "" if v.passed else clean(explain(v, topic))} for v in verdicts]
+    # A failing check's heatmaps (expected, yours, the difference), as the HTML feedback draws them:
+    # a test's `images` (docs/externalGrading.md), within a budget that keeps the file under its 1 MB.
+    dims, budget = None, IMAGE_BUDGET
+    for test, v in zip(tests, verdicts):
+        if v.passed or not v.visual:
+            continue
+        dims = check_dims(topic) if dims is None else dims
+        images = verdict_images(v, dims.get(v.check))
+        size = sum(len(i["url"]) + len(i["label"]) for i in images)
+        if images and size <= budget:
+            test["images"], budget = images, budget - size
     most = topic_grade.max_points if topic_grade else topic.max_points
     score = (topic_grade.points / most) if topic_grade and most else 0.0
     return {"gradable": True, "score": min(1.0, max(0.0, score)),

@@ -56,6 +56,10 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
     submissions, skipped = read_class(class_dir, {t.module_file for t in curriculum.topics})
     for name, why in skipped:
         console.print(f"[yellow]Skipped {escape(name)}: {escape(why)}[/yellow]", highlight=False)
+    for s in submissions:  # and inside each submission: the files not taken, or not all of them (issue 15)
+        if s.ignored:
+            listed = "; ".join(f"{path} ({why})" for path, why in s.ignored[:20]) + ("; ..." * (len(s.ignored) > 20))
+            console.print(f"[yellow]Skipped in {escape(s.student)}: {escape(listed)}[/yellow]", highlight=False)
     if not submissions:  # an empty or unreadable class is an error, never "graded 0"
         loose = any(why == "neither a folder nor a .zip" for _, why in skipped)
         advice = (" Its files lie loose, not named as Canvas's or Moodle's downloads name them: put each "

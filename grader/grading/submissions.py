@@ -10,7 +10,15 @@ bulk download, read per student:
 - Moodle ("Download all submissions"): a folder per participant, `<full name>_<participant
   id>_assignsubmission_file_`, or the same prefix on each loose file; the student is the name with
   anything but letters, digits and . _ @ + - turned into `-`, then `_<participant id>`. Only the curriculum's topic modules
-are taken: regular files, UTF-8, at most MAX_FILE bytes, found at the shallowest depth.
+are taken: regular files, UTF-8, at most MAX_FILE bytes, found at the shallowest depth (as they
+are: Python reads a byte-order mark and Windows line ends, and test_intake proves them graded as
+the clean file is).
+A Jupyter notebook named after a topic (`causal_attention.ipynb`, or a browser's copy of it) is
+that topic's module: the functions, classes, imports and module-level assignments of its code
+cells, read as JSON and never run here; magics and shell lines (`%`, `!`) and every other
+top-level statement are dropped and listed. One notebook per topic, named after it: a notebook
+named otherwise (`week3.ipynb`) is not read, since which of its definitions is which topic's
+would be a guess. The module as a `.py` file, beside its notebook, is taken instead of it.
 Everything else (conftest.py, pytest.ini, .pth, sitecustomize.py, __pycache__, symlinks,
 torch.py, ...) is ignored and reported, so nothing but the topic modules reaches a worker.
 
@@ -21,7 +29,9 @@ other student is read as usual. Two entries for one id (a folder and a zip) are 
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
 import lzma
 import os
 import re
@@ -34,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 MAX_FILE = 256 * 1024
+MAX_NOTEBOOK = 8 * 1024 * 1024  # a notebook carries its outputs (plots); its code is at most MAX_FILE
 MAX_ENTRIES = 2000
 MAX_DEPTH = 4
 # Matched whole (fullmatch): "$" would let a trailing newline through, and a look-alike row in.
@@ -84,6 +95,8 @@ def _why_ignored(name: str) -> str:
         return "never used: not a topic module"
     if lower.endswith(".py"):
         return "not a topic module of the curriculum"
+    if lower.endswith(".ipynb"):
+        return "a notebook is read only when named after its topic (causal_attention.ipynb): one per topic"
     return "not a Python module"
 
 
@@ -99,32 +112,122 @@ class _Intake:
         if "__pycache__" in path.parts:
             return self.sub.ignored.append((str(path), "never used: compiled cache"))
         depth: float = len(path.parts)
+        notebook = name.lower().endswith(".ipynb") and name[:-6] + ".py" in self.modules
+        if notebook:  # causal_attention.ipynb: the module its code cells define
+            name = name[:-6] + ".py"
+            depth += 0.25  # the module as a .py file, beside it, is taken instead
         renamed = RENAMED.fullmatch(name) if name not in self.modules else None
-        if renamed and renamed["stem"] + renamed["suffix"] in self.modules:
-            name = renamed["stem"] + renamed["suffix"]  # a browser's "tokenizer (1).py": taken when alone
+        if renamed and renamed["stem"] + ".py" in self.modules:
+            notebook = renamed["suffix"].lower() == ".ipynb"
+            name = renamed["stem"] + ".py"  # a browser's "tokenizer (1).py": taken when alone
             depth += 0.5  # the module under its own name, beside it, is taken instead
         if name not in self.modules:
             return self.sub.ignored.append((str(path), _why_ignored(name)))
-        if size > MAX_FILE:
-            return self.sub.ignored.append((str(path), f"too large ({size:,} bytes; at most {MAX_FILE:,})"))
+        limit = MAX_NOTEBOOK if notebook else MAX_FILE
+        if size > limit:
+            return self.sub.ignored.append((str(path), f"too large ({size:,} bytes; at most {limit:,})"))
         if name in self.depth and self.depth[name] <= depth:
             return self.sub.ignored.append((str(path), "another copy of this module was taken instead"))
         if name in self.depth:  # this one is nearer the top, or has the module's own name
             self.sub.ignored.append((self.taken[name], "another copy of this module was taken instead"))
         try:
-            data = read(MAX_FILE + 1)
+            data = read(limit + 1)
         except ZIP_ERRORS as err:
             why = f"cannot be read ({_reason(err)})"
             self.sub.error = self.sub.error or f"{path} {why}: ask for it again"
             return self.sub.ignored.append((str(path), why))
-        if len(data) > MAX_FILE:
+        if len(data) > limit:
             return self.sub.ignored.append((str(path), "too large"))
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return self.sub.ignored.append((str(path), "not UTF-8 text"))
+        if notebook:
+            try:
+                data, dropped = notebook_module(data, str(path))
+            except (NotebookError, RecursionError, MemoryError) as err:
+                return self.sub.ignored.append((str(path), str(err)))
+            if len(data) > MAX_FILE:
+                return self.sub.ignored.append((str(path), f"its code is too large (at most {MAX_FILE:,} bytes)"))
+            self.sub.ignored += dropped
         self.depth[name], self.taken[name] = depth, str(path)
         self.sub.files[name] = data
+
+
+class NotebookError(ValueError):
+    """Why a notebook gives no module (the reason listed for the student)."""
+
+
+# Top-level statements taken from a notebook's code cells: what a module is made of. Everything
+# else (a call, a training loop, a print) is a cell's work, not the module's, and is dropped.
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Assign,
+               ast.AnnAssign)
+
+
+def notebook_module(data: bytes, where: str) -> tuple[bytes, list[tuple[str, str]]]:
+    """The module a Jupyter notebook (format 4, read as JSON; nothing in it is run) defines: the
+    functions, classes, imports and module-level assignments of its code cells, in order, each
+    under a `# code cell N` line (N counts code cells only); and (entry, why) for what was dropped: IPython magics and shell
+    lines (`%`, `%%`, `!`), cells that are not Python, and other top-level statements."""
+    try:
+        notebook = json.loads(data)
+        cells = notebook["cells"] if isinstance(notebook, dict) and notebook.get("nbformat") == 4 else None
+    except (ValueError, RecursionError, KeyError) as err:
+        raise NotebookError(f"not a readable notebook ({_reason(err)})") from None
+    if not isinstance(cells, list):
+        raise NotebookError("not a Jupyter notebook of format 4 (save it again from Jupyter, or submit the .py file)")
+    parts, dropped = [f"# The code of {PurePosixPath(where).name}: its functions, classes, imports and assignments."], []
+    number = 0
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        number += 1
+        source = cell.get("source", "")
+        source = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else str(source)
+        source = source.replace("\r\n", "\n")
+        if source.lstrip().startswith("%%"):
+            dropped.append((f"{where}: code cell {number}", "an IPython cell magic (%%): not Python, dropped"))
+            continue
+        lines = source.split("\n")
+        magics = [i for i, line in enumerate(lines) if line.lstrip().startswith(("%", "!"))]
+        for i in magics:
+            lines[i] = ""
+        if magics:
+            dropped.append((f"{where}: code cell {number}", f"{len(magics)} IPython magic or shell line"
+                                                       f"{'s' * (len(magics) > 1)} (% or !): not Python, dropped"))
+        taken, others = _definitions("\n".join(lines))
+        if taken is None:
+            dropped.append((f"{where}: code cell {number}", f"not valid Python ({others}): dropped"))
+            continue
+        if others:
+            dropped.append((f"{where}: code cell {number}", f"{others} statement{'s' * (others > 1)} that "
+                                                       f"define{'s' * (others == 1)} nothing (a call, a loop, a print): "
+                                                       "dropped, only definitions are taken"))
+        if taken:
+            parts += ["", f"# code cell {number}", taken]
+    return ("\n".join(parts) + "\n").encode("utf-8"), dropped
+
+
+def _definitions(source: str) -> tuple[str | None, int | str]:
+    """(the text of the cell's top-level definitions, how many other statements) or (None, why)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
+        return None, type(err).__name__ + (f" on line {err.lineno}" if getattr(err, "lineno", None) else "")
+    lines = source.split("\n")
+    spans = [(min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]), node.end_lineno or node.lineno)
+             for node in tree.body]
+    kept, others = [], 0
+    for index, node in enumerate(tree.body):
+        if not isinstance(node, DEFINITIONS):
+            docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            others += not docstring  # a string alone does nothing: not worth a note
+            continue
+        start, end = spans[index]
+        shared = any(s <= end and start <= e for j, (s, e) in enumerate(spans) if j != index)
+        # A statement sharing a line with another (`x = 1; print(x)`) is written out alone.
+        kept.append(ast.unparse(node) if shared else "\n".join(lines[start - 1:end]))
+    return "\n\n".join(kept), others
 
 
 def _reason(err: BaseException) -> str:
@@ -229,7 +332,7 @@ def read_zip(archive: Path, student: str, modules: set[str]) -> Submission:
 # A platform's name for one student's file or folder (see the module's docstring).
 CANVAS = re.compile(r"(?P<name>[A-Za-z0-9-]+?)(?:_late)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)", re.I)
 MOODLE = re.compile(r"(?P<name>.+?)_(?P<user>\d+)_assignsubmission_[a-z]+_?(?P<file>.*)")
-RENAMED = re.compile(r"(?P<stem>.+?)(?:-\d+| \(\d+\))(?P<suffix>\.py)")  # a platform's or browser's copy
+RENAMED = re.compile(r"(?P<stem>.+?)(?:-\d+| \(\d+\))(?P<suffix>\.py|\.ipynb)", re.I)  # a platform's or browser's copy
 
 
 def platform_entry(name: str) -> tuple[str, str] | None:
@@ -271,12 +374,95 @@ def read_loose(student: str, files: list[tuple[Path, str]], modules: set[str]) -
     return intake.sub
 
 
+# Gradescope's "Export Submissions": beside a folder per submission, `submission_<id>/` holding
+# the files as uploaded, `submission_metadata.yml` maps each folder's name to its record, in YAML
+# written by Ruby (hence the symbol keys):
+#   submission_123:
+#     :submitters:
+#     - :name: Jane Doe
+#       :sid: '001'
+#       :email: jane@example.org
+#     :created_at: 2026-12-01 10:00:00.000000000 -08:00
+#     :score: 10.0
+# (Gradescope documents the autograder's submission_metadata.json, not this export; this is the
+# shape its exports have, and what other tools read from them.) A group submission lists each
+# member; each is graded on the group's files.
+GRADESCOPE_METADATA = "submission_metadata.yml"
+GRADESCOPE_FOLDER = re.compile(r"submission_\d+")
+MAX_METADATA = 16 * 1024 * 1024
+
+
+def gradescope_export(folder: Path) -> Path | None:
+    """The folder of a Gradescope export: `folder`, or the one folder it holds (as unzipped)."""
+    if (folder / GRADESCOPE_METADATA).is_file():
+        return folder
+    inside = [e for e in folder.iterdir() if not e.name.startswith(".")]
+    if len(inside) == 1 and inside[0].is_dir() and not inside[0].is_symlink() and (inside[0] / GRADESCOPE_METADATA).is_file():
+        return inside[0]
+    return None
+
+
+def gradescope_student(person: object, submission: str) -> str:
+    """A submitter's id: their email, or their name and student id (as for Moodle) when it is not usable."""
+    person = person if isinstance(person, dict) else {}
+    email = str(person.get(":email") or "")
+    if STUDENT_ID.fullmatch(email) and email.lower() not in RESERVED_IDS:
+        return email
+    ascii_name = unicodedata.normalize("NFKD", str(person.get(":name") or "")).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^A-Za-z0-9._@+-]+", "-", ascii_name).strip("-._@+")[:40] or "student"
+    number = re.sub(r"[^A-Za-z0-9]+", "", str(person.get(":sid") or ""))[:20] or submission.removeprefix("submission_")
+    return f"{name}_{number}"
+
+
+def read_gradescope(folder: Path, modules: set[str]) -> tuple[list[Submission], list[tuple[str, str]]]:
+    """A Gradescope export, per submitter (see GRADESCOPE_METADATA)."""
+    import yaml  # only for this export: the rest of the grader reads no YAML
+
+    try:
+        text = _read_regular(folder / GRADESCOPE_METADATA, MAX_METADATA + 1)
+        if len(text) > MAX_METADATA:
+            raise ValueError(f"larger than {MAX_METADATA:,} bytes")
+        records = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # data only: no tags run
+        if not isinstance(records, dict):
+            raise ValueError("not a mapping of submission folders to records")
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as err:
+        return [], [(GRADESCOPE_METADATA, f"cannot be read ({_reason(err)}); its submission folders were not graded")]
+    skipped: list[tuple[str, str]] = []
+    entries: dict[str, list[str]] = {}
+    for key, record in records.items():
+        submitters = record.get(":submitters") if isinstance(record, dict) else None
+        if not isinstance(key, str) or not GRADESCOPE_FOLDER.fullmatch(key):
+            skipped.append((shown(str(key)), f"in {GRADESCOPE_METADATA}, not a submission_<id> folder's record"))
+        elif not isinstance(submitters, list) or not submitters:
+            skipped.append((key, f"no submitter in {GRADESCOPE_METADATA}"))
+        else:
+            for person in submitters:
+                entries.setdefault(gradescope_student(person, key), []).append(key)
+    for entry in sorted(folder.iterdir()):
+        if entry.name != GRADESCOPE_METADATA and not entry.name.startswith(".") and entry.name not in records:
+            skipped.append((shown(entry.name), f"not in {GRADESCOPE_METADATA}: whose it is is unknown"))
+    submissions = []
+    for student, keys in sorted(entries.items()):
+        entry = folder / keys[0]
+        if len(keys) > 1:
+            submissions.append(Submission(student, error=f"two submissions for this student ({' and '.join(keys)}); "
+                                                          "neither was graded: keep one and grade again"))
+        elif entry.is_symlink() or not entry.is_dir():
+            submissions.append(Submission(student, ignored=[(keys[0], "no such folder in the export")]))
+        else:
+            submissions.append(read_entry(entry, student, modules))
+    return submissions, skipped
+
+
 def read_class(folder: Path, modules: set[str]) -> tuple[list[Submission], list[tuple[str, str]]]:
     """Every student's submission, sorted by id, and the entries that are not a submission.
 
     An id is taken whole from the entry's name (a folder, or a .zip without its suffix), or read
-    from a Canvas or Moodle bulk download's names; two entries with one id are both refused, so
-    neither is graded as the other."""
+    from a Canvas or Moodle bulk download's names, or from a Gradescope export's metadata; two
+    entries with one id are both refused, so neither is graded as the other."""
+    export = gradescope_export(folder)
+    if export is not None:
+        return read_gradescope(export, modules)
     entries: dict[str, list[Path]] = {}
     loose: dict[str, list[tuple[Path, str]]] = {}
     skipped = []

@@ -17,6 +17,9 @@ convenience for them, not a grade to trust; `make grade` on the collected reposi
 with hidden inputs) is the grade.
 
     python -m grader.learner.classroom50      # in the student's checkout, as autograder.py runs it
+    python -m grader.learner.classroom50 task SLUG N
+        # one task's public checks: exits 0 when they all pass, 1 otherwise, and prints why; what
+        # each step of the legacy per-test workflow (make classroom's .github/workflows/) runs
 """
 
 from __future__ import annotations
@@ -85,5 +88,30 @@ def main(root: Path | None = None, env: dict[str, str] | None = None, exercises:
     return 0
 
 
+def task_main(argv: list[str], root: Path | None = None, exercises: Path | None = None) -> int:
+    """`task SLUG N`: whether task N of topic SLUG passes its public checks, as the exit code."""
+    root = root or Path.cwd()
+    if len(argv) != 2 or not argv[1].isdigit():
+        print("usage: python -m grader.learner.classroom50 task SLUG N", file=sys.stderr)
+        return 2
+    try:
+        topic = load(root)[argv[0]]
+    except KeyError as err:
+        print(err.args[0], file=sys.stderr)
+        return 2
+    state = L.check_topic(topic, exercises or root / "exercises", overview=True)  # a topic's checks run once
+    found = [t for t in state.tasks if t.task.id == int(argv[1])]
+    if not found:
+        print(f"{topic.slug} has no task {argv[1]} with checks", file=sys.stderr)
+        return 2
+    task = found[0]
+    passed = task.status == L.DONE
+    print(f"{topic.slug} task {task.task.id}: {task.task.title}: {'passed' if passed else 'not passed yet'}")
+    problem = task.problem()
+    if not passed and problem is not None and task.status != L.NOT_STARTED:
+        print(explain(problem, topic))
+    return 0 if passed else 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(task_main(sys.argv[2:]) if sys.argv[1:2] == ["task"] else main())

@@ -62,7 +62,41 @@ def test_make_classroom_is_the_release_with_the_autograder(tmp_path):
     from grader.builders.release import release_files
     folder = classroom.build(tmp_path)
     shipped = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    assert shipped == set(release_files()) | {"autograder.py"}
+    assert shipped == set(release_files()) | {"autograder.py", classroom.WORKFLOW}
     assert (folder / "autograder.py").stat().st_mode & 0o100
     assert "grader/learner/classroom50.py" in shipped, "the release ships what the autograder runs"
     compile((folder / "autograder.py").read_text(encoding="utf-8"), "autograder.py", "exec")
+
+
+def test_the_legacy_workflow_has_a_step_per_task_that_fails_when_the_task_fails(tmp_path):
+    """`.github/workflows/classroom.yml`: one autograding-command-grader step per task worth its
+    points, all reported; each step's command, run in the template with the stub and with the
+    reference, exits non-zero for a failing task and 0 for a passing one."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from grader.builders import classroom
+    from grader.grading.grade import gradable
+    folder = classroom.build(tmp_path)
+    flow = yaml.safe_load((folder / classroom.WORKFLOW).read_text(encoding="utf-8"))
+    assert flow["on"] == ["push", "repository_dispatch"] and flow["permissions"]["checks"] == "write"
+    steps = flow["jobs"]["run-autograding-tests"]["steps"]
+    graders = [s for s in steps if s.get("uses") == "classroom-resources/autograding-command-grader@v1"]
+    tasks = [(t.slug, task) for t in gradable(load()).topics for task in t.tasks]
+    assert [(s["with"]["test-name"], s["with"]["max-score"]) for s in graders] == [
+        (f"{slug} task {task.id}: {task.title}", task.points) for slug, task in tasks]
+    assert all(set(s["with"]) == {"test-name", "command", "timeout", "max-score"} for s in graders)
+    [reporter] = [s for s in steps if s.get("uses") == "classroom-resources/autograding-grading-reporter@v1"]
+    assert steps[-1] == reporter and reporter["with"]["runners"].split(",") == [s["id"] for s in graders]
+    assert reporter["env"] == {f"{s['id'].upper()}_RESULTS": f"${{{{steps.{s['id']}.outputs.result}}}}" for s in graders}
+    [step] = [s for s in graders if s["id"] == "causal-attention-task-1"]
+    command = step["with"]["command"].split()
+    assert command[0] == ".venv/bin/python"
+    for kind, expected in (("exercises", 1), ("solutions", 0)):
+        shutil.rmtree(folder / "exercises")
+        shutil.copytree(ROOT / kind, folder / "exercises", ignore=shutil.ignore_patterns("mistakes", "*.toml", "__pycache__"))
+        run = subprocess.run([sys.executable, *command[1:]], cwd=folder, capture_output=True, text=True, timeout=300)
+        assert run.returncode == expected, (kind, run.stdout, run.stderr)
+        assert run.stdout.startswith("causal_attention task 1: ")

@@ -217,3 +217,35 @@ def test_an_upload_is_read_flat_in_exercises_or_from_a_zip(tmp_path):
     assert not nothing.files
     assert "No topic module was found" in gradescope.upload_notes(nothing, modules)[0]
     assert gradescope.read_submission(tmp_path / "missing", modules).error
+
+
+def test_an_assignments_bundle_grades_its_topics_out_of_its_points(tmp_path):
+    """`make gradescope ASSIGNMENT=ch5`: the bundle holds chapter 5's topics and the earlier ones
+    they build on, no other topic's solution; run from the unpacked bundle, a submission of every
+    topic's reference scores chapter 5's points, not the course's, with tests for its topics only."""
+    ch5 = CURRICULUM.assignment("ch5")
+    archive = gradescope.build(tmp_path, "ch5")
+    names = set(zipfile.ZipFile(archive).namelist())
+    kept = {t.slug for t in ch5.topics + ch5.context}
+    assert {f"solutions/{slug}.py" for slug in kept} <= names and "kata-assignment" in names
+    assert {n for n in names if n.startswith("solutions/") and n.endswith(".py")} == {f"solutions/{s}.py" for s in kept}
+    assert "tests/test_tokenizer.py" not in names and "tests/fixtures/tokenizer.safetensors" not in names
+    outside_tmp = "/var/tmp" if Path("/var/tmp").is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="kata-autograder-", dir=outside_tmp) as tmp:
+        root = Path(tmp)
+        extract(archive, root / "source")
+        (root / "submission").mkdir()
+        for module in (ROOT / "solutions").glob("*.py"):
+            shutil.copy(module, root / "submission" / module.name)
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TIKTOKEN_CACHE_DIR")}
+        subprocess.run([sys.executable, "-m", "grader.course.offline"], cwd=root / "source", env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        run = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, capture_output=True, text=True,
+                             env={**env, "KATA_AUTOGRADER_ROOT": str(root), "KATA_PYTHON": sys.executable}, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+        result = json.loads((root / "results" / "results.json").read_text())
+    assert_gradescope_schema(result)
+    total = sum(t.max_points for t in ch5.topics)
+    assert result["score"] == total and f"Total: {total:g} / {total}" in result["output"]
+    assert {t["tags"][0] for t in result["tests"]} == set(ch5.slugs)
+    assert gradescope.main(["--out", str(tmp_path / "x"), "--assignment", "ch9"]) == 2

@@ -61,3 +61,27 @@ def test_make_prairielearn_writes_a_question_per_topic(tmp_path):
     assert "serverFilesCourse/kata/kata-secret" in files
     assert "download.pytorch.org/whl/cpu" in files["grader-image/Dockerfile"].data.decode()
     assert len({json.loads(files[f"questions/kata_{t.slug}/info.json"].data)["uuid"] for t in full.topics}) == len(full.topics)
+
+
+def test_failing_checks_carry_the_heatmaps_as_images(tmp_path):
+    """A catalogued mistake (no scaling in causal attention): each failing check with values to
+    draw carries the HTML feedback's heatmaps as `images` [{label, url}] (docs/externalGrading.md),
+    SVG data URLs that parse; passing checks carry none, and results.json stays under 1 MB."""
+    import base64
+    import xml.etree.ElementTree as ET
+
+    from grader.course.mistakes import catalogue, mistaken_source
+    topic = load()["causal_attention"]
+    patch = next(p for p in catalogue(topic) if p.id == "scale_missing")
+    results = graded(tmp_path, topic.slug, {topic.module_file: mistaken_source(topic, patch).encode()})
+    assert results["gradable"] is True and 0 < results["score"] < 1
+    pictured = [t for t in results["tests"] if t.get("images")]
+    assert pictured and all(t["points"] == 0 for t in pictured)
+    for test in pictured:
+        assert [i["label"].split(":")[0] for i in test["images"]][:2] == ["Expected", "Yours"]
+        for image in test["images"]:
+            head, data = image["url"].split(",", 1)
+            assert head == "data:image/svg+xml;base64"
+            assert ET.fromstring(base64.b64decode(data)).tag == "{http://www.w3.org/2000/svg}svg"
+    assert not any(t.get("images") for t in results["tests"] if t["points"] == t["max_points"])
+    assert len(json.dumps(results)) < 1_000_000

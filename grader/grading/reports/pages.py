@@ -13,6 +13,7 @@ the largest float) are drawn, never a reason for a page to fail.
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
 from html import escape
@@ -293,35 +294,66 @@ def _describe(shape: list[int] | None, matrix: list[list[float]], names: tuple[s
     return f"{where}{whole}{axes}{cropped}"
 
 
-def verdict_figures(verdict: C.Verdict, dims: Any = None) -> str:
+@dataclass(frozen=True)
+class Picture:
+    """One picture of a failed check: a title, what it shows, the SVG, its natural width, and the
+    colour legend under a heatmap ('' for the shapes)."""
+    title: str
+    words: str
+    svg: str
+    width: float
+    legend: str = ""
+
+
+def verdict_pictures(verdict: C.Verdict, dims: Any = None) -> list[Picture]:
     """The pictures of a failed check: the shapes when they differ; heatmaps when both outputs
     are float matrices (expected, yours, and yours minus expected when the shapes agree).
-    `dims` is the check's dimension names. '' when there is nothing to draw."""
+    `dims` is the check's dimension names."""
     visual = verdict.visual if isinstance(verdict.visual, dict) else {}
     expected_shape, got_shape = _shape(visual.get("expected_shape")), _shape(visual.get("got_shape"))
     expected, got = _matrix(visual.get("expected")), _matrix(visual.get("got"))
     names = tuple(dims) if isinstance(dims, tuple) and all(isinstance(d, str) for d in dims) else None
-    figures = []
+    pictures = []
     if expected_shape is not None and got_shape is not None and expected_shape != got_shape:
-        figures.append(f'<figure class="wide"><figcaption><b>Shapes</b>: expected {_e(tuple(expected_shape))}, '
-                       f'yours {_e(tuple(got_shape))}</figcaption>{shapes_svg(expected_shape, got_shape)}</figure>')
+        pictures.append(Picture("Shapes", f"expected {tuple(expected_shape)}, yours {tuple(got_shape)}",
+                                shapes_svg(expected_shape, got_shape), 0.0))
 
-    def figure(title: str, words: str, matrix: list[list[float]], scale: Scale) -> str:
+    def heatmap(title: str, words: str, matrix: list[list[float]], scale: Scale) -> Picture:
         picture, width = heatmap_svg(matrix, scale, title)
-        # About the heatmap's natural size: wide enough for the legend, three to a row on a desktop.
-        return (f'<figure style="flex-basis:{min(max(width, 220), 300):.0f}px;max-width:{max(width * 1.4, 300):.0f}px">'
-                f'<figcaption><b>{title}</b>: {_e(words)}</figcaption>{picture}{legend_svg(scale, [matrix])}</figure>')
+        return Picture(title, words, picture, width, legend_svg(scale, [matrix]))
 
     if expected is not None and got is not None:
         scale = Scale.of(expected, got)  # one scale for both: the same colour is the same value
-        figures.append(figure("Expected", _describe(expected_shape, expected, names), expected, scale))
-        figures.append(figure("Yours", _describe(got_shape, got, names), got, scale))
+        pictures.append(heatmap("Expected", _describe(expected_shape, expected, names), expected, scale))
+        pictures.append(heatmap("Yours", _describe(got_shape, got, names), got, scale))
         if len(expected) == len(got) and len(expected[0]) == len(got[0]):
             diff = [[0.0 if g == e else g - e for g, e in zip(gr, er)] for gr, er in zip(got, expected)]
             same = all(v == 0 for row in diff for v in row)
-            figures.append(figure("Yours \u2212 expected", "equal in this slice: the difference is elsewhere" if same
-                                  else "red where yours is larger, blue where smaller", diff,
-                                  Scale.of(diff, diverging=True)))
+            pictures.append(heatmap("Yours \u2212 expected", "equal in this slice: the difference is elsewhere" if same
+                                    else "red where yours is larger, blue where smaller", diff,
+                                    Scale.of(diff, diverging=True)))
+    return pictures
+
+
+def verdict_images(verdict: C.Verdict, dims: Any = None) -> list[dict[str, str]]:
+    """The same pictures as images, `{"label", "url"}` with the SVG as a base64 data URL: what
+    PrairieLearn's results.json shows per test (docs/externalGrading.md, "Grading results")."""
+    return [{"label": f"{p.title}: {p.words}",
+             "url": "data:image/svg+xml;base64," + base64.b64encode(p.svg.encode("utf-8")).decode("ascii")}
+            for p in verdict_pictures(verdict, dims)]
+
+
+def verdict_figures(verdict: C.Verdict, dims: Any = None) -> str:
+    """The pictures of a failed check as HTML figures; '' when there is nothing to draw."""
+    figures = []
+    for p in verdict_pictures(verdict, dims):
+        if not p.legend:
+            figures.append(f'<figure class="wide"><figcaption><b>{p.title}</b>: {_e(p.words)}</figcaption>{p.svg}</figure>')
+            continue
+        # About the heatmap's natural size: wide enough for the legend, three to a row on a desktop.
+        figures.append(f'<figure style="flex-basis:{min(max(p.width, 220), 300):.0f}px;'
+                       f'max-width:{max(p.width * 1.4, 300):.0f}px"><figcaption><b>{p.title}</b>: {_e(p.words)}'
+                       f'</figcaption>{p.svg}{p.legend}</figure>')
     if not figures:
         return ""
     where = f"hidden inputs (seed {verdict.seed})" if verdict.seed not in (None, 0) else "the public inputs"
@@ -386,7 +418,7 @@ def _badge(result: TaskResult) -> str:
     return f'<span class="badge {kind}">{_e(result.status)}</span>'
 
 
-def _dims(topic: Topic) -> dict[str, Any]:
+def check_dims(topic: Topic) -> dict[str, Any]:
     """Each check's dimension names, for the captions (trusted: the suite's own checks)."""
     try:
         return {c.name: c.dims for c in C.load_checks(topic.test_file())}
@@ -437,7 +469,7 @@ def feedback_html(curriculum: Curriculum, grade: StudentGrade) -> str:
         if all(r.status == "passed" for r in results):  # nothing to read here: one line
             body.append(f'<p><span class="badge pass">passed</span> all {len(results)} tasks</p></section>')
             continue
-        dims = _dims(topic) if any(r.failure is not None and r.failure.visual for r in results) else {}
+        dims = check_dims(topic) if any(r.failure is not None and r.failure.visual for r in results) else {}
         body.append('<ol class="tasks">' + "".join(_task_html(topic, r, dims) for r in results) + "</ol>")
         body.append("</section>")
     printed = printed_output(grade)
