@@ -1,7 +1,7 @@
 """Checks for fine-tuning for classification (book chapter 6).
 
-SpamDataset reads CSV text of the suite's own labelled messages (data/sms_tiny.csv, read when the
-inputs are made and stored with them: a probe never reads a file) with GPT-2's tokenizer.
+SpamDataset reads CSV text of a few labelled messages (given as an io.StringIO: a probe never
+reads a file) with GPT-2's tokenizer.
 prepare_for_classification turns a tiny GPTModel (chapter 4's, as your gpt_model module builds it)
 into a classifier and, for the book's figure, GPT-2 124M built on the `meta` device, which has
 shapes but allocates no memory. The loss, the accuracy and classify_review are measured on a tiny
@@ -18,7 +18,6 @@ import tiktoken
 import torch
 from torch import nn
 
-from grader.course.curriculum import ROOT
 from grader.engine.checks import WRONG_VALUES, Failed, check, compare, generator, load_weights, seeded_construction, sizes
 from grader.engine.gpt_cases import GREEDY_MARGIN, model_shapes, random_weights, tiny_config
 
@@ -86,10 +85,20 @@ def gap(logits: torch.Tensor) -> float:
 
 # Inputs ---------------------------------------------------------------------------------------
 
-def messages() -> list[tuple[int, str]]:
-    """The shipped data set's (label, text) rows; read only while making inputs, never in a probe."""
-    with open(ROOT / "data" / "sms_tiny.csv", encoding="utf-8", newline="") as f:
-        return [(int(row["Label"]), row["Text"]) for row in csv.DictReader(f)]
+# The checks' own labelled messages (1 for spam), of many lengths: a check reads no file, so that
+# every bundle of the checks (release, notebooks, Gradescope) builds the same inputs.
+MESSAGES = [
+    (0, "Running late, start without me."),
+    (1, "FREE entry! Text WIN to 80123 now for a chance to win a 900 pound cash prize today."),
+    (0, "Ok"),
+    (1, "Claim your reward: call 0800 123 4567."),
+    (0, "Did you remember to buy eggs? We are out again and I want pancakes on Sunday."),
+    (1, "You won!"),
+    (0, "The printer on the second floor is jammed, use the one by the lift."),
+    (1, "URGENT! Your 2 free tickets are waiting. Reply TICKETS, 1.50 per msg."),
+    (0, "Happy birthday, have a lovely day!"),
+    (1, "Lowest rates on loans, guaranteed. Text LOAN to 84500 & a friendly advisor will call you back."),
+]
 
 
 def csv_text(rows: list[tuple[int, str]]) -> str:
@@ -102,7 +111,7 @@ def csv_text(rows: list[tuple[int, str]]) -> str:
 
 def dataset_inputs(seed: int) -> dict:
     """Five to seven messages as CSV text with a header (Label,Text), the first of them not the longest."""
-    rows = messages()
+    rows = MESSAGES
     rng = random.Random(seed)
     picked = rows[:5] if seed == 0 else rng.sample(rows, 5 + seed % 3)
     encode = tiktoken.get_encoding("gpt2").encode
