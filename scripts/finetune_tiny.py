@@ -77,7 +77,7 @@ def main():
 
     torch.manual_seed(123)
     model = gpt_model.GPTModel(TINY_CONFIG)
-    total = sum(p.numel() for p in model.parameters())
+    gpt_size = sum(p.numel() for p in model.parameters())
     torch.manual_seed(123)
     if args.lora:  # appendix E: the new head, everything frozen, then an adapter beside every linear layer
         lora = importlib.import_module(f"{args.impl}.lora")
@@ -90,7 +90,7 @@ def main():
         classification.prepare_for_classification(model, num_classes=2)
         what, lr = "the last block, the final norm and the head", args.lr or 1e-3
     print(f"{trainable(model):,} of {sum(p.numel() for p in model.parameters()):,} parameters train: {what} "
-          f"(the tiny GPT had {total:,}); {len(train_dataset)} messages to train on, {len(test_dataset)} held out, "
+          f"(the tiny GPT had {gpt_size:,}); {len(train_dataset)} messages to train on, {len(test_dataset)} held out, "
           f"padded to {train_dataset.max_length} tokens")
 
     before = classification.calc_accuracy_loader(test_loader, model, "cpu")
@@ -98,9 +98,9 @@ def main():
     start = time.perf_counter()
     for epoch in range(args.epochs):
         model.train()
-        for input_batch, target_batch in train_loader:
+        for token_ids, labels in train_loader:
             optimizer.zero_grad()
-            loss = classification.calc_loss_batch(input_batch, target_batch, model, "cpu")
+            loss = classification.calc_loss_batch(token_ids, labels, model, "cpu")
             loss.backward()
             optimizer.step()
     seconds = time.perf_counter() - start

@@ -315,7 +315,7 @@ def _labels_are_words(got, expected):
     labels = got.get("labels") if isinstance(got, dict) else None
     if isinstance(labels, list) and labels and any(label not in ("spam", "not spam") for label in labels):
         raise Failed(WRONG_VALUES, f"classify_review returned {labels[:3]}: return the words, \"spam\" for "
-                     f"class 1 and \"not spam\" for class 0 (predicted_label = torch.argmax(logits, dim=-1).item()).")
+                     f"class 1 and \"not spam\" for class 0: the argmax of the last token's logits, as an int (.item()).")
     compare(got, expected)
 
 
