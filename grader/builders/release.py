@@ -39,7 +39,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store: no build 
 # the course), whole; never grading/ (the class grader, the sandbox) or builders/ (this module).
 LEARNER_PACKAGES = ("course", "engine", "learner")
 SHIPPED_AS_IS = ("curriculum.toml", "pyproject.toml", "LICENSE", "data/corpus.txt", "data/gpt2.tiktoken",
-                 "data/NOTICE.md", "data/instructions.json", "scripts/train_tiny.py")
+                 "data/NOTICE.md", "data/instructions.json", "data/sms_tiny.csv", "scripts/train_tiny.py",
+                 "scripts/finetune_tiny.py")
 
 
 @dataclass(frozen=True)

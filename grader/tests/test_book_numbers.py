@@ -99,3 +99,23 @@ def test_instruction_collate_example_and_the_loss_that_skips_minus_100():
     assert [round(loss.item(), 4) for loss in losses] == [0.7936, 1.1269]
     two = instruction.calc_loss_batch(torch.tensor([[7, 8]]), torch.tensor([[0, 1]]), lambda ids: logits_2[:, :2], "cpu")
     assert round(two.item(), 4) == 1.1269
+def test_gpt2_124m_classifier_trains_7_090_946_parameters():
+    """Chapter 6's classifier, counted on the meta device: the last block, the final norm and a two-class head."""
+    gpt_model, classification = reference("gpt_model"), reference("classification")
+    with torch.device("meta"):
+        model = classification.prepare_for_classification(gpt_model.GPTModel(gpt_model.GPT_CONFIG_124M | {"qkv_bias": True}), 2)
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 7_090_946
+    assert sum(p.numel() for p in model.parameters()) == 124_441_346
+
+
+@pytest.mark.parametrize("lora", [False, True], ids=["last_block", "lora"])
+def test_the_learner_path_fine_tunes_a_classifier(lora: bool):
+    """scripts/finetune_tiny.py, as the README documents it: held-out accuracy rises, few parameters train."""
+    run = subprocess.run([sys.executable, "scripts/finetune_tiny.py"] + ["--lora"] * lora, cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    before, after = map(int, re.search(r"held-out accuracy (\d+)% -> (\d+)%", run.stdout).groups())
+    assert after >= before + 25, run.stdout
+    trained, total = (int(n.replace(",", "")) for n in re.search(r"([\d,]+) of ([\d,]+) parameters train", run.stdout).groups())
+    assert trained < total / 100, run.stdout
+    print(run.stdout)
