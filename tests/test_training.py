@@ -447,6 +447,24 @@ def evaluate_model_measures_in_eval_mode(m, weights, train_loader, val_loader):
     return {**losses, "model.training afterwards": model.training}
 
 
+def _evaluated_without_gradients(got, expected):
+    if isinstance(got, dict) and got.get("grad_enabled") is True:
+        raise Failed(WRONG_VALUES, "evaluate_model calls the model with gradients on. Measuring a loss needs none: "
+                     "wrap the two calc_loss_loader calls in `with torch.no_grad():`, as the book does, or every "
+                     "batch keeps its computation graph in memory (on a GPU, the memory a larger model needs).")
+    compare(got, expected)
+
+
+@check(task=5, inputs=evaluate_inputs, judge=_evaluated_without_gradients)
+def evaluate_model_runs_without_gradients(m, weights, train_loader, val_loader):
+    """evaluate_model(model, train_loader, val_loader, "cpu", eval_iter=2), noting torch.is_grad_enabled() at every call of the model"""
+    model = build(weights).train()
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(torch.is_grad_enabled()))
+    m.evaluate_model(model, train_loader, val_loader, "cpu", eval_iter=2)
+    return {"grad_enabled": any(seen)}
+
+
 @check(task=5, inputs=sample_inputs, judge=_printed_on_one_line)
 def sample_is_printed_on_one_line(m, weights, words, start_context):
     """generate_and_print_sample(model, tokenizer, "cpu", start_context): what it prints (50 greedy tokens after the context, newlines as spaces)"""
