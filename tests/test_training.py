@@ -378,8 +378,11 @@ def _batches_moved_to_the_device(got, expected):
 
 @check(task=2, inputs=loss_inputs, judge=_batches_moved_to_the_device)
 def both_batches_go_to_the_device(m, weights, input_batch, target_batch):
-    """calc_loss_batch(input_batch, target_batch, model, device) with the model and device on PyTorch's meta device (a stand-in for a GPU) and both batches on the CPU: the operations that mixed devices"""
-    return on_another_device(LossOnAnotherDevice(m.calc_loss_batch, build(weights), input_batch, target_batch))
+    """calc_loss_batch(input_batch, target_batch, model, device) with the model and device on PyTorch's meta device (a stand-in for a GPU) and both batches on the CPU: the operations that mixed devices, and how many times it called the model"""
+    model, calls = build(weights), []
+    model.register_forward_pre_hook(lambda module, args: calls.append(1))
+    moved = on_another_device(LossOnAnotherDevice(m.calc_loss_batch, model, input_batch, target_batch))
+    return moved | {"model calls": len(calls)}
 
 
 # Task 3 ---------------------------------------------------------------------------------------
@@ -457,12 +460,12 @@ def _evaluated_without_gradients(got, expected):
 
 @check(task=5, inputs=evaluate_inputs, judge=_evaluated_without_gradients)
 def evaluate_model_runs_without_gradients(m, weights, train_loader, val_loader):
-    """evaluate_model(model, train_loader, val_loader, "cpu", eval_iter=2), noting torch.is_grad_enabled() at every call of the model"""
+    """evaluate_model(model, train_loader, val_loader, "cpu", eval_iter=2), noting torch.is_grad_enabled() at every call of the model, and how many calls"""
     model = build(weights).train()
     seen = []
     model.register_forward_pre_hook(lambda module, args: seen.append(torch.is_grad_enabled()))
     m.evaluate_model(model, train_loader, val_loader, "cpu", eval_iter=2)
-    return {"grad_enabled": any(seen)}
+    return {"grad_enabled": any(seen), "model calls": len(seen)}
 
 
 @check(task=5, inputs=sample_inputs, judge=_printed_on_one_line)
