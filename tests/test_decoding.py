@@ -407,6 +407,23 @@ def top_k_keeps_ties_with_the_kth_largest(m, logits, k):
     return with_where_minus_inf({f"top_k_filter(logits, {k})": m.top_k_filter(logits, k)})
 
 
+def _keeps_the_top_k_of_one_row(got, expected):
+    """_keeps_the_top_k's messages for one row (as a batch of one), then the shapes as they are."""
+    def as_batch(d):
+        return {k: v.unsqueeze(0) if isinstance(v, torch.Tensor) and v.dim() == 1 else v for k, v in d.items()}
+    if isinstance(got, dict):
+        _keeps_the_top_k(as_batch(got), as_batch(expected))
+    compare(got, expected, dims=("vocab_size",))
+
+
+@check(task=2, inputs=top_k_inputs, judge=_keeps_the_top_k_of_one_row, dims=("vocab_size",),
+       variants=tuple(Variant(v.name, v.says, lambda logits, k, v=v: {
+           name: t[0] for name, t in v.compute(logits, k).items()}) for _, v in TOP_K))
+def top_k_works_on_one_row_of_logits(m, logits, k):
+    """top_k_filter(logits, k=3) for logits of shape (vocab_size=9,), one row without a batch dim, as in the book"""
+    return with_where_minus_inf({f"top_k_filter(logits, {k})": m.top_k_filter(logits[0], k)})
+
+
 # Task 3 ---------------------------------------------------------------------------------------
 
 @check(task=3, inputs=greedy_inputs, dims=IDS, variants=tuple(v for v, _ in GREEDY))
@@ -466,6 +483,26 @@ def sampling_follows_softmax_of_the_top_k_logits(m, table, idx, context_length, 
         new = m.generate(model, prompts, 1, context_length, temperature=t, top_k=k)[:, idx.shape[1]:]
         counts[f"temperature={t}"] = torch.bincount(new.flatten(), minlength=table.shape[0])
     return counts
+
+
+def _samples_from_the_top_k(got, expected):
+    outside = got.get("new ids outside the top k") if isinstance(got, dict) else None
+    if isinstance(outside, int) and outside > 0 and got.get("shape") == expected["shape"]:
+        raise Failed(WRONG_VALUES, f"for a batch of one prompt, {outside} of your new ids are not among the top k "
+                     f"logits of the token before them: filter the logits with top_k_filter, then sample from "
+                     f"softmax_with_temperature of them.")
+    compare(got, expected, dims=IDS)
+
+
+@check(task=3, inputs=sampling_inputs, judge=_samples_from_the_top_k)
+def sampling_works_for_a_batch_of_one(m, table, idx, context_length, k):
+    """generate(model, idx of shape (batch=1, num_tokens=3), max_new_tokens=4, context_size=5, temperature=1.0, top_k=3), as in the book: the shape, and how many new ids are not among the top k logits (the draws themselves depend on torch's random stream)"""
+    out = m.generate(build(table, context_length), idx, 4, context_length, temperature=1.0, top_k=k)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 1:
+        return {"shape": tuple(out.shape) if isinstance(out, torch.Tensor) else repr(out)[:80]}
+    ids = out[0].tolist()
+    outside = sum(ids[i] not in torch.topk(table[ids[i - 1]], k).indices.tolist() for i in range(idx.shape[1], len(ids)))
+    return {"shape": tuple(out.shape), "new ids outside the top k": outside}
 
 
 def eos_sampling_inputs(seed: int) -> dict:

@@ -184,7 +184,8 @@ def positions_advice(step: int, start: int) -> str:
                 "0 .. num_tokens-1, and use_cache=True passed to every block.")
     return (f"these tokens sit at positions {start} and on, after the {start} tokens already read. A cached call's "
             f"positions start at current_pos, and current_pos then grows by the number of tokens read; if yours "
-            f"restart at 0 for each new token, every step after the prompt is wrong. Pass use_cache to every block.")
+            f"restart at 0 for each new token, every step after the prompt is wrong. If your positions are right, check "
+            f"that every block is called with use_cache.")
 
 
 @check(task=2, inputs=model_inputs, dims=LOGITS_DIMS,

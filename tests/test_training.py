@@ -16,7 +16,8 @@ import tiktoken
 import torch
 from torch import nn
 
-from grader.engine.checks import WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, sizes, text_back_through_ids
+from grader.engine.checks import (WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, on_another_device,
+                                  sizes, text_back_through_ids)
 from grader.course.curriculum import ROOT
 from grader.engine.gpt_cases import GREEDY_MARGIN, greedy_gap
 
@@ -241,6 +242,12 @@ def _evaluated_without_dropout(got, expected):
         raise Failed(WRONG_VALUES, f"your train_loss is the reference's val_loss ({expected['val_loss']:.6g}) and your "
                      f"val_loss its train_loss ({expected['train_loss']:.6g}): evaluate_model returns "
                      f"(train_loss, val_loss), the training loss first.")
+    for mine, other, loader in (("val_loss", "train_loss", "val_loader"), ("train_loss", "val_loss", "train_loader")):
+        if isinstance(got, dict) and _differ(expected[mine], expected[other]) and all(
+                not _differ(got.get(name), expected[other]) for name in (mine, other)):
+            raise Failed(WRONG_VALUES, f"your {mine} equals your {other}, the reference's {other} "
+                         f"({expected[other]:.6g}): both come from the same loader. Measure {mine} on {loader}: "
+                         f"calc_loss_loader({loader}, model, device, num_batches=eval_iter).")
     _back_in_train_mode(got, expected, "\nThis model has dropout 0.5: if calc_loss_loader passes its checks, "
                         "evaluate_model probably measured with dropout on (call model.eval() first), or over "
                         "other batches than the first eval_iter (pass num_batches=eval_iter).")
@@ -301,6 +308,81 @@ def uniform_logits_give_loss_log_vocab_size(m, weights, input_batch, target_batc
     """calc_loss_batch(...) for a model whose logits are all 0: the loss must be log(vocab_size)"""
     weights = dict(weights, **{"out_head.weight": torch.zeros_like(weights["out_head.weight"])})
     return m.calc_loss_batch(input_batch, target_batch, build(weights), "cpu")
+
+
+GPT2_VOCAB_SIZE = 50257
+END_OF_TEXT_ID = 50256
+
+
+class WithGPT2Ids(nn.Module):
+    """TinyLM over a few of GPT-2's 50257 ids, <|endoftext|> (50256) among them: `ids[i]` is
+    TinyLM's token i, and every id outside `ids` gets the logit -5. Its logits are
+    (b, num_tokens, 50257), as GPT-2's are, without a 50257-row table in the fixture."""
+
+    def __init__(self, tiny: TinyLM, ids: torch.Tensor):
+        super().__init__()
+        self.tiny, self.ids = tiny, ids
+
+    def forward(self, in_idx: torch.Tensor) -> torch.Tensor:
+        small = torch.searchsorted(self.ids, in_idx)  # GPT-2 id -> TinyLM's id (ids are sorted)
+        logits = self.tiny(small)
+        wide = torch.full((*in_idx.shape, GPT2_VOCAB_SIZE), -5.0)
+        wide[..., self.ids] = logits
+        return wide
+
+
+def end_of_text_inputs(seed: int) -> dict:
+    """loss_inputs over GPT-2 ids: TinyLM's last token is 50256, which about one target in four is."""
+    case = loss_inputs(seed)
+    vocab_size = case["weights"]["tok_emb.weight"].shape[0]
+    g = generator(seed)
+    ids = torch.cat([torch.randperm(END_OF_TEXT_ID, generator=g)[:vocab_size - 1].sort().values,
+                     torch.tensor([END_OF_TEXT_ID])])
+    targets = case["target_batch"].clone()
+    targets[:, 1::4] = vocab_size - 1  # <|endoftext|> in every row, as between the documents of a corpus
+    return case | {"ids": ids, "input_batch": ids[case["input_batch"]], "target_batch": ids[targets]}
+
+
+@check(task=2, inputs=end_of_text_inputs)
+def every_target_counts_end_of_text_too(m, weights, ids, input_batch, target_batch):
+    """calc_loss_batch(input_batch, target_batch, model, "cpu") with GPT-2's vocabulary (50257 logits) and targets of which some are 50256, <|endoftext|>"""
+    return m.calc_loss_batch(input_batch, target_batch, WithGPT2Ids(build(weights), ids), "cpu")
+
+
+class LossOnAnotherDevice(nn.Module):
+    """calc_loss_batch(input_batch, target_batch, model, "meta") with the batches left on the CPU:
+    on_another_device moves the model there; the batches are no parameters, so they stay."""
+
+    def __init__(self, calc_loss_batch, model: nn.Module, input_batch: torch.Tensor, target_batch: torch.Tensor):
+        super().__init__()
+        self.model, self.calc_loss_batch, self.batches = model, calc_loss_batch, (input_batch, target_batch)
+
+    def forward(self):
+        try:
+            return self.calc_loss_batch(*self.batches, self.model, torch.device("meta"))
+        except RuntimeError as err:  # torch refuses tensors of two devices: on_another_device has seen them
+            if "device" not in str(err):
+                raise
+            return None
+
+
+def _batches_moved_to_the_device(got, expected):
+    mixed = got.get("mixed") if isinstance(got, dict) else None
+    if isinstance(mixed, list) and mixed:
+        raise Failed(WRONG_VALUES, f"with the model and `device` on another device than the CPU (here PyTorch's meta device, a "
+                     f"stand-in for a GPU), your "
+                     f"calc_loss_batch mixes devices in {', '.join(map(str, mixed[:3]))}: a batch stayed on the "
+                     f"CPU. Move both batches: input_batch.to(device) and target_batch.to(device).")
+    compare(got, expected)
+
+
+@check(task=2, inputs=loss_inputs, judge=_batches_moved_to_the_device)
+def both_batches_go_to_the_device(m, weights, input_batch, target_batch):
+    """calc_loss_batch(input_batch, target_batch, model, device) with the model and device on PyTorch's meta device (a stand-in for a GPU) and both batches on the CPU: the operations that mixed devices, and how many times it called the model"""
+    model, calls = build(weights), []
+    model.register_forward_pre_hook(lambda module, args: calls.append(1))
+    moved = on_another_device(LossOnAnotherDevice(m.calc_loss_batch, model, input_batch, target_batch))
+    return moved | {"model calls": len(calls)}
 
 
 # Task 3 ---------------------------------------------------------------------------------------
@@ -366,6 +448,24 @@ def evaluate_model_measures_in_eval_mode(m, weights, train_loader, val_loader):
     model = build(weights, drop_rate=0.5).train()
     losses = named(("train_loss", "val_loss"), m.evaluate_model(model, train_loader, val_loader, "cpu", eval_iter=2))
     return {**losses, "model.training afterwards": model.training}
+
+
+def _evaluated_without_gradients(got, expected):
+    if isinstance(got, dict) and got.get("grad_enabled") is True:
+        raise Failed(WRONG_VALUES, "evaluate_model calls the model with gradients on. Measuring a loss needs none: "
+                     "wrap the two calc_loss_loader calls in `with torch.no_grad():`, as the book does, or every "
+                     "batch keeps its computation graph in memory (on a GPU, the memory a larger model needs).")
+    compare(got, expected)
+
+
+@check(task=5, inputs=evaluate_inputs, judge=_evaluated_without_gradients)
+def evaluate_model_runs_without_gradients(m, weights, train_loader, val_loader):
+    """evaluate_model(model, train_loader, val_loader, "cpu", eval_iter=2), noting torch.is_grad_enabled() at every call of the model, and how many calls"""
+    model = build(weights).train()
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(torch.is_grad_enabled()))
+    m.evaluate_model(model, train_loader, val_loader, "cpu", eval_iter=2)
+    return {"grad_enabled": any(seen), "model calls": len(seen)}
 
 
 @check(task=5, inputs=sample_inputs, judge=_printed_on_one_line)

@@ -40,7 +40,51 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
             if not verdict.passed:
                 break
         verdicts.append(verdict)
+    verdicts = [consistent_with_the_task(v, checks, fixture, outcomes) for v in verdicts]
     return attribute_mistakes(verdicts)
+
+
+def consistent_with_the_task(v: C.Verdict, checks: list[C.Check], fixture: dict[str, list[Case]],
+                             outcomes: dict[str, list[Any]]) -> C.Verdict:
+    """Keep only the mistakes that explain every public result of the verdict's task, not just
+    this one: each check of the task must give what the mistake gave there (its value, its error,
+    or a pass where the mistake passes). A crop one token too long raises the same error as no
+    crop at all on one check, and gives other values than it on the next."""
+    if v.passed or not v.candidates or not isinstance(outcomes, dict):
+        return v
+    kept = tuple(m for m in v.candidates if all(
+        _agrees(chk, case, data, m)
+        for chk in checks if chk.task == v.task
+        for case, data in zip(fixture.get(chk.name, []), outcomes.get(chk.name) or [])
+        if not case.hidden))
+    if kept == v.candidates:
+        return v
+    return replace(v, mistake=kept[0] if kept else None, candidates=kept)
+
+
+def _agrees(chk: C.Check, case: Case, data: Any, mistake: str) -> bool:
+    """Whether the learner's outcome on one public case could be the mistake's: a value the check
+    would accept if the mistake's were expected, the same error, or a pass where the mistake
+    passes. A case the learner's code did not finish (a timeout, not run) tells nothing."""
+    try:
+        outcome = C.Outcome.from_data(data)
+    except Exception:
+        return True
+    if outcome.status == C.EXCEPTION:
+        return case.raised.get(mistake) == C.error_line(outcome.message)
+    if outcome.status != "ok":
+        return True
+    if mistake in case.raised:
+        return False
+    wanted = case.mistakes.get(mistake, case.expected)
+    for compare in (lambda: C.compare(outcome.value, wanted, dims=chk.dims, rtol=chk.rtol, atol=chk.atol),
+                    lambda: chk.verdict(outcome.value, wanted)):
+        try:
+            compare()
+        except Exception:
+            continue
+        return True
+    return False
 
 
 def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
