@@ -40,7 +40,7 @@ def judge_topic(checks: list[C.Check], fixture: dict[str, list[Case]],
             if not verdict.passed:
                 break
         verdicts.append(verdict)
-    return attribute_mistakes(verdicts)
+    return attribute_mistakes(consistent_mistakes(checks, fixture, verdicts))
 
 
 def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
@@ -62,6 +62,53 @@ def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
             v = replace(v, mistake=viable[0] if viable else None, candidates=viable)
         kept.append(v)
     return kept
+
+
+# What the learner's code did on a case, as far as a mistake can agree with it.
+_COMPARABLE = (C.WRONG_VALUES, C.WRONG_SHAPE, C.WRONG_LENGTH, C.WRONG_TYPE, C.EXCEPTION)
+
+
+def consistent_mistakes(checks: list[C.Check], fixture: dict[str, list[Case]],
+                        verdicts: list[C.Verdict]) -> list[C.Verdict]:
+    """Drop each matched mistake that the task's other judged cases contradict. A catalogued
+    mistake is a patch of the reference, and the fixture holds what it gives on every case: where
+    the learner's code passed a case that mistake fails (or raises on), or failed one the mistake
+    passes or gives another output on, the learner's code is not that mistake, however well its
+    output (or the first line of its error) matches on this check."""
+    cases_of = {chk.name: fixture.get(chk.name, []) for chk in checks}
+    judged = [(v, _judged_cases(v, cases_of.get(v.check, []))) for v in verdicts]
+
+    def contradicted(mistake: str, task: int) -> bool:
+        for w, (passed, failed) in judged:
+            if w.task != task:
+                continue
+            if any(mistake in c.mistakes or mistake in c.raised for c in passed):
+                return True
+            if failed and w.reason in _COMPARABLE and mistake not in w.candidates:
+                return True
+        return False
+
+    kept = []
+    for v in verdicts:
+        if v.candidates:
+            alive = tuple(m for m in v.candidates if not contradicted(m, v.task))
+            v = replace(v, mistake=alive[0] if alive else None, candidates=alive)
+        kept.append(v)
+    return kept
+
+
+def _judged_cases(v: C.Verdict, cases: list[Case]) -> tuple[list[Case], bool]:
+    """The cases the learner's code passed before this verdict, and whether one failed after them
+    (judge_topic stops a check at its first failing case; a hidden verdict keeps no seed, and the
+    public cases, judged first, all passed)."""
+    if v.passed:
+        return cases, False
+    if v.reason not in _COMPARABLE:
+        return [], False
+    if v.hidden or v.seed is None:
+        return [c for c in cases if not c.hidden] if v.hidden else [], True
+    at = next((i for i, c in enumerate(cases) if c.seed == v.seed and not c.hidden), None)
+    return (cases[:at] if at is not None else []), True
 
 
 _CODE_LINE = re.compile(r"^\s+at [^\n]*?, line \d+, in [^\n:]*: (.*)$", re.M)  # describe_exception's
