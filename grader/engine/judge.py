@@ -66,6 +66,9 @@ def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
 
 # What the learner's code did on a case, as far as a mistake can agree with it.
 _COMPARABLE = (C.WRONG_VALUES, C.WRONG_SHAPE, C.WRONG_LENGTH, C.WRONG_TYPE, C.EXCEPTION)
+# Failures no output equal to the reference's (under compare, which the fixture stores by) can have:
+# a judge may reject such an output for its type or a property, never for its shape or by raising.
+_UNLIKE_THE_REFERENCE = (C.WRONG_SHAPE, C.WRONG_LENGTH, C.EXCEPTION)
 
 
 def consistent_mistakes(checks: list[C.Check], fixture: dict[str, list[Case]],
@@ -75,17 +78,34 @@ def consistent_mistakes(checks: list[C.Check], fixture: dict[str, list[Case]],
     the learner's code passed a case that mistake fails (or raises on), or failed one the mistake
     passes or gives another output on, the learner's code is not that mistake, however well its
     output (or the first line of its error) matches on this check."""
-    cases_of = {chk.name: fixture.get(chk.name, []) for chk in checks}
-    judged = [(v, _judged_cases(v, cases_of.get(v.check, []))) for v in verdicts]
+    by_name = {chk.name: chk for chk in checks}
+    judged = [(v, _judged_cases(v, fixture.get(v.check, []))) for v in verdicts]
 
+    def fails(chk: C.Check | None, case: Case, mistake: str) -> bool:
+        """Whether the mistake fails this case (its stored output differs, and the check's judge,
+        which may accept other outputs than the reference's, rejects it)."""
+        if mistake in case.raised:
+            return True
+        if mistake not in case.mistakes or chk is None:
+            return False
+        try:
+            chk.verdict(case.mistakes[mistake], case.expected)
+        except Exception:  # noqa: BLE001 -- Failed, or a judge that cannot take it: not a pass
+            return True
+        return False
+
+    @functools.cache
     def contradicted(mistake: str, task: int) -> bool:
         for w, (passed, failed) in judged:
             if w.task != task:
                 continue
-            if any(mistake in c.mistakes or mistake in c.raised for c in passed):
+            if any(fails(by_name.get(w.check), c, mistake) for c in passed):
                 return True
-            if failed and w.reason in _COMPARABLE and mistake not in w.candidates:
-                return True
+            if failed is not None and mistake not in w.candidates:
+                if mistake in failed.mistakes or mistake in failed.raised:
+                    return True  # the mistake gives another output here, or raises another error
+                if w.reason in _UNLIKE_THE_REFERENCE:
+                    return True  # the mistake's output here is the reference's (within tolerance)
         return False
 
     kept = []
@@ -97,18 +117,18 @@ def consistent_mistakes(checks: list[C.Check], fixture: dict[str, list[Case]],
     return kept
 
 
-def _judged_cases(v: C.Verdict, cases: list[Case]) -> tuple[list[Case], bool]:
-    """The cases the learner's code passed before this verdict, and whether one failed after them
+def _judged_cases(v: C.Verdict, cases: list[Case]) -> tuple[list[Case], Case | None]:
+    """The cases the learner's code passed before this verdict, and the case it failed, when known
     (judge_topic stops a check at its first failing case; a hidden verdict keeps no seed, and the
     public cases, judged first, all passed)."""
     if v.passed:
-        return cases, False
+        return cases, None
     if v.reason not in _COMPARABLE:
-        return [], False
-    if v.hidden or v.seed is None:
-        return [c for c in cases if not c.hidden] if v.hidden else [], True
+        return [], None
+    if v.hidden:
+        return [c for c in cases if not c.hidden], None
     at = next((i for i, c in enumerate(cases) if c.seed == v.seed and not c.hidden), None)
-    return (cases[:at] if at is not None else []), True
+    return (cases[:at], cases[at]) if at is not None else ([], None)
 
 
 _CODE_LINE = re.compile(r"^\s+at [^\n]*?, line \d+, in [^\n:]*: (.*)$", re.M)  # describe_exception's
