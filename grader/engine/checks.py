@@ -731,9 +731,9 @@ def _seeding_advice(got: Any, expected: Any) -> str:
     if any(_same_values(mine[first], t) for k, t in theirs.items() if k != first):
         return _ORDER_ADVICE  # another parameter's numbers: drawn in another order
     before = list(theirs).index(first)
-    return (f"Your parameters have the book's names, shapes and order"
-            + ({0: "", 1: ", and the one created before it matches"}.get(before, f", and the {before} created before it match"))
-            + f": {first} is initialised differently (or random numbers were drawn just before it). {_drawn(mine[first], 'Your ' + first)} "
+    matched = {0: "", 1: ", and the one created before it matches"}.get(before, f", and the {before} created before it match")
+    return (f"Your parameters have the book's names, shapes and order{matched}: {first} is initialised differently "
+            f"(or random numbers were drawn just before it). {_drawn(mine[first], 'Your ' + first)} "
             f"{_drawn(theirs[first], 'The book' + chr(39) + 's ' + first)}")
 
 
