@@ -359,8 +359,8 @@ GREEDY = [greedy_variant("logits_of_the_first_position",
                          "your generate puts each new id in front of idx: torch.cat((idx, idx_next), dim=1) appends "
                          "it", prepend=True)]
 EOS = [greedy_variant("eos_id_appended",
-                      "your generate appends the end-of-text id before stopping; the book checks first and returns "
-                      "the ids without it", eos_kept=True),
+                      "your generate returns the end-of-text id it stops on: test the new id, idx_next, against "
+                      "eos_id before appending it, and stop without appending it", eos_kept=True),
        greedy_variant("stops_when_any_row_writes_eos_id",
                       "your generate stops the whole batch as soon as one row writes eos_id; stop only when every row "
                       "writes it: (idx_next == eos_id).all()", stop_at_any=True)]
