@@ -232,3 +232,19 @@ def dropout_on_attention_weights_in_train_mode(m, x, weights, context_length, dr
 def no_dropout_in_eval_mode(m, x, weights, context_length, dropout):
     """CausalAttention(..., dropout=0.5).eval(): dropout is off, outputs equal the dropout-free ones"""
     return build(m, x, weights, context_length, dropout).eval()(x)
+
+
+# Backward through the weights: an in-place dropout (nn.Dropout(inplace=True)) overwrites softmax's
+# output, which softmax's backward needs, so training fails although every forward above passes.
+GRAD_DIMS = {name: ("d_out", "d_in") for name in ("W_query.weight", "W_key.weight", "W_value.weight")}
+
+
+# Gradients sum over every position and go through softmax's backward: 1e-4 leaves room for the
+# last bits another CPU's kernels round differently, and no wrong gradient comes that close.
+@check(task=3, inputs=lambda seed: attention_inputs(seed, dropout=0.2), dims=GRAD_DIMS, rtol=1e-4, atol=1e-5)
+def training_step_backpropagates_through_dropout(m, x, weights, context_length, dropout):
+    """CausalAttention(..., dropout=0.2) in train mode, after torch.manual_seed(123): the gradients of out.sum() for W_query, W_key, W_value"""
+    attention = build(m, x, weights, context_length, dropout).train()
+    torch.manual_seed(123)
+    attention(x).sum().backward()
+    return {name: p.grad for name, p in attention.named_parameters()}

@@ -359,8 +359,8 @@ GREEDY = [greedy_variant("logits_of_the_first_position",
                          "your generate puts each new id in front of idx: torch.cat((idx, idx_next), dim=1) appends "
                          "it", prepend=True)]
 EOS = [greedy_variant("eos_id_appended",
-                      "your generate appends the end-of-text id before stopping; the book checks first and returns "
-                      "the ids without it", eos_kept=True),
+                      "your generate returns the end-of-text id it stops on: test the new id, idx_next, against "
+                      "eos_id before appending it, and stop without appending it", eos_kept=True),
        greedy_variant("stops_when_any_row_writes_eos_id",
                       "your generate stops the whole batch as soon as one row writes eos_id; stop only when every row "
                       "writes it: (idx_next == eos_id).all()", stop_at_any=True)]
@@ -530,3 +530,23 @@ def eos_stops_on_the_sampled_id(m, table, idx, context_length, k, eos_id):
     out = m.generate(build(table, context_length), prompts, 1, context_length, temperature=1.0, top_k=k, eos_id=eos_id)
     new = out[:, idx.shape[1]:]
     return {"new ids per prompt": int(new.shape[1]), "temperature=1.0": torch.bincount(new.flatten(), minlength=table.shape[0])}
+
+
+# A prompt longer than the context: the BigramLM reads only the last token, so a crop one token too
+# short gives the same ids; the model records how many tokens each call gave it.
+class WidthRecordingLM(BigramLM):
+    def __init__(self, vocab_size: int, context_length: int):
+        super().__init__(vocab_size, context_length)
+        self.widths = []
+
+    def forward(self, in_idx: torch.Tensor) -> torch.Tensor:
+        self.widths.append(int(in_idx.shape[1]))
+        return super().forward(in_idx)
+
+
+@check(task=3, inputs=greedy_inputs, dims=IDS)
+def a_long_prompt_is_cropped_to_context_size(m, table, idx, context_length):
+    """generate(model, prompt of shape (batch=2, num_tokens=9), max_new_tokens=3, context_size=5): the ids, and how many tokens the model got at each call"""
+    model = load_weights(WidthRecordingLM(table.shape[0], context_length), {"next_token_logits.weight": table})
+    ids = m.generate(model, idx.repeat(1, 3), 3, context_length)
+    return {"ids": ids, "tokens given to the model at each call": model.widths}

@@ -395,6 +395,24 @@ def feedforward_values_match(m, x, cfg, weights):
     return load_weights(m.FeedForward(with_dtype(cfg)), weights)(x)
 
 
+def _in_the_config_dtype(got, expected):
+    """Judge: every layer in cfg["dtype"]; a layer without dtype= is float32, torch's default."""
+    if isinstance(got, dict) and isinstance(expected, dict) and set(got) == set(expected):
+        other = [name for name in expected if got[name] != expected[name]]
+        if other:
+            raise Failed(WRONG_VALUES, f"{', '.join(other)} {'is' if len(other) == 1 else 'are'} {got[other[0]]} although "
+                                       f"cfg['dtype'] is {expected[other[0]]}: pass dtype=cfg[\"dtype\"] to every "
+                                       f"nn.Linear, or its weights stay in torch's default float32 and a bfloat16 "
+                                       f"input cannot go through it.")
+    compare(got, expected)
+
+
+@check(task=3, inputs=lambda seed: {"cfg": FF_CONFIG}, judge=_in_the_config_dtype)
+def feedforward_layers_in_the_config_dtype(m, cfg):
+    """FeedForward({"emb_dim": 6, "hidden_dim": 10, "dtype": torch.bfloat16}): the dtype of each parameter"""
+    return {name: str(p.dtype) for name, p in m.FeedForward(dict(cfg, dtype=torch.bfloat16)).named_parameters()}
+
+
 # Task 4 ---------------------------------------------------------------------------------------
 
 # Angles up to context_length radians in float32: one rounding of inv_freq times the position moves

@@ -703,7 +703,9 @@ def load_weights(module: torch.nn.Module, weights: dict[str, torch.Tensor]) -> t
 
 
 def seeded_construction(got: Any, expected: Any) -> None:
-    """Judge for 'same seed, same parameters': the failure is about creation order, not maths."""
+    """Judge for 'same seed, same parameters'. Wrong values there come from the creation order
+    (another parameter's random numbers) or from one parameter drawn another way (torch.empty, a
+    random B where the book has zeros): the message says which the parameters show."""
     try:
         compare(got, expected)
     except Failed as failed:
@@ -711,7 +713,62 @@ def seeded_construction(got: Any, expected: Any) -> None:
             raise
         raise Failed(failed.reason, failed.message + "\nThis check is about seeding: with the same "
                      "torch.manual_seed, your module should create the same parameters as the book's. "
-                     "Create the layers in the book's order, with the book's shapes.") from None
+                     + _seeding_advice(got, expected)) from None
+
+
+_ORDER_ADVICE = "Create the layers in the book's order, with the book's shapes."
+
+
+def _seeding_advice(got: Any, expected: Any) -> str:
+    """The order sentence when the parameters come in another order or hold another parameter's
+    values; otherwise which parameter is the first drawn differently, and how the book draws it."""
+    mine, theirs = _parameters(got), _parameters(expected)
+    if mine is None or theirs is None or list(mine) != list(theirs):
+        return _ORDER_ADVICE
+    first = next((k for k in theirs if not _same_values(mine[k], theirs[k])), None)
+    if first is None:
+        return _ORDER_ADVICE
+    if any(_same_values(mine[first], t) for k, t in theirs.items() if k != first):
+        return _ORDER_ADVICE  # another parameter's numbers: drawn in another order
+    before = list(theirs).index(first)
+    matched = {0: "", 1: ", and the one created before it matches"}.get(before, f", and the {before} created before it match")
+    return (f"Your parameters have the book's names, shapes and order{matched}: {first} is initialised differently "
+            f"(or random numbers were drawn just before it). {_drawn(mine[first], 'Your ' + first)} "
+            f"{_drawn(theirs[first], 'The book' + chr(39) + 's ' + first)}")
+
+
+def _parameters(value: Any) -> dict | None:
+    """name -> tensor of a seeding check's output (a module's named_parameters, maybe under 'parameters')."""
+    if isinstance(value, dict) and isinstance(value.get("parameters"), dict):
+        value = value["parameters"]
+    if isinstance(value, dict) and value and all(isinstance(t, torch.Tensor) for t in value.values()):
+        return value
+    return None
+
+
+def _same_values(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(torch.allclose(a.double(), b.double(), rtol=RTOL, atol=ATOL))
+
+
+def _drawn(t: torch.Tensor, owner: str) -> str:
+    """How a parameter's values look: a constant, memory nobody wrote, or random numbers."""
+    values = t.detach().double().flatten()
+    if not values.numel():
+        return ""
+    size = values.abs().nan_to_num(nan=float("inf"))
+    odd = (size > 1e30) | ((size < 1e-30) & (size > 0))
+    if bool(odd.any()):
+        return (f"{owner} holds values such as {values[odd.nonzero()[0, 0]].item():.3g} that nobody drew: "
+                f"torch.empty leaves the memory as it was.")
+    if bool((values == values[0]).all()):
+        fill = {0.0: " (torch.zeros)", 1.0: " (torch.ones)"}.get(values[0].item(), "")
+        return f"{owner} holds {values[0].item():g} everywhere{fill}."
+    low, high = values.min().item(), values.max().item()
+    if owner.startswith("Your "):
+        return f"{owner} holds other numbers, between {low:.3g} and {high:.3g}."
+    return (f"{owner} holds random numbers between {low:.3g} and {high:.3g} from the seeded generator "
+            f"(torch.rand draws from [0, 1), torch.randn from a normal distribution, nn.Linear and "
+            f"kaiming_uniform_ from +-bound).")
 
 
 def sums_to_one(dims, advice: str, sums: Callable[[torch.Tensor], torch.Tensor] = lambda t: t.sum(-1),
