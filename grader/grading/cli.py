@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich import box
 from rich.table import Table
 
 from ..course.curriculum import Curriculum, load
@@ -133,8 +134,10 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
 
 
 def show_summary(console: Console, curriculum: Curriculum, grades: dict[str, StudentGrade], isolation: Isolation) -> None:
-    """Students down, topics across by number (the legend below keeps it within 80 columns)."""
-    table = Table(title="Gradebook" + (" (isolation degraded)" if isolation.degraded else ""))
+    """Students down, topics across by number, the legend below: no box and one space between
+    columns, so 21 topics fit about 100 columns (rich's boxed table needed 125 and hid topics)."""
+    table = Table(title="Gradebook" + (" (isolation degraded)" if isolation.degraded else ""),
+                  box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, pad_edge=False)
     table.add_column("student", no_wrap=True)
     for number, topic in enumerate(curriculum.topics, 1):
         table.add_column(str(number), justify="right")
