@@ -28,15 +28,7 @@ from torch.utils.data import DataLoader
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TINY_CONFIG = {  # scripts/train_tiny.py's
-    "vocab_size": 50257,
-    "context_length": 32,
-    "emb_dim": 32,
-    "n_heads": 2,
-    "n_layers": 2,
-    "drop_rate": 0.1,
-    "qkv_bias": False,
-}
+from train_tiny import TINY_CONFIG  # noqa: E402  (the model train_tiny.py trains, beside this script)
 
 
 def trainable(model) -> int:

@@ -20,6 +20,7 @@ from torch import nn
 
 from grader.engine.checks import WRONG_VALUES, Failed, check, compare, generator, load_weights, seeded_construction, sizes
 from grader.engine.gpt_cases import GREEDY_MARGIN, model_shapes, random_weights, tiny_config
+from grader.engine.text_cases import WordTokenizer
 
 PAD = 50256  # GPT-2's <|endoftext|>, the book's padding id
 GPT2_124M = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
@@ -56,17 +57,6 @@ def build(weights: dict, drop_rate: float = 0.0) -> TinyClassifier:
                         weights)
 
 
-class WordTokenizer:
-    """A tokenizer for TinyClassifier's small vocabulary: one id per space-separated word."""
-
-    def __init__(self, words: list[str]):
-        self.words, self.ids = words, {w: i for i, w in enumerate(words)}
-
-    def encode(self, text: str, **special) -> list[int]:
-        return [self.ids[w] for w in text.split(" ")]
-
-    def decode(self, ids: list[int]) -> str:
-        return " ".join(self.words[i] for i in ids)
 
 
 def trainable(model: nn.Module) -> list[str]:

@@ -20,6 +20,7 @@ from grader.engine.checks import (WRONG_TYPE, WRONG_VALUES, Failed, check, compa
                                   sizes, text_back_through_ids)
 from grader.course.curriculum import ROOT
 from grader.engine.gpt_cases import GREEDY_MARGIN, greedy_gap
+from grader.engine.text_cases import WordTokenizer
 
 END_OF_TEXT = "<|endoftext|>"
 IDS = ("batch", "num_tokens")
@@ -47,17 +48,6 @@ class TinyLM(nn.Module):
         return self.out_head(self.drop_emb(x))  # (b, num_tokens, emb_dim) -> (b, num_tokens, vocab_size)
 
 
-class WordTokenizer:
-    """A tokenizer for TinyLM's small vocabulary: one id per space-separated word."""
-
-    def __init__(self, words: list[str]):
-        self.words, self.ids = words, {w: i for i, w in enumerate(words)}
-
-    def encode(self, text: str, **special) -> list[int]:
-        return [self.ids[w] for w in text.split(" ")]
-
-    def decode(self, ids: list[int]) -> str:
-        return " ".join(self.words[i] for i in ids)
 
 
 def build(weights: dict, drop_rate: float = 0.0) -> TinyLM:

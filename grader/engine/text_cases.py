@@ -28,3 +28,17 @@ def shuffled_vocab(seed: int, tokens) -> dict[str, int]:
     distinct = sorted(set(tokens))
     ids = torch.randperm(len(distinct), generator=generator(seed)).tolist()
     return dict(zip(distinct, ids))
+
+
+class WordTokenizer:
+    """A tokenizer for a test model's small vocabulary: one id per space-separated word (training's
+    and classification's checks build one inside their probes)."""
+
+    def __init__(self, words: list[str]):
+        self.words, self.ids = words, {w: i for i, w in enumerate(words)}
+
+    def encode(self, text: str, **special) -> list[int]:
+        return [self.ids[w] for w in text.split(" ")]
+
+    def decode(self, ids: list[int]) -> str:
+        return " ".join(self.words[i] for i in ids)
