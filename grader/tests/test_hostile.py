@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.tests.needs import sandbox_or_skip
 from grader.engine.checks import load_checks
 from grader.course.curriculum import ROOT, Curriculum, Topic, load
 from grader.builders.demo import submission_files, write_submission
@@ -330,13 +331,6 @@ def grade_class(class_dir: Path, out: Path, curriculum: Curriculum, *extra: str)
         sys.dont_write_bytecode = saved
 
 
-def sandbox_or_skip() -> None:
-    from grader.grading.sandbox.host import probe_isolation
-    isolation = probe_isolation()
-    if isolation.degraded:
-        pytest.skip(f"the hostile catalogue needs the sandbox: {isolation.describe()}")
-
-
 @pytest.fixture(scope="session")
 def curriculum() -> Curriculum:
     return graded_topics()
@@ -345,7 +339,7 @@ def curriculum() -> Curriculum:
 @pytest.fixture(scope="session")
 def hostile_run(tmp_path_factory, curriculum) -> Run:
     """Every hostile case and the honest students, in one class, in one run."""
-    sandbox_or_skip()
+    sandbox_or_skip("the hostile catalogue")
     base = tmp_path_factory.mktemp("hostile")
     class_dir = base / "class"
     class_dir.mkdir()
