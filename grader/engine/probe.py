@@ -130,11 +130,16 @@ Needs = Callable[[C.Check, dict], bool]  # (check, outcome data) -> record the s
 
 
 def failing_public(public: dict[str, list[Case]]) -> Needs:
-    """Steps only for a first public case whose outcome the judge fails (public expected values: the
-    learner's release holds them too): a passing check needs no 'where', and tracing costs."""
+    """Steps only where the judge can use them: a first public case that has the reference's steps
+    and whose outcome raised, or fails against the public expected value (the learner's release
+    holds those too). A passing check needs no 'where', nor code not written yet, and tracing costs.
+    The grader's worker never holds expected values: the grader asks this of the outcomes it got
+    back, then runs only those checks again, traced (grader.grading.grade.grade_topics)."""
     def needs(chk: C.Check, outcome: dict) -> bool:
         cases = public.get(chk.name)
-        if not cases or outcome.get("status") != "ok":
+        if not cases or cases[0].trace is None or outcome.get("status") not in ("ok", C.EXCEPTION):
+            return False
+        if outcome.get("status") == C.EXCEPTION:
             return True
         try:  # the check's own comparison alone: no diagnosis here, it runs inside the learner's time limit
             chk.verdict(outcome.get("value"), cases[0].expected)

@@ -23,6 +23,7 @@ from ..engine import checks as C
 from ..engine import once
 from ..course.curriculum import Curriculum, Topic, load
 from ..engine.cases import Case
+from ..engine.probe import failing_public
 from ..engine.session import TopicSession, session
 from ..engine.secret import _fresh_seeds, hidden_seeds, instructor_secret  # noqa: F401 (grade.hidden_seeds, as before)
 from .sandbox.host import Isolation, Worker, WorkerDied
@@ -111,16 +112,19 @@ def score(topic: Topic, verdicts: list[C.Verdict]) -> float:
 
 
 def grade_topics(worker: Worker, prep: Prepared, slugs: list[str], files: dict[str, bytes],
-                 timeout: float = TOPIC_TIMEOUT, used: dict[str, list[str]] | None = None
+                 timeout: float = TOPIC_TIMEOUT, used: dict[str, list[str]] | None = None, steps: bool = True
                  ) -> dict[str, TopicGrade]:
     """Two jobs on one worker: the submission's files on each topic's public cases, then, in a
     fresh child, on its hidden cases. What the second prints is never shown and its time never
     reported, so no hidden input reaches the feedback by any channel the code controls (its
     output, a value a later topic returns, the time it takes). `used`: the topics each topic's
-    module uses; one that uses a topic whose import never finished is skipped."""
+    module uses; one that uses a topic whose import never finished is skipped. `steps`: trace the
+    failing checks (add_steps); a regrade, whose text is never shown, does not."""
     public = worker.run(slugs, files, timeout, used or {})
     output = str(public.get("output", ""))[:4096]
     unwritten = {s: stub_outcomes(prep, s, public["outcomes"].get(s), files) for s in slugs}
+    if steps:
+        add_steps(worker, prep, public, files, timeout, used or {})
     ran = [s for s in slugs if ("hidden", s) in (worker.cases or {}) and unwritten[s] is None
            and isinstance(public["topics"].get(s), dict) and public["topics"][s].get("status") == "ok"]
     hidden = worker.run(ran, files, timeout, used or {}, hidden=True) if ran else {"topics": {}, "outcomes": {}}
@@ -128,6 +132,37 @@ def grade_topics(worker: Worker, prep: Prepared, slugs: list[str], files: dict[s
                                hidden["topics"].get(slug, public["topics"].get(slug)),
                                hidden["outcomes"].get(slug, unwritten[slug]), timeout, output)
             for slug in slugs}
+
+
+def add_steps(worker: Worker, prep: Prepared, public: dict, files: dict[str, bytes], timeout: float,
+              used: dict[str, list[str]]) -> None:
+    """The steps of each check whose first public case failed, from one more job that runs only
+    those checks, traced, so the judge can say where the learner's values first part from the
+    reference's. The worker never holds an expected value, so it cannot choose them itself; a
+    passing submission pays nothing (tracing costs about three times a run). Steps that do not
+    come back (a timeout, odd data) only leave that line out."""
+    wanted: dict[str, list[str]] = {}
+    for slug, outcomes in public["outcomes"].items():
+        if not isinstance(outcomes, dict) or (public["topics"].get(slug) or {}).get("status") != "ok":
+            continue
+        needs = failing_public(prep.session(slug).public)
+        names = [c.name for c in prep.checks[slug] if isinstance(outcomes.get(c.name), list) and outcomes[c.name]
+                 and isinstance(outcomes[c.name][0], dict) and needs(c, outcomes[c.name][0])]
+        if names:
+            wanted[slug] = names
+    if not wanted:
+        return
+    own = sum(float(public["topics"][s].get("seconds", 0) or 0) for s in wanted)
+    limit = min(timeout, max(REGRADE_FLOOR, 4 * own))  # a traced run takes about three times the run
+    traced = worker.run(list(wanted), files, limit, used, trace=wanted)
+    for slug, names in wanted.items():
+        got = traced["outcomes"].get(slug)
+        for name in names:
+            try:
+                steps = got[name][0]["steps"]
+            except (KeyError, IndexError, TypeError):
+                continue
+            public["outcomes"][slug][name][0]["steps"] = steps  # Outcome.from_data checks them when judged
 
 
 def stub_outcomes(prep: Prepared, slug: str, outcomes, files: dict[str, bytes]) -> dict | None:
@@ -315,7 +350,8 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
             if references:  # a regrade may take a few times what the learner's own run took, not more:
                 own = sum(grades[student].topics[s].seconds for s in slugs if s in grades[student].topics)
                 limit = min(timeout, max(REGRADE_FLOOR, 3 * own))  # code that stalls only there gains nothing
-            results = grade_topics(worker, prep, list(slugs), mine, limit, {} if references else used[student])
+            results = grade_topics(worker, prep, list(slugs), mine, limit, {} if references else used[student],
+                                   steps=not references)
             if not references:
                 return results
             return {slug: without_learner_text(r, references) for slug, r in results.items()}

@@ -27,12 +27,17 @@ def worker(prepared):
     del os.environ["KATA_SECCOMP"]
 
 
-def graded(worker, prepared, files, monkeypatch, skip: bool = True) -> tuple[dict, list[list[str]]]:
-    """grade_topics on SLUGS, and the topics of each job the worker ran."""
+def graded(worker, prepared, files, monkeypatch, skip: bool = True, traced: list | None = None
+           ) -> tuple[dict, list[list[str]]]:
+    """grade_topics on SLUGS, and the topics of each job the worker ran; the jobs that only record
+    the steps of failing checks (grade.add_steps) go to `traced` instead, as {topic: [check]}."""
     jobs, run = [], worker.run
 
     def counted(topics, *args, **kwargs):
-        jobs.append(list(topics))
+        if kwargs.get("trace") is not None:
+            (traced if traced is not None else []).append(kwargs["trace"])
+        else:
+            jobs.append(list(topics))
         return run(topics, *args, **kwargs)
     monkeypatch.setattr(worker, "run", counted)
     if not skip:
@@ -70,6 +75,23 @@ def test_a_topic_with_anything_written_runs_its_hidden_cases(worker, prepared, m
                                   ).replace("raise NotImplementedError(", "_not_yet(", 1).encode()
     _, jobs = graded(worker, prepared, files, monkeypatch)
     assert jobs == [list(SLUGS), list(SLUGS)]
+
+
+def test_only_failing_checks_are_traced_in_a_job_of_their_own(worker, prepared, monkeypatch):
+    """The worker never holds an expected value, so the grader picks the checks whose first public
+    case failed and runs those alone again, traced: a passing submission pays for no trace, and a
+    mistake still gets the line where its values part from the reference's."""
+    files = {CURRICULUM[s].module_file: CURRICULUM[s].solution().read_bytes() for s in SLUGS}
+    traced: list = []
+    results, jobs = graded(worker, prepared, files, monkeypatch, traced=traced)
+    assert traced == [] and jobs == [list(SLUGS), list(SLUGS)]
+    assert all(v.passed for r in results.values() for v in r.all_verdicts)
+    files["tokenizer.py"] = files["tokenizer.py"].replace(b"sorted(set(", b"list(set(", 1)
+    assert files["tokenizer.py"] != CURRICULUM["tokenizer"].solution().read_bytes()
+    results, jobs = graded(worker, prepared, files, monkeypatch, traced=traced)
+    failing = {v.check for v in results["tokenizer"].verdicts if not v.passed}
+    assert len(traced) == 1 and set(traced[0]) == {"tokenizer"} and set(traced[0]["tokenizer"]) <= failing
+    assert any(v.diverges for v in results["tokenizer"].verdicts if not v.passed)
 
 
 def test_imports_are_read_only_where_a_topic_is_named_and_in_any_spelling():

@@ -238,30 +238,34 @@ class Worker:
         self.seccomp = bool(hello.get("seccomp"))  # could the children's filter be loaded here?
 
     def run(self, topics: list[str], files: dict[str, bytes], timeout: float,
-            uses: dict[str, list[str]] | None = None, hidden: bool = False) -> dict:
+            uses: dict[str, list[str]] | None = None, hidden: bool = False,
+            trace: dict[str, list[str]] | None = None) -> dict:
         """Grade `files` on `topics` (their hidden cases if `hidden`, else their public ones):
         {"topics": {slug: status...}, "output": str, "outcomes": {slug: data}}, with a status for
-        every topic whatever happens."""
+        every topic whatever happens. `trace` ({topic: [check]}, public cases): only those checks,
+        with the steps of their first case."""
         self._stage(files)
         reply: dict = {"topics": {}, "output": "", "outcomes": {}}
-        lost = self._job(topics, timeout, uses or {}, reply, hidden)
+        lost = self._job(topics, timeout, uses or {}, reply, hidden, trace)
         if lost is None:
             return reply
         for slug in [s for s in topics if s not in reply["topics"]]:  # a fresh worker, one topic a job
             self._stage(files)
-            lost = self._job([slug], timeout, {}, reply, hidden)
+            lost = self._job([slug], timeout, {}, reply, hidden, trace)
             if lost is not None:
                 reply["topics"][slug] = lost
         return reply
 
-    def _job(self, topics: list[str], timeout: float, uses: dict, reply: dict, hidden: bool = False) -> dict | None:
+    def _job(self, topics: list[str], timeout: float, uses: dict, reply: dict, hidden: bool = False,
+             trace: dict[str, list[str]] | None = None) -> dict | None:
         """Run one job, adding each topic to `reply` as the worker reports it. None when the job
         finished; else why the worker was lost (a status for the topic it was running), after it
         was killed and started again."""
         self.child = None
         cases = [(self.cases or {})[("hidden", slug) if hidden else slug] for slug in topics]  # a KeyError: our bug
         try:
-            self._write(wire.pack({"topics": topics, "timeout": timeout, "uses": uses}))
+            self._write(wire.pack({"topics": topics, "timeout": timeout, "uses": uses}
+                                  | ({"trace": trace} if trace is not None and not hidden else {})))
             for packed in cases:  # the worker reads them all before it forks: no wait for a reply
                 self._write(packed)
             while True:

@@ -189,13 +189,14 @@ def confine(job: dict, topics: list[str], slot: Path, result_fd: int, output_pat
     os.chdir("/tmp" if IN_SANDBOX else str(slot))
 
 
-def probe_topics(topics: list[str], slot: Path, channel, warm: Warm) -> None:
+def probe_topics(topics: list[str], slot: Path, channel, warm: Warm, trace: dict | None = None) -> None:
     """The child's work, with submitted code loaded: for each topic in turn, receive its cases,
-    import its module (then send IMPORTED), call the probes and send the outcomes."""
-    from grader.engine.cases import load_fixture
-    from grader.engine.probe import failing_public, probe_topic
+    import its module (then send IMPORTED), call the probes and send the outcomes. `trace`
+    ({topic: [check]}, public cases only): run just those checks, each first case also traced (the
+    grader picked the failing ones from a first run: no child ever holds an expected value)."""
+    from grader.engine.probe import probe_topic
     for slug in topics:
-        cases = public = None  # the topic before's cases are dropped before the next arrive
+        cases = None  # the topic before's cases are dropped before the next arrive
         frame = channel.receive()
         if frame is None:
             raise EOFError(f"no cases came for {slug}")
@@ -207,11 +208,9 @@ def probe_topics(topics: list[str], slot: Path, channel, warm: Warm) -> None:
                 channel.send(IMPORTED)
                 marked.append(True)
 
-        # Its public expected values (the learner's release holds them), read here for this topic only:
-        # a child holds no other topic's cases. Only a first public case that fails is traced.
-        public = load_fixture(warm.topics[slug], with_traces=False)  # 44 ms for all 18 topics; 72 with the traces
-        outcomes = probe_topic(warm.topics[slug], slot, cases["cases"], warm.checks[slug], imported,
-                               n_public=cases.get("public", {}), trace=failing_public(public))
+        checks = warm.checks[slug] if trace is None else [c for c in warm.checks[slug] if c.name in trace.get(slug, ())]
+        outcomes = probe_topic(warm.topics[slug], slot, cases["cases"], checks, imported,
+                               n_public=cases.get("public", {}), trace=trace is not None)
         imported()
         channel.send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
 
@@ -351,7 +350,7 @@ def run_job(job: dict, slot: Path, warm: Warm, host: Host) -> None:
     remaining = list(job["topics"])
     while remaining:
         topics = list(remaining)
-        proc = Child(lambda channel: probe_topics(topics, slot, channel, warm),
+        proc = Child(lambda channel: probe_topics(topics, slot, channel, warm, job.get("trace")),
                      lambda channel: confine(job, topics, slot, channel.fd, output_path, warm))
         host.started(remaining[0], proc.pid)
         first, failed = remaining[0], None
