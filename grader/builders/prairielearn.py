@@ -37,7 +37,7 @@ from ..course.curriculum import ROOT, Curriculum, load
 from ..course.files import write_atomic
 from ..engine import verdicts as V
 from ..engine.messages import clean, explain, headline
-from ..grading.record import StudentGrade, check_max_scores
+from ..grading.record import UNEARNED, StudentGrade, check_points
 from ..grading.reports.pages import check_dims, verdict_images
 from .gradescope import BUNDLED_SECRET, bundle_files, grade_one
 from .release import Entry, Files, write_tree
@@ -114,11 +114,11 @@ def results(curriculum: Curriculum, grade: StudentGrade, submitted: bool) -> dic
         # Every public check met one error: the module does not import (or one error stops everything):
         # PrairieLearn then uses no attempt and takes no points, and shows the error.
         return {"gradable": False, "format_errors": [clean(first.message)]}
-    share = check_max_scores(curriculum, topic_grade) if topic_grade else {}  # as results.json splits them
     tests = [{"name": f"Task {v.task}: {v.check}" + (" (hidden inputs)" if v.hidden else ""),
-              "description": clean(v.what), "points": round(share[v.task], 4) if v.passed else 0.0,
-              "max_points": round(share[v.task], 4), "message": headline(v),
-              "output": "" if v.passed else clean(explain(v, topic))} for v in verdicts]
+              "description": clean(v.what), "points": points, "max_points": most,
+              "message": headline(v) if points or not v.passed else UNEARNED,
+              "output": "" if v.passed else clean(explain(v, topic))}
+             for v, points, most in (check_points(curriculum, topic_grade) if topic_grade else [])]
     # A failing check's heatmaps (expected, yours, the difference), as the HTML feedback draws them:
     # a test's `images` (docs/externalGrading.md), within a budget that keeps the file under its 1 MB.
     dims, budget = None, IMAGE_BUDGET

@@ -27,7 +27,7 @@ from ..engine.probe import failing_public
 from ..engine.session import TopicSession, session
 from ..engine.secret import _fresh_seeds, hidden_seeds, instructor_secret  # noqa: F401 (grade.hidden_seeds, as before)
 from .sandbox.host import Isolation, Worker, WorkerDied
-from .record import StudentGrade, TopicGrade
+from .record import StudentGrade, TopicGrade, earned
 from .submissions import Submission
 
 TOPIC_TIMEOUT = 10.0  # seconds per topic; the reference needs well under one
@@ -102,12 +102,14 @@ def fingerprint(root: Path, secret: bytes | None = None) -> str:
 
 
 def score(topic: Topic, verdicts: list[C.Verdict]) -> float:
-    """A task's points, shared equally by its checks (public and hidden)."""
+    """A task's points, shared equally by its verdicts (public and hidden); a verdict counts only
+    where its check passed on every input (record.earned)."""
     total = 0.0
+    won = earned(verdicts)
     for task in topic.tasks:
-        mine = [v for v in verdicts if v.task == task.id]
+        mine = [w for v, w in zip(verdicts, won) if v.task == task.id]
         if mine:
-            total += task.points * sum(v.passed for v in mine) / len(mine)
+            total += task.points * sum(mine) / len(mine)
     return round(total, 2)
 
 

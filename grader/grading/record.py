@@ -83,12 +83,29 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def check_max_scores(curriculum: Curriculum, grade: TopicGrade) -> dict[int, float]:
-    """Each task's points, shared equally by its checks (public and hidden): task -> one check's share."""
+UNEARNED = ("passed on these inputs, but the same check fails on other inputs: it counts only when it "
+            "passes on every input")
+
+
+def earned(verdicts: list[V.Verdict]) -> list[bool]:
+    """Which verdicts (a check on one input) earn their share: a passed one whose check passed on
+    every other input too, public and hidden. Code right on the public inputs alone (a table of the
+    released fixtures' outputs) earns nothing; the hidden inputs are what tell it from a solution."""
+    failing = {(v.task, v.check) for v in verdicts if not v.passed}
+    return [v.passed and (v.task, v.check) not in failing for v in verdicts]
+
+
+def check_points(curriculum: Curriculum, grade: TopicGrade) -> list[tuple[V.Verdict, float, float]]:
+    """Every verdict of a topic, public then hidden, with (points, max points): each task's points
+    are shared equally by its verdicts, and a verdict earns its share as `earned` says. The one
+    place results.json, PrairieLearn's results and grade.json split a topic's points."""
+    verdicts = grade.all_verdicts
     counts: dict[int, int] = {}
-    for v in grade.all_verdicts:
+    for v in verdicts:
         counts[v.task] = counts.get(v.task, 0) + 1
-    return {t.id: t.points / counts[t.id] for t in curriculum[grade.slug].tasks if counts.get(t.id)}
+    share = {t.id: t.points / counts[t.id] for t in curriculum[grade.slug].tasks if counts.get(t.id)}
+    return [(v, round(share[v.task], 4) if won else 0.0, round(share[v.task], 4))
+            for v, won in zip(verdicts, earned(verdicts))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,18 +126,16 @@ def _seconds(value: float) -> float:
     return value if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
 
 
-def _check(v: V.Verdict, hidden: bool, share: dict[int, float]) -> dict:
+def _check(v: V.Verdict, hidden: bool, points: float, max_points: float) -> dict:
     return {"task": v.task, "check": v.check, "hidden": hidden, "passed": v.passed,
-            "points": round(share.get(v.task, 0.0) if v.passed else 0.0, 4),
-            "max_points": round(share.get(v.task, 0.0), 4), "reason": v.reason, "mistake": v.mistake,
+            "points": points, "max_points": max_points, "reason": v.reason, "mistake": v.mistake,
             "candidates": list(v.candidates), "variants": list(v.variants), "message": v.message, "what": v.what,
             "shows": v.shows, "diverges": v.diverges, "note": v.note, "seed": v.seed, "visual": _finite(v.visual)}
 
 
 def _topic(curriculum: Curriculum, grade: TopicGrade) -> dict:
-    share = check_max_scores(curriculum, grade)
-    checks = [_check(v, hidden, share) for hidden, verdicts in ((False, grade.verdicts), (True, grade.hidden))
-              for v in verdicts]
+    checks = [_check(v, n >= len(grade.verdicts), points, most)
+              for n, (v, points, most) in enumerate(check_points(curriculum, grade))]
     tasks = []
     for task in curriculum[grade.slug].tasks:
         mine = [c for c in checks if c["task"] == task.id]

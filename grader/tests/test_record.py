@@ -320,3 +320,31 @@ def test_a_folder_that_is_no_class_is_an_error_not_zero_graded(full, tmp_path, c
     (tmp_path / "empty").mkdir()
     assert main(["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 2
     assert "nothing was graded" in " ".join(capsys.readouterr().out.split()) and not (tmp_path / "out").exists()
+
+
+def test_a_check_counts_only_where_it_passes_on_every_input(curriculum):
+    """A table of the released fixtures' outputs passes every public case and no hidden one: a
+    check earns its share only when it passed on all its inputs, in the score, grade.json,
+    Gradescope's and PrairieLearn's tests alike, and the feedback says why (hostile trial 9, B1)."""
+    from grader.builders.prairielearn import results as prairielearn_results
+    from grader.grading.grade import score
+    from grader.grading.record import UNEARNED, check_points
+    from grader.grading.reports.report import results_json, task_results
+    topic = curriculum["softmax_attention"]
+    public = [V.Verdict(topic.slug, 1, name, V.PASSED) for name in ("one", "two")]
+    hidden = [V.Verdict(topic.slug, 1, "one", V.WRONG_VALUES, "wrong", hidden=True),
+              V.Verdict(topic.slug, 1, "two", V.PASSED, hidden=True)]
+    share = topic.task(1).points / 4
+    assert score(topic, public + hidden) == round(2 * share, 2)
+    grade = TopicGrade(topic.slug, public, hidden, score(topic, public + hidden), topic.max_points)
+    assert [p for _, p, _ in check_points(curriculum, grade)] == [0.0, share, 0.0, share]
+    record = to_record(StudentGrade("ann", topics={topic.slug: grade}), curriculum)["topics"][topic.slug]
+    assert [c["points"] for c in record["checks"]] == [0.0, share, 0.0, share]
+    assert record["tasks"][0]["points"] == 2 * share
+    student = StudentGrade("ann", topics={topic.slug: grade})
+    tests = results_json(curriculum, student)["tests"]
+    assert [t["score"] for t in tests] == [0.0, share, 0.0, share] and tests[0]["output"] == UNEARNED
+    one = Curriculum((topic,), curriculum.root)
+    pl = prairielearn_results(one, student, True)["tests"]
+    assert [t["points"] for t in pl] == [0.0, share, 0.0, share] and pl[0]["message"] == UNEARNED
+    assert task_results(topic, grade)[0].status.startswith("3 of 4 checks passed, 2 of them on every input")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ...engine import verdicts as C
 from ...course.curriculum import Curriculum, Task, Topic
-from ..record import StudentGrade, TopicGrade, check_max_scores
+from ..record import UNEARNED, StudentGrade, TopicGrade, check_points, earned
 from ...engine.messages import clean, cleaned, explain, headline, md_cell, md_text, one_line
 from ..sandbox.host import Isolation
 
@@ -49,19 +49,18 @@ def results_json(curriculum: Curriculum, grade: StudentGrade) -> dict:
     tests = []
     for slug, topic_grade in grade.topics.items():
         topic = curriculum[slug]
-        share = check_max_scores(curriculum, topic_grade)
-        for hidden, verdicts in ((False, topic_grade.verdicts), (True, topic_grade.hidden)):
-            for v in verdicts:
-                tests.append({
-                    "name": f"{slug} task {v.task}: {v.check}" + (" (hidden inputs)" if hidden else ""),
-                    "number": f"{curriculum.slugs.index(slug) + 1}.{v.task}",
-                    "score": round(share[v.task] if v.passed else 0.0, 4),
-                    "max_score": round(share[v.task], 4),
-                    "status": "passed" if v.passed else "failed",
-                    "output": "" if v.passed else explain(v, topic),
-                    "visibility": "after_due_date" if hidden else "visible",
-                    "tags": [slug, f"task-{v.task}", v.reason] + ([v.mistake] if v.mistake else []),
-                })
+        for n, (v, points, most) in enumerate(check_points(curriculum, topic_grade)):
+            hidden = n >= len(topic_grade.verdicts)
+            tests.append({
+                "name": f"{slug} task {v.task}: {v.check}" + (" (hidden inputs)" if hidden else ""),
+                "number": f"{curriculum.slugs.index(slug) + 1}.{v.task}",
+                "score": points,
+                "max_score": most,
+                "status": "passed" if v.passed else "failed",
+                "output": explain(v, topic) if not v.passed else ("" if points else UNEARNED),
+                "visibility": "after_due_date" if hidden else "visible",
+                "tags": [slug, f"task-{v.task}", v.reason] + ([v.mistake] if v.mistake else []),
+            })
     summary = [f"Total: {grade.total:g} / {sum(t.max_points for t in curriculum.topics)}",
                f"Isolation: {grade.isolation.describe()}"]
     if grade.error:
@@ -92,11 +91,15 @@ class TaskResult:
     checks: int
     failure: C.Verdict | None  # the first failing check: its message is the one shown
     hint: str  # the hint a recognised mistake names, else the task's first; none for "not implemented yet"
+    earned: int = 0  # the passed checks that count (record.earned)
 
     @property
     def status(self) -> str:
         if self.checks and self.passed == self.checks:
             return "passed"
+        if self.earned < self.passed:
+            return (f"{self.passed} of {self.checks} checks passed, {self.earned} of them on every input: a check "
+                    f"counts only when it passes on the hidden inputs too")
         return f"{self.passed} of {self.checks} checks passed"
 
 
@@ -112,7 +115,8 @@ def task_results(topic: Topic, grade: TopicGrade) -> list[TaskResult]:
                 hint = topic.task(named.task).hints[named.hint - 1]  # the hint the diagnosis names
             elif task.hints:
                 hint = task.hints[0]
-        results.append(TaskResult(task, sum(v.passed for v in mine), len(mine), failure, hint))
+        won = [w for v, w in zip(grade.all_verdicts, earned(grade.all_verdicts)) if v.task == task.id]
+        results.append(TaskResult(task, sum(v.passed for v in mine), len(mine), failure, hint, sum(won)))
     return results
 
 

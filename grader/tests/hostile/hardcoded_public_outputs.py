@@ -1,6 +1,7 @@
 """Hard-codes the public fixture outputs (tests/fixtures/softmax_attention.safetensors, seed 0):
 each function returns the stored answer for the public case of that shape, whatever the inputs.
-Every public check passes; the hidden checks (other values, other sizes) must fail."""
+Every public check passes; the hidden checks (other values, other sizes) fail, and a check counts
+only when it passes on every input, so it earns nothing."""
 import torch
 
 ANSWERS = {
