@@ -81,10 +81,18 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
         return (not force and not isolation.degraded and old is not None and old.submission == digests[student]
                 and old.grader == grader and not old.isolation.degraded)
 
-    grades = {s.student: previous[s.student] for s in submissions if unchanged(s.student)}
-    todo = [s for s in submissions if not unchanged(s.student)]
+    # An entry that cannot be graded at all (two entries for one id, an unreadable zip) never replaces
+    # a grade this folder already holds: the earlier grade stays, and the console says why.
+    kept = {s.student: previous[s.student] for s in submissions
+            if s.error and not s.files and previous[s.student] is not None and not previous[s.student].error}
+    for student, old in kept.items():
+        why = next(s.error for s in submissions if s.student == student)
+        console.print(f"[yellow]Kept {escape(student)}'s earlier grade ({old.total:g}, graded {old.graded_at}): "
+                      f"this entry could not be graded ({escape(one_line(why))}).[/yellow]", highlight=False)
+    grades = {s.student: previous[s.student] for s in submissions if unchanged(s.student) or s.student in kept}
+    todo = [s for s in submissions if s.student not in grades]
     console.print(f"{len(submissions)} submissions in {class_dir}: {len(todo)} to grade, "
-                  f"{len(grades)} unchanged.")
+                  f"{len(grades) - len(kept)} unchanged.")
     finished, work = [], {}  # work: seconds each submission's own code ran, in its children
     try:
         if todo:
@@ -97,7 +105,7 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
                 style = "yellow" if isolation.degraded else "green"
                 console.print(f"[{style}]{isolation.describe()}[/{style}]")
                 if isolation.degraded and not wanted.degraded:  # nothing earlier may be reused now
-                    grades, todo = {}, submissions
+                    grades, todo = dict(kept), [s for s in submissions if s.student not in kept]
                 with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                               console=console, transient=not console.is_terminal) as progress:
                     bar = progress.add_task("grading", total=len(todo))

@@ -12,6 +12,7 @@ old-version and a tampered grade.json each get their student graded again, and t
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import math
 import re
@@ -297,6 +298,21 @@ def test_a_corrupt_an_old_and_a_tampered_record_are_graded_again(full, a_class, 
     assert (out / "gradebook.csv").read_bytes() == gradebook
     secret = instructor_secret()[0]
     assert all(record.load(out / s / "grade.json", full, secret, s) is not None for s in STUDENTS)
+
+
+def test_an_entry_that_cannot_be_graded_keeps_the_earlier_grade(full, a_class, tmp_path, capsys):
+    """A later download in which a student's entry cannot be graded at all (here a second entry for
+    the same id, as a hand-made class folder can hold: hostile trial 9, B2) never replaces the grade
+    the output folder holds: the record stays byte for byte, and the console says why."""
+    out = tmp_path / "out"
+    graded(a_class, out, capsys)
+    before = (out / "ada" / "grade.json").read_bytes()
+    shutil.make_archive(str(a_class / "ada"), "zip", a_class / "ada")  # ada/ and ada.zip: two entries
+    printed = " ".join(graded(a_class, out, capsys, "--force").split())
+    assert "Kept ada's earlier grade (" in printed and "two entries for this student" in printed
+    assert (out / "ada" / "grade.json").read_bytes() == before
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open(encoding="utf-8"))}
+    assert float(rows["ada"]["total"]) == sum(t.max_points for t in full.topics)
 
 
 def test_finite_numbers_only():
