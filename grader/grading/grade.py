@@ -174,17 +174,23 @@ def stub_outcomes(prep: Prepared, slug: str, outcomes, files: dict[str, bytes]) 
     given fails each hidden case as its public case failed. None when anything was written (or
     ran): then the hidden cases run, and a learner's code that raises only on public inputs is
     never judged by them alone."""
-    topic = prep.curriculum[slug]
     public = {name: [C.Outcome.from_data(data) for data in items] for name, items in
               (outcomes.items() if isinstance(outcomes, dict) else ())}
     hidden = prep.hidden[slug]
     if (not hidden or any(not public.get(name) for name in hidden)
             or any(o.status != C.NOT_IMPLEMENTED for items in public.values() for o in items)):
         return None
-    left, unwritten = prep.session(slug).shipped_stubs, once.still_stubs(files.get(topic.module_file, b""))
-    if not left or unwritten is None or not left <= unwritten:
+    if not untouched(prep, slug, files):
         return None
     return {name: [public[name][0].to_data()] * len(cases) for name, cases in hidden.items()}
+
+
+def untouched(prep: Prepared, slug: str, files: dict[str, bytes]) -> bool:
+    """Every function the topic's stub leaves to write still only raises NotImplementedError (as
+    shipped): nothing there can pass, whatever is put beside it."""
+    left = prep.session(slug).shipped_stubs
+    unwritten = once.still_stubs(files.get(prep.curriculum[slug].module_file, b""))
+    return bool(left) and unwritten is not None and left <= unwritten
 
 
 def _phase_outcomes(reply, outcomes, cases: dict[str, list[Case]], timeout: float) -> dict:
@@ -370,7 +376,7 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
         waiting[student] -= 1
 
         def regrade(slug: str, step) -> None:
-            if step is not None:
+            if step is not None and not untouched(prep, slug, files[student]):
                 waiting[student] += 1
                 submit((student, (slug,), (), step))
 
@@ -389,7 +395,8 @@ def grade_submissions(submissions: list[Submission], prep: Prepared, pool: Pool,
                 grade.topics.update(results)
                 again: dict[tuple[str, ...], list[str]] = {}
                 for slug, deps in regrades_needed(curriculum, grade, used[student]):
-                    again.setdefault(deps, []).append(slug)
+                    if not untouched(prep, slug, files[student]):  # a stub gains nothing from a reference beside it
+                        again.setdefault(deps, []).append(slug)
                 for deps, topics in again.items():  # one job per set of references: one fork, not one per topic
                     waiting[student] += 1
                     submit((student, tuple(topics), deps, ()))
