@@ -114,6 +114,9 @@ def show_topic(kata: Kata, state: L.TopicProgress, expand: bool = True,
     for task in state.tasks:
         if task.note:  # it passed with the reference's code for a failing task it calls
             kata.print(("    ", ""), (f"task {task.task.id} {task.note}", "dim"))
+        elif (waits := task.waits_for()) is not None:  # its own code may be written: the stub is elsewhere
+            kata.print(("    ", ""), (f"task {task.task.id} waits for {waits[0]} task {waits[1]} ({waits[2]}), still a "
+                                      f"stub, which its checks call", "dim"))
 
 
 def show_next_step(kata: Kata, state: L.TopicProgress, task: L.TaskProgress, watching: bool = False) -> None:
