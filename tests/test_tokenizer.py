@@ -182,7 +182,7 @@ def _numbered_in_sorted_order(got, expected):
         raise Failed(WRONG_VALUES, f"your ids are a permutation of the reference's: the same characters and the same "
                                    f"ids 0 to {len(want) - 1}, in another order ({wrong!r} gets {mine[wrong]} where "
                                    f"sorted order gives it {want[wrong]}). Sort the characters before numbering "
-                                   f"them: chars = sorted(set(text)). A set's own "
+                                   f"them, sorted(set(text)). A set's own "
                                    f"order follows Python's string hashing, which changes from one run to the next.")
     compare(got, expected)
 
