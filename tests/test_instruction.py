@@ -128,8 +128,9 @@ def named_batch(result) -> dict:
     return {"returned instead of (inputs_tensor, targets_tensor)": repr(result)[:200]}
 
 
-def _padded_shifted_and_masked(pad_token_id: int, ignore_index: int):
-    """A judge for custom_collate_fn called with these two ids."""
+def _padded_shifted_and_masked(pad_token_id: int, ignore_index: int, truncated: bool = False):
+    """A judge for custom_collate_fn called with these two ids (and, when truncated, with an
+    allowed_max_length shorter than the padded batch)."""
     def judge(got, expected):
         if isinstance(got, dict) and set(got) != set(BATCH):
             raise Failed(WRONG_TYPE, f"custom_collate_fn must return a tuple (inputs_tensor, targets_tensor); "
@@ -140,6 +141,13 @@ def _padded_shifted_and_masked(pad_token_id: int, ignore_index: int):
                 raise Failed(WRONG_VALUES, "your targets are the inputs themselves, not shifted: the target at each "
                                            "position is the next id, so the targets are the padded ids without the "
                                            "first, the inputs the padded ids without the last.")
+            if truncated and inputs.shape[0] == want.shape[0] and inputs.shape[1] == want.shape[1] - 1:
+                # Here the padding cannot be the cause: without its +1 the batch is still longer than L.
+                raise Failed(WRONG_VALUES, f"your batch has {inputs.shape[1]} positions, one fewer than "
+                                           f"allowed_max_length={want.shape[1]}: cut after the shift, inputs and "
+                                           f"targets each to their first allowed_max_length ids. Cutting the padded "
+                                           f"list to allowed_max_length before splitting it leaves one id fewer "
+                                           f"for each.")
             if inputs.shape[0] == want.shape[0] and inputs.shape[1] == want.shape[1] - 1:
                 raise Failed(WRONG_VALUES, f"your batch has {inputs.shape[1]} positions, one fewer than the "
                                            f"{want.shape[1]} expected: every item gets one end-of-text id "
@@ -184,7 +192,7 @@ def truncation_inputs(seed: int) -> dict:
     return {"batch": batch, "allowed_max_length": max(map(len, batch)) - 2}
 
 
-@check(task=3, inputs=truncation_inputs, judge=_padded_shifted_and_masked(50256, -100))
+@check(task=3, inputs=truncation_inputs, judge=_padded_shifted_and_masked(50256, -100, truncated=True))
 def truncated_to_allowed_max_length_after_shifting(m, batch, allowed_max_length):
     """custom_collate_fn(batch, allowed_max_length=L) with L two less than the longest item: (inputs, targets) of shape (batch, L)"""
     return named_batch(m.custom_collate_fn(batch, allowed_max_length=allowed_max_length))

@@ -9,7 +9,7 @@ for anything but what the book's SimpleTokenizerV1 itself calls.
 import random
 import re
 
-from grader.engine.checks import Failed, check, compare, text_back_through_ids
+from grader.engine.checks import WRONG_VALUES, Failed, check, compare, text_back_through_ids
 from grader.engine.text_cases import consecutive, paragraphs, shuffled_vocab
 
 SPECIALS = ["<|endoftext|>", "<|unk|>"]
@@ -172,7 +172,22 @@ def decode_of_encode_gives_the_text_back(m, vocab, text):
 
 # Task 5 ---------------------------------------------------------------------------------------
 
-@check(task=5, inputs=char_inputs)
+def _numbered_in_sorted_order(got, expected):
+    """Names the slip no stored output can: the right characters and ids in another order. An
+    unsorted set's order follows Python's string hashing, which changes from run to run."""
+    mine, want = (got.get("str_to_int"), expected.get("str_to_int")) if isinstance(got, dict) else (None, None)
+    if (isinstance(mine, dict) and isinstance(want, dict) and mine != want and set(mine) == set(want)
+            and sorted(mine.values(), key=repr) == sorted(want.values(), key=repr)):
+        wrong = next(c for c in sorted(want, key=want.get) if mine[c] != want[c])
+        raise Failed(WRONG_VALUES, f"your ids are a permutation of the reference's: the same characters and the same "
+                                   f"ids 0 to {len(want) - 1}, in another order ({wrong!r} gets {mine[wrong]} where "
+                                   f"sorted order gives it {want[wrong]}). Sort the characters before numbering "
+                                   f"them, sorted(set(text)). A set's own "
+                                   f"order follows Python's string hashing, which changes from one run to the next.")
+    compare(got, expected)
+
+
+@check(task=5, inputs=char_inputs, judge=_numbered_in_sorted_order)
 def char_vocab_is_the_sorted_characters(m, text, part):
     """CharTokenizer(text).str_to_int and .int_to_str for two paragraphs, newlines included"""
     tokenizer = m.CharTokenizer(text)

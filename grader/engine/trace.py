@@ -389,6 +389,7 @@ class Divergence:
     step: Step  # the learner's
     theirs: tuple[dict, ...]  # the reference's summaries for the same (function, name), in order
     index: int = 0  # which of the learner's bindings of that (function, name) this is (0: the first)
+    bound: tuple[int, int] | None = None  # how many times (learner, reference) bound that (function, name)
 
     def words(self, module_file: str = "") -> str:
         """One line for the message: what differs, where, and how."""
@@ -400,7 +401,20 @@ class Divergence:
             what = f"`{s.name}` as {s.function} leaves it ({module_file or 'your module'})"
         else:
             what = f"`{s.name}` in {s.function} ({file}line {s.line})"
-        how = _how(s.summary, self.theirs[min(self.index, len(self.theirs) - 1)], self.theirs)
+        paired = self.theirs[min(self.index, len(self.theirs) - 1)]
+        if (self.bound and self.bound[0] > self.bound[1] and s.summary["kind"] != "tensor"
+                and (paired["kind"], paired.get("len")) != (s.summary["kind"], s.summary.get("len"))):
+            # More bindings than the reference's, and the one at the same place in order is not even
+            # alike: the learner's n-th is not the reference's n-th (an extra `new_item =
+            # new_item[:L]` in a loop), so no reference value is its pair.
+            mine, name = s.summary, s.name
+            value = (f"{_kind(mine)} of length {mine['len']}" if "len" in mine
+                     else f"{_kind(mine)} {_plain(mine['value'])}" if mine["kind"] in ("int", "float")
+                     else _kind(mine))
+            how = (f"{value}, which the reference's `{name}` never holds: on these inputs you give `{name}` a new "
+                   f"value {self.bound[0]} times, the reference {self.bound[1]} times")
+        else:
+            how = _how(s.summary, self.theirs[min(self.index, len(self.theirs) - 1)], self.theirs)
         return (f"The first of your values that differs from the reference's on these inputs: {what}: {how}"
                 + ("" if how.endswith(".") else "."))
 
@@ -483,6 +497,9 @@ def first_divergence(mine: list[Step], reference: list[Step]) -> Divergence | No
     for s in reference:
         theirs.setdefault((s.function, s.name), []).append(s.summary)
     count: dict[tuple[str, str], int] = {}
+    total: dict[tuple[str, str], int] = {}
+    for s in mine:
+        total[(s.function, s.name)] = total.get((s.function, s.name), 0) + 1
     for s in mine:
         key = (s.function, s.name)
         options = theirs.get(key)
@@ -490,7 +507,7 @@ def first_divergence(mine: list[Step], reference: list[Step]) -> Divergence | No
         if options is None:
             continue
         if not any(same(s.summary, t) for t in options):
-            return Divergence(s, tuple(options), count[key])
+            return Divergence(s, tuple(options), count[key], (total[key], len(options)))
     return None
 
 
