@@ -333,7 +333,9 @@ def end_of_text_inputs(seed: int) -> dict:
     return case | {"ids": ids, "input_batch": ids[case["input_batch"]], "target_batch": ids[targets]}
 
 
-@check(task=2, inputs=end_of_text_inputs)
+# rtol 1e-4: 50257 logits, most of them equal, sum in float32 to other last digits by another path:
+# cross_entropy(logits.transpose(1, 2), targets), the same loss, lands 3.6e-5 away (held-out trial 10, v19).
+@check(task=2, inputs=end_of_text_inputs, rtol=1e-4, atol=1e-5)
 def every_target_counts_end_of_text_too(m, weights, ids, input_batch, target_batch):
     """calc_loss_batch(input_batch, target_batch, model, "cpu") with GPT-2's vocabulary (50257 logits) and targets of which some are 50256, <|endoftext|>"""
     return m.calc_loss_batch(input_batch, target_batch, WithGPT2Ids(build(weights), ids), "cpu")
