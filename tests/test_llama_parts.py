@@ -254,6 +254,11 @@ def _rope_params_judge(got, expected):
                                            f"{p} yours are {t[p, i].item():.4g} and {t[p, i + half].item():.4g}. "
                                            f"Concatenate the angles with themselves: torch.cat([angles, angles], dim=1).")
         still = ((cos[0] - 1).abs() + sin[0].abs()).nan_to_num(nan=float("inf"))
+        swapped = ((sin[0] - 1).abs() + cos[0].abs()).nan_to_num(nan=float("inf"))
+        if still.max() > 1e-6 and swapped.max() <= 1e-6:  # held-out trial 10, t137: it was told "start at 0"
+            raise Failed(WRONG_VALUES, "your cos and sin are swapped: at position 0 your first tensor is all 0 and "
+                                       "your second all 1, as sin and cos of angle 0 are. Return them in the order "
+                                       "(cos, sin), the order apply_rope takes them in.")
         if still.max() > 1e-6:
             raise Failed(WRONG_VALUES, f"position 0 must not turn: cos[0] must be all 1 and sin[0] all 0, so that "
                                        f"apply_rope leaves position 0 unchanged; yours are {cos[0].tolist()} and "
