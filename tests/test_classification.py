@@ -18,7 +18,7 @@ import tiktoken
 import torch
 from torch import nn
 
-from grader.engine.checks import WRONG_VALUES, Failed, check, compare, generator, load_weights, seeded_construction, sizes
+from grader.engine.checks import WRONG_VALUES, Failed, a_python_float, check, compare, generator, load_weights, seeded_construction, sizes
 from grader.engine.gpt_cases import GREEDY_MARGIN, model_shapes, random_weights, tiny_config
 from grader.engine.text_cases import WordTokenizer
 
@@ -270,12 +270,13 @@ def loss_of_the_last_token(m, weights, input_batch, target_batch):
 
 # Task 4 ---------------------------------------------------------------------------------------
 
-@check(task=4, inputs=loader_inputs)
+@check(task=4, inputs=loader_inputs, judge=a_python_float("calc_loss_loader"))
 def loss_loader_mean_over_batches(m, weights, loader):
-    """calc_loss_loader over a loader of 3 batches (4, 4 and 2 texts of num_tokens=5) with a tiny classifier: over every batch, and with num_batches=2"""
+    """calc_loss_loader over a loader of 3 batches (4, 4 and 2 texts of num_tokens=5) with a tiny classifier: over every batch, and with num_batches=2; and the type it returns"""
     model = build(weights)
-    return {"every batch": m.calc_loss_loader(loader, model, "cpu"),
-            "num_batches=2": m.calc_loss_loader(loader, model, "cpu", num_batches=2)}
+    every = m.calc_loss_loader(loader, model, "cpu")
+    return {"every batch": every, "num_batches=2": m.calc_loss_loader(loader, model, "cpu", num_batches=2),
+            "type": type(every).__name__}
 
 
 # Task 5 ---------------------------------------------------------------------------------------

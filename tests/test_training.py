@@ -16,7 +16,7 @@ import tiktoken
 import torch
 from torch import nn
 
-from grader.engine.checks import (WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator, load_weights, on_another_device,
+from grader.engine.checks import (WRONG_TYPE, WRONG_VALUES, a_python_float, Failed, check, compare, generator, load_weights, on_another_device,
                                   sizes, text_back_through_ids)
 from grader.course.curriculum import ROOT
 from grader.engine.gpt_cases import GREEDY_MARGIN, greedy_gap
@@ -379,16 +379,7 @@ def both_batches_go_to_the_device(m, weights, input_batch, target_batch):
 
 # Task 3 ---------------------------------------------------------------------------------------
 
-def _a_python_float(got, expected):
-    kind = got.get("type") if isinstance(got, dict) else None
-    if kind is not None and kind != expected["type"]:
-        raise Failed(WRONG_TYPE, f"calc_loss_loader returned a {kind}, not a float: add up each batch's loss.item() "
-                     f"(a Python number). Adding the loss tensors keeps every batch's computation graph alive "
-                     f"while the loop runs, and the caller gets a tensor where it expects a number.")
-    compare(got, expected)
-
-
-@check(task=3, inputs=loader_inputs, judge=_a_python_float)
+@check(task=3, inputs=loader_inputs, judge=a_python_float("calc_loss_loader"))
 def loader_loss_is_the_mean_batch_loss(m, weights, loader):
     """calc_loss_loader(loader, model, "cpu") with a list of 3 (input_batch, target_batch) pairs of shape (2, 5): the loss, and its type"""
     with torch.no_grad():

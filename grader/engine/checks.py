@@ -985,6 +985,19 @@ def _an_input(got: Any, inputs: dict) -> str:
     return ""
 
 
+def a_python_float(function: str) -> Callable[[Any, Any], None]:
+    """A judge for a check that returns {..., "type": type(result).__name__}: `function` must return
+    a Python float, as the book's loss loops do by adding each batch's loss.item()."""
+    def judge(got: Any, expected: Any) -> None:
+        kind = got.get("type") if isinstance(got, dict) else None
+        if kind is not None and kind != expected["type"]:
+            raise Failed(WRONG_TYPE, f"{function} returned a {kind}, not a float: add up each batch's loss.item() "
+                         f"(a Python number). Adding the loss tensors keeps every batch's computation graph alive "
+                         f"while the loop runs, and the caller gets a tensor where it expects a number.")
+        compare(got, expected)
+    return judge
+
+
 def warm_up() -> None:
     """The first forward on the meta device loads torch's decompositions: pay that once in a
     process that forks children to run checks, not in every child."""
