@@ -411,8 +411,12 @@ class Divergence:
             value = (f"{_kind(mine)} of length {mine['len']}" if "len" in mine
                      else f"{_kind(mine)} {_plain(mine['value'])}" if mine["kind"] in ("int", "float")
                      else _kind(mine))
-            how = (f"{value}, which the reference's `{name}` never holds: on these inputs you give `{name}` a new "
-                   f"value {self.bound[0]} times, the reference {self.bound[1]} times")
+            never = all((t["kind"], t.get("len")) != (mine["kind"], mine.get("len")) for t in self.theirs)
+            how = value + ((f", a value the reference's {s.function} never returns" if name == "return" else
+                            f", a value the reference's `{name}` never takes") if never else "")
+            how += (f"; on these inputs your {s.function} returns {self.bound[0]} times, the reference's "
+                    f"{self.bound[1]} times" if name == "return" else
+                    f"; on these inputs your `{name}` is set {self.bound[0]} times, the reference's {self.bound[1]} times")
         else:
             how = _how(s.summary, self.theirs[min(self.index, len(self.theirs) - 1)], self.theirs)
         return (f"The first of your values that differs from the reference's on these inputs: {what}: {how}"
