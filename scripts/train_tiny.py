@@ -88,9 +88,14 @@ def main():
           training.token_ids_to_text(token_ids, tokenizer).replace("\n", " "))
 
 
-if __name__ == "__main__":
+def run(main) -> None:
+    """Run a script's main(); a function still a stub ends it with what to write and how to check it."""
     try:
         main()
     except NotImplementedError as unfinished:  # a stub: "<slug> task <N>: <api name>"
         slug = str(unfinished).split()[0]
         sys.exit(f"not written yet: {unfinished}. Check your work: make check TOPIC={slug}")
+
+
+if __name__ == "__main__":
+    run(main)

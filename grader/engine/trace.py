@@ -39,6 +39,7 @@ import hashlib
 import math
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -418,7 +419,7 @@ class Divergence:
                     f"{self.bound[1]} times" if name == "return" else
                     f"; on these inputs your `{name}` is set {self.bound[0]} times, the reference's {self.bound[1]} times")
         else:
-            how = _how(s.summary, self.theirs[min(self.index, len(self.theirs) - 1)], self.theirs)
+            how = _how(s.summary, paired, self.theirs)
         return (f"The first of your values that differs from the reference's on these inputs: {what}: {how}"
                 + ("" if how.endswith(".") else "."))
 
@@ -501,9 +502,7 @@ def first_divergence(mine: list[Step], reference: list[Step]) -> Divergence | No
     for s in reference:
         theirs.setdefault((s.function, s.name), []).append(s.summary)
     count: dict[tuple[str, str], int] = {}
-    total: dict[tuple[str, str], int] = {}
-    for s in mine:
-        total[(s.function, s.name)] = total.get((s.function, s.name), 0) + 1
+    total = Counter((s.function, s.name) for s in mine)
     for s in mine:
         key = (s.function, s.name)
         options = theirs.get(key)

@@ -83,12 +83,13 @@ def grade_class(class_dir: Path, out_dir: Path, console: Console, force: bool = 
 
     # An entry that cannot be graded at all (two entries for one id, an unreadable zip) never replaces
     # a grade this folder already holds: the earlier grade stays, and the console says why.
-    kept = {s.student: previous[s.student] for s in submissions
-            if s.error and not s.files and previous[s.student] is not None and not previous[s.student].error}
-    for student, old in kept.items():
-        why = next(s.error for s in submissions if s.student == student)
-        console.print(f"[yellow]Kept {escape(student)}'s earlier grade ({old.total:g}, graded {old.graded_at}): "
-                      f"this entry could not be graded ({escape(one_line(why))}).[/yellow]", highlight=False)
+    kept = {}
+    for s in submissions:
+        old = previous[s.student]
+        if s.error and not s.files and old is not None and not old.error:
+            kept[s.student] = old
+            console.print(f"[yellow]Kept {escape(s.student)}'s earlier grade ({old.total:g}, graded {old.graded_at}): "
+                          f"this entry could not be graded ({escape(one_line(s.error))}).[/yellow]", highlight=False)
     grades = {s.student: previous[s.student] for s in submissions if unchanged(s.student) or s.student in kept}
     todo = [s for s in submissions if s.student not in grades]
     console.print(f"{len(submissions)} submissions in {class_dir}: {len(todo)} to grade, "

@@ -104,7 +104,7 @@ class TaskResult:
 
 
 def task_results(topic: Topic, grade: TopicGrade) -> list[TaskResult]:
-    results = []
+    results, counted = [], earned(grade.all_verdicts)
     for task in topic.tasks:
         mine = [v for v in grade.all_verdicts if v.task == task.id]
         failure = next((v for v in mine if not v.passed), None)
@@ -115,8 +115,8 @@ def task_results(topic: Topic, grade: TopicGrade) -> list[TaskResult]:
                 hint = topic.task(named.task).hints[named.hint - 1]  # the hint the diagnosis names
             elif task.hints:
                 hint = task.hints[0]
-        won = [w for v, w in zip(grade.all_verdicts, earned(grade.all_verdicts)) if v.task == task.id]
-        results.append(TaskResult(task, sum(v.passed for v in mine), len(mine), failure, hint, sum(won)))
+        won = sum(w for v, w in zip(grade.all_verdicts, counted) if v.task == task.id)
+        results.append(TaskResult(task, sum(v.passed for v in mine), len(mine), failure, hint, won))
     return results
 
 

@@ -208,9 +208,13 @@ def probe_topics(topics: list[str], slot: Path, channel, warm: Warm, trace: dict
                 channel.send(IMPORTED)
                 marked.append(True)
 
-        checks = warm.checks[slug] if trace is None else [c for c in warm.checks[slug] if c.name in trace.get(slug, ())]
-        outcomes = probe_topic(warm.topics[slug], slot, cases["cases"], checks, imported,
-                               n_public=cases.get("public", {}), trace=trace is not None)
+        checks, inputs, n_public = warm.checks[slug], cases["cases"], cases.get("public", {})
+        if trace is not None:  # only the steps of each chosen check's first case are wanted
+            checks = [c for c in checks if c.name in trace.get(slug, ())]
+            inputs = {c.name: list(inputs.get(c.name, ()))[:1] for c in checks}
+            n_public = {c.name: 1 for c in checks}
+        outcomes = probe_topic(warm.topics[slug], slot, inputs, checks, imported, n_public=n_public,
+                               trace=trace is not None)
         imported()
         channel.send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
 
