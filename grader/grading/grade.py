@@ -168,17 +168,19 @@ def add_steps(worker: Worker, prep: Prepared, public: dict, files: dict[str, byt
 
 
 def stub_outcomes(prep: Prepared, slug: str, outcomes, files: dict[str, bytes]) -> dict | None:
-    """A topic still as shipped, its hidden cases' outcomes without running them: every function
-    the stub leaves to write still only raises NotImplementedError, and every public case failed
-    as not implemented. Code that raises NotImplementedError with the same words whatever it is
-    given fails each hidden case as its public case failed. None when anything was written (or
-    ran): then the hidden cases run, and a learner's code that raises only on public inputs is
-    never judged by them alone."""
+    """A topic still as shipped (or not submitted), its hidden cases' outcomes without running
+    them: every function the stub leaves to write still only raises NotImplementedError, and every
+    public case failed as not implemented (or the module is missing, and every case said so).
+    Code that raises NotImplementedError with the same words whatever it is given fails each
+    hidden case as its public case failed. None when anything was written (or ran): then the
+    hidden cases run, and a learner's code that raises only on public inputs is never judged by
+    them alone."""
     public = {name: [C.Outcome.from_data(data) for data in items] for name, items in
               (outcomes.items() if isinstance(outcomes, dict) else ())}
     hidden = prep.hidden[slug]
+    shipped = C.MISSING_NAME if prep.curriculum[slug].module_file not in files else C.NOT_IMPLEMENTED
     if (not hidden or any(not public.get(name) for name in hidden)
-            or any(o.status != C.NOT_IMPLEMENTED for items in public.values() for o in items)):
+            or any(o.status != shipped for items in public.values() for o in items)):
         return None
     if not untouched(prep, slug, files):
         return None
@@ -186,10 +188,13 @@ def stub_outcomes(prep: Prepared, slug: str, outcomes, files: dict[str, bytes]) 
 
 
 def untouched(prep: Prepared, slug: str, files: dict[str, bytes]) -> bool:
-    """Every function the topic's stub leaves to write still only raises NotImplementedError (as
-    shipped): nothing there can pass, whatever is put beside it."""
+    """Nothing of the learner's in this topic: its module is not in the submission (a week's
+    assignment holds a few topics), or every function the stub leaves to write still only raises
+    NotImplementedError (as shipped). Nothing there can pass, whatever is put beside it."""
+    if (source := files.get(prep.curriculum[slug].module_file)) is None:
+        return True
     left = prep.session(slug).shipped_stubs
-    unwritten = once.still_stubs(files.get(prep.curriculum[slug].module_file, b""))
+    unwritten = once.still_stubs(source)
     return bool(left) and unwritten is not None and left <= unwritten
 
 

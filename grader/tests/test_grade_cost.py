@@ -1,6 +1,7 @@
 """What the class grader spends per submission, and that saving it changes no grade: a topic
-still as shipped gets its hidden verdicts without a second job (grading.grade.stub_outcomes),
-the same verdicts a hidden job gives it; a topic with anything written is run on its hidden cases."""
+still as shipped, or not in the submission, gets its hidden verdicts without a second job
+(grading.grade.stub_outcomes), the same verdicts a hidden job gives it, and is never graded again
+with a reference beside it; a topic with anything written is run on its hidden cases."""
 import os
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from grader.course.curriculum import Curriculum, load
 from grader.grading import grade
 from grader.grading.sandbox.host import Isolation, Worker
+from grader.grading.submissions import Submission
 
 CURRICULUM = load()
 SLUGS = ("tokenizer", "special_tokens")  # two topics with hidden cases and cheap references
@@ -61,6 +63,48 @@ def test_untouched_stubs_run_one_job_and_get_the_verdicts_two_would_give(worker,
         assert saved[slug].hidden, "a stub's hidden checks must still be judged (and fail)"
         assert saved[slug].hidden == full[slug].hidden
         assert saved[slug].verdicts == full[slug].verdicts and saved[slug].points == full[slug].points == 0
+
+
+def test_a_topic_not_submitted_runs_no_second_job_and_gets_the_verdicts_two_would_give(worker, prepared, monkeypatch):
+    files = {"tokenizer.py": CURRICULUM["tokenizer"].solution().read_bytes()}  # special_tokens.py not handed in
+    saved, jobs = graded(worker, prepared, files, monkeypatch)
+    assert jobs == [list(SLUGS), ["tokenizer"]], "the hidden job ran on a topic that was not submitted"
+    full, jobs = graded(worker, prepared, files, monkeypatch, skip=False)
+    assert jobs == [list(SLUGS), list(SLUGS)]
+    assert saved["special_tokens"].hidden and saved["special_tokens"].hidden == full["special_tokens"].hidden
+    assert saved["special_tokens"].verdicts == full["special_tokens"].verdicts and saved["special_tokens"].points == 0
+
+
+class Serial:
+    """grade.Pool's run() on one worker, one job after another, counting the topics of each job."""
+    def __init__(self, worker):
+        self.worker, self.jobs = worker, []
+
+    def run(self, jobs, work, done) -> None:
+        queue = list(jobs)
+        while queue:
+            job = queue.pop(0)
+            self.jobs.append(job)
+            done(job, work(self.worker, job), queue.append)
+
+
+def test_a_topic_with_nothing_written_is_never_graded_again_with_a_reference(worker, prepared):
+    """special_tokens builds on tokenizer. A tokenizer with a mistake sends a written special_tokens
+    back with the reference tokenizer beside it; a special_tokens still as shipped, or not handed
+    in (a week's assignment holds a few topics), is not: nothing of its own could pass there."""
+    wrong = CURRICULUM["tokenizer"].solution().read_bytes().replace(  # split_text keeps punctuation on words
+        b"return [part.strip() for part in parts if part.strip()]", b"return text.split()", 1)
+    assert wrong != CURRICULUM["tokenizer"].solution().read_bytes()
+    cases = {"written": CURRICULUM["special_tokens"].solution().read_bytes(),
+             "stub": CURRICULUM["special_tokens"].exercise().read_bytes(), "missing": None}
+    for name, special in cases.items():
+        files = {"tokenizer.py": wrong} | ({"special_tokens.py": special} if special is not None else {})
+        pool = Serial(worker)
+        [graded_student] = grade.grade_submissions([Submission(name, files)], prepared, pool)
+        regraded = [job for job in pool.jobs[1:] if "special_tokens" in job[1]]
+        assert bool(regraded) == (name == "written"), (name, pool.jobs)
+        assert graded_student.topics["special_tokens"].points == (
+            CURRICULUM["special_tokens"].max_points if name == "written" else 0)
 
 
 def test_a_topic_with_anything_written_runs_its_hidden_cases(worker, prepared, monkeypatch):
