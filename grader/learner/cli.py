@@ -96,20 +96,27 @@ def show_topic(kata: Kata, state: L.TopicProgress, expand: bool = True,
                points, (f"  {state.status}", style))
     if not (expand and state.tasks):
         return
-    # Every topic's columns line up: the title column is as wide as the longest title of all.
+    # Every topic's columns line up: the title column is as wide as the longest title of all. In a
+    # terminal too narrow for that and the status words, the mark and its colour alone tell the
+    # status, so that no title wraps a last word onto a line of its own.
     widest = max(len(task.title) for each in kata.curriculum.topics for task in each.tasks)
+    status_width = len(L.NOT_STARTED) + 1
+    ids = max(len(f"{task.task.id}.") for task in state.tasks)
+    score_width = max(len(f"{task.task.points}/{task.task.points}") for task in state.tasks)
+    words = kata.console.width >= 2 + 1 + 1 + ids + 1 + widest + 1 + status_width + 1 + score_width
     table = Table.grid(padding=(0, 1))
     table.add_column()
     table.add_column(justify="right")
-    table.add_column(min_width=min(widest, kata.console.width - 25))
-    table.add_column(min_width=len(L.NOT_STARTED) + 1)
+    table.add_column(min_width=min(widest, kata.console.width - (25 if words else 13)))
+    if words:
+        table.add_column(min_width=status_width)
     table.add_column(justify="right")
     for task in state.tasks:
         mark, style = MARKS[task.status]
         emphasis = "bold" if task is next_task else ""
+        status = [Text(task.status, style=style)] if words else []
         table.add_row(Text("→" if task is next_task else mark, style=emphasis or style), f"{task.task.id}.",
-                      Text(task.task.title, style=emphasis), Text(task.status, style=style),
-                      f"{task.points}/{task.task.points}")
+                      Text(task.task.title, style=emphasis), *status, f"{task.points}/{task.task.points}")
     kata.console.print(indent(table))
     for task in state.tasks:
         if task.note:  # it passed with the reference's code for a failing task it calls
