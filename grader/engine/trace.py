@@ -38,6 +38,7 @@ import dis
 import hashlib
 import math
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -422,6 +423,16 @@ class Divergence:
             how = _how(s.summary, paired, self.theirs)
         return (f"The first of your values that differs from the reference's on these inputs: {what}: {how}"
                 + ("" if how.endswith(".") else "."))
+
+
+_WORDS_WHERE = re.compile(r"The first of your values that differs from the reference's on these inputs: "
+                          r"(?:what (?P<returns>[\w.<>]+) returns \(|`[^`]*` (?:in|as) (?P<in>[\w.<>]+) )")
+
+
+def function_of(words: str) -> str | None:
+    """The function (qualname) a line of Divergence.words names, or None for any other text."""
+    found = _WORDS_WHERE.match(words)
+    return (found.group("returns") or found.group("in")) if found else None
 
 
 def _how(mine: dict, ref: dict, theirs: tuple[dict, ...]) -> str:
