@@ -296,3 +296,16 @@ def test_function_of_reads_back_what_words_wrote():
     returned = trace.Divergence(trace.Step("calc_loss_loader", "return", 50, trace.summary(2.0)), (trace.summary(1.0),))
     assert trace.function_of(returned.words("training.py")) == "calc_loss_loader"
     assert trace.function_of("Stuck? kata hint lora 3") is None
+
+
+def test_a_comprehension_is_named_in_words_a_learner_knows():
+    # held-out trial 10 (t134 and six more): "what SpamDataset.__init__.<locals>.<listcomp> returns"
+    inner = trace.Step("SpamDataset.__init__.<locals>.<listcomp>", "return", 28, trace.summary([1, 2]))
+    words = trace.Divergence(inner, (trace.summary([1]),)).words("classification.py")
+    assert "what the list comprehension in SpamDataset.__init__ returns (classification.py, line 28)" in words
+    assert "<locals>" not in words and trace.function_of(words) == "SpamDataset.__init__"
+    local = trace.Step("layer_gradients.<locals>.<dictcomp>", "name", 81, trace.summary("a"))
+    words = trace.Divergence(local, (trace.summary("b"),)).words("gpt_blocks.py")
+    assert "`name` in the dict comprehension in layer_gradients (gpt_blocks.py, line 81)" in words
+    assert trace.function_of(words) == "layer_gradients"
+    assert trace.readable("outer.<locals>.helper") == "outer.<locals>.helper"
