@@ -32,7 +32,8 @@ class TinyClassifier(nn.Module):
     """A classifier small enough to run in a check: each position's logits come from the mean of
     the embeddings up to it (causal, like a GPT, so the first and the last token's logits differ),
     dropout, then a head with one logit per class. It has the book's tok_emb, pos_emb and out_head
-    (classify_review reads the context length off pos_emb), and keeps the last input it was given."""
+    (classify_review reads the context length off pos_emb), and keeps the last input it was given
+    and whether it was in train mode then."""
 
     def __init__(self, vocab_size: int, context_length: int, emb_dim: int, num_classes: int, drop_rate: float = 0.0):
         super().__init__()
@@ -41,9 +42,11 @@ class TinyClassifier(nn.Module):
         self.pos_emb = nn.Embedding(context_length, emb_dim)
         self.out_head = nn.Linear(emb_dim, num_classes, bias=False)
         self.seen = torch.zeros(0, dtype=torch.long)
+        self.seen_in_train_mode = False
 
     def forward(self, in_idx: torch.Tensor) -> torch.Tensor:
         self.seen = in_idx.detach().clone()
+        self.seen_in_train_mode = self.training
         num_tokens = in_idx.shape[1]
         x = self.tok_emb(in_idx) + self.pos_emb(torch.arange(num_tokens, device=in_idx.device))
         x = x.cumsum(dim=1) / torch.arange(1, num_tokens + 1, device=in_idx.device).unsqueeze(-1)
@@ -302,8 +305,15 @@ def accuracy_counts_examples(m, weights, loader):
 
 # Task 6 ---------------------------------------------------------------------------------------
 
+DROPOUT_ON = "dropout on when the model ran"
+
+
 def _labels_are_words(got, expected):
     labels = got.get("labels") if isinstance(got, dict) else None
+    if isinstance(got, dict) and any(on is True for on in got.get(DROPOUT_ON, ())):
+        raise Failed(WRONG_VALUES, "classify_review runs the model in train mode (the check hands it over in train mode, "
+                     "with dropout 0.5), so dropout is still on and zeroes activations at random: call model.eval() "
+                     "before the forward pass.")
     if isinstance(labels, list) and labels and any(label not in ("spam", "not spam") for label in labels):
         raise Failed(WRONG_VALUES, f"classify_review returned {labels[:3]}: return the words, \"spam\" for "
                      f"class 1 and \"not spam\" for class 0: the argmax of the last token's logits, as an int (.item()).")
@@ -311,11 +321,13 @@ def _labels_are_words(got, expected):
 
 
 @check(task=6, inputs=review_inputs, judge=_labels_are_words)
-def classify_review_pads_like_the_training_data(m, weights, words, texts, max_length, pad_token_id):
-    """classify_review(text, a tiny classifier with context_length 8, a word tokenizer, "cpu", max_length=6, pad_token_id=12) for texts of 3, 7 and 6 words: the labels and the ids the model saw"""
+def classify_review_pads_and_switches_dropout_off(m, weights, words, texts, max_length, pad_token_id):
+    """classify_review(text, a tiny classifier in train mode with dropout 0.5 and context_length 8, a word tokenizer, "cpu", max_length=6, pad_token_id=12) for texts of 3, 7 and 6 words: the labels, the ids the model saw and whether dropout was on"""
     model, tokenizer = build(weights, drop_rate=0.5).train(), WordTokenizer(words)
-    labels, seen = [], []
+    labels, seen, dropout_on = [], [], []
     for text in texts:
+        model.train()  # each call gets the model as a training loop would leave it
         labels.append(m.classify_review(text, model, tokenizer, "cpu", max_length=max_length, pad_token_id=pad_token_id))
         seen.append(model.seen)
-    return {"labels": labels, "ids the model saw": seen}
+        dropout_on.append(model.seen_in_train_mode)
+    return {"labels": labels, "ids the model saw": seen, DROPOUT_ON: dropout_on}

@@ -142,6 +142,12 @@ def _the_books_checkpoint(got, expected):
             raise Failed(WRONG_VALUES, f"your checkpoint is {what}; the book saves one dict with the keys "
                                        f"'model_state_dict' and 'optimizer_state_dict', and load_checkpoint "
                                        f"reads them by those names.")
+        state = got.get("optimizer_state_dict")
+        if isinstance(state, dict) and list(state) == ["lr"] and len(expected["optimizer_state_dict"]) > 1:
+            raise Failed(WRONG_VALUES, "your checkpoint's optimizer state has its param_groups (the learning rate) "
+                                       "but no per-parameter state: AdamW's step, exp_avg and exp_avg_sq are "
+                                       "missing, so a resumed run restarts its moving averages from zero. Save "
+                                       "optimizer.state_dict() itself, whose 'state' holds them.")
     compare(got, expected)
 
 

@@ -257,6 +257,11 @@ def _training_lowers_the_loss(got, expected):
     losses = got.get("train_losses") if isinstance(got, dict) else None
     if (isinstance(losses, list) and len(losses) >= 2 and all(isinstance(x, float) for x in losses)
             and not losses[-1] < losses[0]):
+        if len(set(losses)) == 1:
+            raise Failed(WRONG_VALUES, f"the training loss never changes: {[round(x, 4) for x in losses]} (the "
+                         f"reference's: {[round(x, 4) for x in expected['train_losses']]}): the weights were never "
+                         f"updated. optimizer.step() applies the gradients that loss.backward() fills: each step calls "
+                         f"zero_grad(), computes the loss, then loss.backward(), then optimizer.step().")
         raise Failed(WRONG_VALUES, f"the training loss did not go down: {[round(x, 4) for x in losses]} "
                      f"(the reference's: {[round(x, 4) for x in expected['train_losses']]}). Each step must clear "
                      f"the gradients, compute the loss, call loss.backward() and optimizer.step().")

@@ -723,6 +723,8 @@ def _seeding_advice(got: Any, expected: Any) -> str:
     """The order sentence when the parameters come in another order or hold another parameter's
     values; otherwise which parameter is the first drawn differently, and how the book draws it."""
     mine, theirs = _parameters(got), _parameters(expected)
+    if mine is not None and theirs is not None and set(mine) == set(theirs) and list(mine) != list(theirs):
+        return _order_named(list(mine), list(theirs))
     if mine is None or theirs is None or list(mine) != list(theirs):
         return _ORDER_ADVICE
     first = next((k for k in theirs if not _same_values(mine[k], theirs[k])), None)
@@ -735,6 +737,20 @@ def _seeding_advice(got: Any, expected: Any) -> str:
     return (f"Your parameters have the book's names, shapes and order{matched}: {first} is initialised differently "
             f"(or random numbers were drawn just before it). {_drawn(mine[first], 'Your ' + first)} "
             f"{_drawn(theirs[first], 'The book' + chr(39) + 's ' + first)}")
+
+
+def _order_named(mine: list[str], theirs: list[str]) -> str:
+    """The order sentence, naming the first layer created out of the book's order: the same
+    parameters, listed by named_parameters() in another order, were created in another order."""
+    mine_layers = list(dict.fromkeys(name.split(".")[0] for name in mine))
+    book_layers = list(dict.fromkeys(name.split(".")[0] for name in theirs))
+    first = next((i for i, (a, b) in enumerate(zip(mine_layers, book_layers)) if a != b), None)
+    if first is None:
+        return _ORDER_ADVICE
+    early, late = mine_layers[first], book_layers[first]
+    return (f"You create self.{early} before self.{late}; the book creates self.{late} first (its order: "
+            f"{', '.join(book_layers)}): under the same seed the order decides which random numbers each layer gets. "
+            + _ORDER_ADVICE)
 
 
 def _parameters(value: Any) -> dict | None:

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from . import verdicts as C  # no torch: overviews show saved verdicts without it
+from . import trace, verdicts as C  # no torch: overviews show saved verdicts without it
 from ..course.curriculum import Topic
 
 HEADLINES = {
@@ -43,6 +43,18 @@ def mistake_note(verdict: C.Verdict, topic: Topic) -> str:
             f"Hint {mistake.hint} of task {mistake.task} explains it: kata hint {topic.slug} {mistake.task} {mistake.hint}")
 
 
+def _elsewhere(verdict: C.Verdict, topic: Topic) -> bool:
+    """Whether the first differing value sits in another task's function than the named mistake's
+    task: a consequence there (a LoRALayer built with the wrong size because the replacement
+    picked the wrong layers), which would invite an edit where the slip is not."""
+    mistake = topic.mistakes.get(verdict.mistake) if verdict.mistake else None
+    function = trace.function_of(verdict.diverges) if mistake else None
+    if mistake is None or function is None:
+        return False
+    owners = {t.id for t in topic.tasks if function in t.api or function.split(".")[0] in t.api}
+    return bool(owners) and mistake.task not in owners
+
+
 def explain(verdict: C.Verdict, topic: Topic) -> str:
     """The full message for a failed check, written for a beginner."""
     lines = [f"{topic.slug} task {verdict.task} ({topic.task(verdict.task).title}): {headline(verdict)}",
@@ -53,7 +65,8 @@ def explain(verdict: C.Verdict, topic: Topic) -> str:
     note = mistake_note(verdict, topic)
     if note:
         lines += ["  " + line for line in note.splitlines()]
-        lines += ["  " + line for line in verdict.diverges.splitlines()]
+        if not _elsewhere(verdict, topic):
+            lines += ["  " + line for line in verdict.diverges.splitlines()]
     elif verdict.reason not in (C.PASSED, C.NOT_IMPLEMENTED):
         lines += ["  " + line for line in verdict.shows.splitlines()]
         lines += ["  " + line for line in verdict.diverges.splitlines()]

@@ -38,6 +38,7 @@ import dis
 import hashlib
 import math
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -396,12 +397,13 @@ class Divergence:
         """One line for the message: what differs, where, and how."""
         s = self.step
         file = module_file + ", " if module_file else ""
+        function = readable(s.function)
         if s.name == "return":
-            what = f"what {s.function} returns ({file}line {s.line})"
+            what = f"what {function} returns ({file}line {s.line})"
         elif s.name.startswith("self."):
-            what = f"`{s.name}` as {s.function} leaves it ({module_file or 'your module'})"
+            what = f"`{s.name}` as {function} leaves it ({module_file or 'your module'})"
         else:
-            what = f"`{s.name}` in {s.function} ({file}line {s.line})"
+            what = f"`{s.name}` in {function} ({file}line {s.line})"
         paired = self.theirs[min(self.index, len(self.theirs) - 1)]
         if (self.bound and self.bound[0] > self.bound[1] and s.summary["kind"] != "tensor"
                 and (paired["kind"], paired.get("len")) != (s.summary["kind"], s.summary.get("len"))):
@@ -413,15 +415,40 @@ class Divergence:
                      else f"{_kind(mine)} {_plain(mine['value'])}" if mine["kind"] in ("int", "float")
                      else _kind(mine))
             never = all((t["kind"], t.get("len")) != (mine["kind"], mine.get("len")) for t in self.theirs)
-            how = value + ((f", a value the reference's {s.function} never returns" if name == "return" else
+            how = value + ((f", a value the reference's {function} never returns" if name == "return" else
                             f", a value the reference's `{name}` never takes") if never else "")
-            how += (f"; on these inputs your {s.function} returns {self.bound[0]} times, the reference's "
+            how += (f"; on these inputs your {function} returns {self.bound[0]} times, the reference's "
                     f"{self.bound[1]} times" if name == "return" else
                     f"; on these inputs your `{name}` is set {self.bound[0]} times, the reference's {self.bound[1]} times")
         else:
             how = _how(s.summary, paired, self.theirs)
         return (f"The first of your values that differs from the reference's on these inputs: {what}: {how}"
                 + ("" if how.endswith(".") else "."))
+
+
+# Code a qualname shows as <locals>.<listcomp> and the like (a comprehension runs in a frame of its
+# own), in words a learner knows.
+_INNER = {"<listcomp>": "the list comprehension", "<dictcomp>": "the dict comprehension",
+          "<setcomp>": "the set comprehension", "<genexpr>": "the generator expression", "<lambda>": "the lambda"}
+
+
+def readable(function: str) -> str:
+    """A qualname as the message shows it: "SpamDataset.__init__.<locals>.<listcomp>" is "the list
+    comprehension in SpamDataset.__init__"; any other qualname stays as it is."""
+    outer, sep, inner = function.rpartition(".<locals>.")
+    return f"{_INNER[inner]} in {outer}" if sep and inner in _INNER else function
+
+
+_WORDS_WHERE = re.compile(r"The first of your values that differs from the reference's on these inputs: "
+                          r"(?:what (?:the [a-z ]+ in )?(?P<returns>[\w.<>]+) returns \(|"
+                          r"`[^`]*` (?:in|as) (?:the [a-z ]+ in )?(?P<in>[\w.<>]+) )")
+
+
+def function_of(words: str) -> str | None:
+    """The function (qualname) a line of Divergence.words names, or None for any other text; for
+    a comprehension or a lambda, the function it is written in."""
+    found = _WORDS_WHERE.match(words)
+    return (found.group("returns") or found.group("in")) if found else None
 
 
 def _how(mine: dict, ref: dict, theirs: tuple[dict, ...]) -> str:

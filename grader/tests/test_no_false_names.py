@@ -69,3 +69,16 @@ def test_seeding_keeps_the_order_sentence_for_another_order():
     for got in (swapped, reordered):
         says = _advice(got, book)
         assert "Create the layers in the book's order" in says and "initialised differently" not in says
+
+
+def test_seeding_names_the_layer_created_out_of_order():
+    # held-out trial 10, t49: TransformerBlock created ff before att; the message said only
+    # "create the layers in the book's order", and its first line was about att's values.
+    g = torch.Generator().manual_seed(0)
+    book = {"att.W_query.weight": torch.rand(3, 2, generator=g), "att.W_key.weight": torch.rand(3, 2, generator=g),
+            "ff.layers.0.weight": torch.rand(2, 2, generator=g), "norm1.scale": torch.ones(2)}
+    mine = {"ff.layers.0.weight": book["ff.layers.0.weight"] + 1, "att.W_query.weight": book["att.W_query.weight"] + 1,
+            "att.W_key.weight": book["att.W_key.weight"], "norm1.scale": torch.ones(2)}
+    says = _advice({"parameters": mine}, {"parameters": book})
+    assert "You create self.ff before self.att; the book creates self.att first (its order: att, ff, norm1)" in says
+    assert "Create the layers in the book's order" in says

@@ -272,3 +272,40 @@ def test_only_a_failing_first_public_case_is_traced(tmp_path):
     verdicts = {v.check: v for v in judge_topic(checks, public, failing)}
     traced = {name for name, outs in failing.items() if "steps" in outs[0]}
     assert traced and traced == {name for name, v in verdicts.items() if not v.passed}
+
+
+def test_a_named_mistake_hides_a_pointer_into_another_tasks_function(tmp_path):
+    # held-out trial 10, t87: replace_linear_with_lora without recursion was named, but the line
+    # "`out_dim` in LoRALayer.__init__: 2 where the reference has 768" invited an edit to LoRALayer.
+    topic = CURRICULUM["lora"]
+    old = "        else:\n            # Linear layers sit inside blocks inside the model: look in every child too.\n            replace_linear_with_lora(module, rank, alpha)\n"
+    folder, _ = _patched(topic, tmp_path, old, "")
+    failed = [v for v in run_topic(topic, folder, once=False) if not v.passed and v.mistake == "not_recursive"]
+    assert failed
+    for v in failed:
+        if v.diverges:
+            assert trace.function_of(v.diverges) == "LoRALayer.__init__", v.diverges
+            assert v.diverges not in explain(v, topic) and "known mistake" in explain(v, topic)
+    assert any(v.diverges for v in failed)
+
+
+def test_function_of_reads_back_what_words_wrote():
+    step = trace.Step("LoRALayer.__init__", "out_dim", 17, trace.summary(2))
+    words = trace.Divergence(step, (trace.summary(768),)).words("lora.py")
+    assert trace.function_of(words) == "LoRALayer.__init__"
+    returned = trace.Divergence(trace.Step("calc_loss_loader", "return", 50, trace.summary(2.0)), (trace.summary(1.0),))
+    assert trace.function_of(returned.words("training.py")) == "calc_loss_loader"
+    assert trace.function_of("Stuck? kata hint lora 3") is None
+
+
+def test_a_comprehension_is_named_in_words_a_learner_knows():
+    # held-out trial 10 (t134 and six more): "what SpamDataset.__init__.<locals>.<listcomp> returns"
+    inner = trace.Step("SpamDataset.__init__.<locals>.<listcomp>", "return", 28, trace.summary([1, 2]))
+    words = trace.Divergence(inner, (trace.summary([1]),)).words("classification.py")
+    assert "what the list comprehension in SpamDataset.__init__ returns (classification.py, line 28)" in words
+    assert "<locals>" not in words and trace.function_of(words) == "SpamDataset.__init__"
+    local = trace.Step("layer_gradients.<locals>.<dictcomp>", "name", 81, trace.summary("a"))
+    words = trace.Divergence(local, (trace.summary("b"),)).words("gpt_blocks.py")
+    assert "`name` in the dict comprehension in layer_gradients (gpt_blocks.py, line 81)" in words
+    assert trace.function_of(words) == "layer_gradients"
+    assert trace.readable("outer.<locals>.helper") == "outer.<locals>.helper"
