@@ -288,8 +288,9 @@ def describe_exception(err: BaseException, learner_dir: Path | None) -> str:
 
 def _statement(frame: traceback.FrameSummary, limit: int = 240) -> str:
     """The whole call at a frame, on one line, even when it spans several lines of source."""
-    end = getattr(frame, "end_lineno", None) or frame.lineno
-    lines = [linecache.getline(frame.filename, n) for n in range(frame.lineno or 0, min(end, (frame.lineno or 0) + 5) + 1)]
+    start = frame.lineno or 0
+    end = getattr(frame, "end_lineno", None) or start
+    lines = [linecache.getline(frame.filename, n) for n in range(start, min(end, start + 5) + 1)]
     text = " ".join(" ".join(line.split()) for line in lines if line.strip()) or (frame.line or "").strip()
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
