@@ -291,6 +291,7 @@ def _statement(frame: traceback.FrameSummary, limit: int = 240) -> str:
     start = frame.lineno or 0
     end = getattr(frame, "end_lineno", None) or start
     lines = [linecache.getline(frame.filename, n) for n in range(start, min(end, start + 5) + 1)]
+    lines = [line.split("  # ", 1)[0] if len(lines) > 1 else line for line in lines]  # no comment mid-statement
     text = " ".join(" ".join(line.split()) for line in lines if line.strip()) or (frame.line or "").strip()
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
