@@ -24,7 +24,8 @@ def save_checkpoint(model, optimizer, path) -> None:
         {"model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict()}
 
     Save state dicts, not the model or the optimizer objects themselves: torch.load(path,
-    weights_only=True) reads only tensors and plain Python values.
+    weights_only=True) reads only tensors and plain Python values. More entries beside these two
+    (an epoch number, a config) do no harm; the examples here save only the two.
 
     >>> model = torch.nn.Linear(3, 2)
     >>> optimizer = torch.optim.AdamW(model.parameters(), lr=0.0004, weight_decay=0.1)

@@ -550,3 +550,24 @@ def a_long_prompt_is_cropped_to_context_size(m, table, idx, context_length):
     model = load_weights(WidthRecordingLM(table.shape[0], context_length), {"next_token_logits.weight": table})
     ids = m.generate(model, idx.repeat(1, 3), 3, context_length)
     return {"ids": ids, "tokens given to the model at each call": model.widths}
+
+
+def _without_gradients(got, expected):
+    if isinstance(got, dict) and got.get(GRAD) is True and not _differ(got.get("ids"), expected["ids"]):
+        raise Failed(WRONG_VALUES, "your ids are right, but generate calls the model with gradients on. Generation "
+                                   "needs none: wrap logits = model(idx_cond) in `with torch.no_grad():`, as the book "
+                                   "does, or every step keeps its computation graph in memory.")
+    compare(got, expected, dims=IDS)
+
+
+GRAD = "gradients on at a call of the model"
+
+
+@check(task=3, inputs=greedy_inputs, judge=_without_gradients)
+def generation_runs_without_gradients(m, table, idx, context_length):
+    """generate(model, idx of shape (batch=2, num_tokens=3), max_new_tokens=2, context_size=5): the ids, and whether torch.is_grad_enabled() was true at any call of the model"""
+    model = build(table, context_length)
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(torch.is_grad_enabled()))
+    ids = m.generate(model, idx, 2, context_length)
+    return {"ids": ids, GRAD: any(seen)}

@@ -246,6 +246,25 @@ def shifting_every_position_changes_nothing(m, x, weights, num_heads, num_kv_gro
     return attention(x, mask, cos, sin), attention(x, mask, cos[SHIFT:], sin[SHIFT:])
 
 
+def _in_the_given_dtype(got, expected):
+    """Judge: every layer in the dtype given; a layer without dtype= is float32, torch's default."""
+    if isinstance(got, dict) and isinstance(expected, dict) and set(got) == set(expected):
+        other = [name for name in expected if got[name] != expected[name]]
+        if other:
+            raise Failed(WRONG_VALUES, f"{', '.join(other)} {'is' if len(other) == 1 else 'are'} {got[other[0]]} "
+                                       f"although dtype={expected[other[0]]} was given: pass dtype=dtype to every "
+                                       f"nn.Linear, or its weights stay in torch's default float32 and a bfloat16 "
+                                       f"input cannot go through it.")
+    compare(got, expected)
+
+
+@check(task=1, judge=_in_the_given_dtype)
+def layers_in_the_given_dtype(m):
+    """GroupedQueryAttention(6, 8, num_heads=4, num_kv_groups=2, dtype=torch.bfloat16): the dtype of each parameter"""
+    attention = m.GroupedQueryAttention(6, 8, num_heads=4, num_kv_groups=2, dtype=torch.bfloat16)
+    return {name: str(p.dtype) for name, p in attention.named_parameters()}
+
+
 # Task 2 ---------------------------------------------------------------------------------------
 
 # Llama-sized configurations (the bonus material's cfg keys): Llama 3 8B and Llama 3.2 1B; hidden

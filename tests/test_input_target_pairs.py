@@ -85,6 +85,29 @@ def _targets_are_inputs_shifted_by_one(got, expected):
     compare(got, expected, dims=WINDOW)
 
 
+def _rows(found) -> list | None:
+    """Each (input row, target row) of a list of (inputs, targets) batches, or None if it is not one."""
+    rows = []
+    for batch in found if isinstance(found, list) else []:
+        if not (isinstance(batch, (list, tuple)) and len(batch) == 2
+                and all(isinstance(t, torch.Tensor) and t.dim() == 2 for t in batch)):
+            return None
+        rows += [(tuple(i), tuple(t)) for i, t in zip(batch[0].tolist(), batch[1].tolist())]
+    return rows if isinstance(found, list) else None
+
+
+def _batches_in_order(got, expected):
+    """Judge: the right windows in another order is a loader that shuffles although shuffle=False."""
+    if isinstance(got, dict) and isinstance(expected, dict):
+        mine, theirs = _rows(got.get("batches")), _rows(expected["batches"])
+        if mine is not None and theirs is not None and mine != theirs and sorted(mine) == sorted(theirs) \
+                and [tuple(b[0].shape) for b in got["batches"]] == [tuple(b[0].shape) for b in expected["batches"]]:
+            raise Failed("wrong_values", "your batches hold the right windows, but shuffled: with shuffle=False they "
+                                         "must come in the order of the text. Pass the function's shuffle argument "
+                                         "to DataLoader (shuffle=shuffle), not a fixed True.")
+    compare(got, expected, dims=BATCH)
+
+
 def batches(loader) -> dict:
     """The loader's batches as (inputs, targets), after their count (so a missing batch is named)."""
     found = [tuple(batch) for batch in loader]
@@ -128,7 +151,7 @@ def documents_joined_by_endoftext(m, txt, max_length, stride):
 
 # Task 3 ---------------------------------------------------------------------------------------
 
-@check(task=3, inputs=lambda seed: loader_inputs(seed, batch_size=2, stride=4), dims=BATCH)
+@check(task=3, inputs=lambda seed: loader_inputs(seed, batch_size=2, stride=4), dims=BATCH, judge=_batches_in_order)
 def batches_in_order_with_the_last_short_batch(m, txt, batch_size, max_length, stride):
     """list(create_dataloader_v1(txt, batch_size=2, max_length=4, stride=4, shuffle=False, drop_last=False))"""
     loader = m.create_dataloader_v1(txt, batch_size=batch_size, max_length=max_length, stride=stride,
@@ -136,7 +159,7 @@ def batches_in_order_with_the_last_short_batch(m, txt, batch_size, max_length, s
     return batches(loader)
 
 
-@check(task=3, inputs=lambda seed: loader_inputs(seed, batch_size=3, stride=2), dims=BATCH)
+@check(task=3, inputs=lambda seed: loader_inputs(seed, batch_size=3, stride=2), dims=BATCH, judge=_batches_in_order)
 def drop_last_drops_the_short_batch(m, txt, batch_size, max_length, stride):
     """list(create_dataloader_v1(txt, batch_size=3, max_length=4, stride=2, shuffle=False)), drop_last left at True"""
     loader = m.create_dataloader_v1(txt, batch_size=batch_size, max_length=max_length, stride=stride,

@@ -374,6 +374,35 @@ def uncached_generation_sees_only_the_last_context_size_tokens(m, cfg, weights, 
             "context_size_None": m.generate_text_simple_cached(model, idx, max_new_tokens, use_cache=False)}
 
 
+TRAIN_MODE = "a call of the model in train mode"
+GRAD_ON = "a call of the model with gradients on"
+
+
+def _eval_mode_without_gradients(got, expected):
+    if isinstance(got, dict) and got.get(TRAIN_MODE) is True:
+        raise Failed(WRONG_VALUES, "generate_text_simple_cached, given a model in train mode, calls it in train mode: "
+                                   "with dropout the ids would change at random. Put the model in eval mode first, "
+                                   "model.eval(), as the stub asks.")
+    if isinstance(got, dict) and got.get(GRAD_ON) is True and isinstance(got.get("ids"), torch.Tensor) \
+            and isinstance(expected.get("ids"), torch.Tensor) and got["ids"].shape == expected["ids"].shape \
+            and torch.equal(got["ids"], expected["ids"]):
+        raise Failed(WRONG_VALUES, "your ids are right, but generate_text_simple_cached calls the model with "
+                                   "gradients on. Generation needs none: run it under `with torch.no_grad():`, as the "
+                                   "stub asks, or every step keeps its computation graph in memory, and the cached "
+                                   "keys and values keep theirs.")
+    compare(got, expected, dims=IDS)
+
+
+@check(task=3, inputs=generation_inputs, judge=_eval_mode_without_gradients)
+def cached_generation_runs_in_eval_mode_without_gradients(m, cfg, weights, idx, other, max_new_tokens):
+    """generate_text_simple_cached(a GPTModel handed over in train mode, idx of shape (batch=2, num_tokens=3), max_new_tokens=2): the ids, and whether any call of the model ran in train mode or with gradients on"""
+    model = build_model(m, cfg, weights).train()
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append((module.training, torch.is_grad_enabled())))
+    ids = m.generate_text_simple_cached(model, idx, 2)
+    return {"ids": ids, TRAIN_MODE: any(t for t, _ in seen), GRAD_ON: any(g for _, g in seen)}
+
+
 # The speed challenge (optional; never part of a score unless an instructor turns it on) -------------
 # `kata speed kv_cache` runs it on the learner's own code and prints the ratio (grader/learner/speed.py).
 # Both runs are the learner's, in one process, one after the other: the ratio is theirs on their

@@ -484,3 +484,22 @@ def apply_rope_scores_depend_only_on_the_distance(m, q, k, cos, sin):
     queries = m.apply_rope(q.repeat(1, 1, n, 1), cos, sin)[0, 0]  # (1, 1, n, head_dim) -> (n, head_dim)
     keys = m.apply_rope(k.repeat(1, 1, n, 1), cos, sin)[0, 0]
     return queries @ keys.T  # (n, head_dim) @ (head_dim, n) -> (n, n)
+
+
+BF16_TOL = 2e-2  # bfloat16 keeps 8 bits of mantissa: rotating in bfloat16 or in float32 differ by about that
+
+
+def _in_the_dtype_of_x(got, expected):
+    if isinstance(got, dict) and got.get("dtype") != expected["dtype"] and got.get("shape") == expected["shape"]:
+        raise Failed(WRONG_TYPE, f"for x in {expected['dtype']} (cos and sin in float32) your apply_rope returns "
+                                 f"{got.get('dtype')}: x * cos promotes to float32. Return the result in x's dtype, "
+                                 f".to(x.dtype), as the docstring asks, or a bfloat16 model gets float32 queries "
+                                 f"and keys.")
+    compare(got, expected, dims={"values": ROPE_DIMS}, rtol=BF16_TOL, atol=BF16_TOL)
+
+
+@check(task=5, inputs=rotation_inputs, judge=_in_the_dtype_of_x, rtol=BF16_TOL, atol=BF16_TOL)
+def apply_rope_returns_the_dtype_of_x(m, x, cos, sin):
+    """apply_rope(x in bfloat16, cos, sin in float32) with x of shape (batch=2, num_heads=3, num_tokens=5, head_dim=8): the shape and dtype of its output, and its values (as float32)"""
+    out = m.apply_rope(x.to(torch.bfloat16), cos, sin)
+    return {"shape": list(out.shape), "dtype": str(out.dtype), "values": out.float()}

@@ -214,7 +214,9 @@ def _each_weight_in_its_place(got, expected):
                 raise Failed(WRONG_VALUES, f"{where}: its shape is {tuple(have.shape)}, the model's "
                                            f"{tuple(want.shape)}. assign must refuse a shape that differs (task 1).")
             if have.dim() == 2 and torch.allclose(have, want.T):
-                raise Failed(WRONG_VALUES, f"{where}, but it holds that array's transpose. {TRANSPOSE}.")
+                array = where_from(name).removesuffix(", transposed")
+                raise Failed(WRONG_VALUES, f"{shown(name)} holds {array} as it is, without the .T it needs. "
+                                           f"{TRANSPOSE}.")
             other = next((o for o, w in wanted.items() if o != name and w.shape == have.shape and torch.allclose(have, w)), None)
             if other is not None:
                 raise Failed(WRONG_VALUES, f"{where}, but it holds what {shown(other)} should: "

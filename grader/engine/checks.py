@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import linecache
 import random
 import re
 import sys
@@ -276,10 +277,23 @@ def describe_exception(err: BaseException, learner_dir: Path | None) -> str:
         if mine:
             f = mine[-1]
             text += f"\n    at {Path(f.filename).name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+            if len(mine) > 1:  # the learner's line that called it: assign raises, the caller's arguments are wrong
+                c = mine[-2]
+                text += f"\n    called from {Path(c.filename).name}, line {c.lineno}, in {c.name}: {_statement(c)}"
             return text
         if "'NoneType'" in str(err):  # raised in the check's own code, on a result of the learner's
             text += f"\n    {_returned_none(err)}"
     return text
+
+
+def _statement(frame: traceback.FrameSummary, limit: int = 240) -> str:
+    """The whole call at a frame, on one line, even when it spans several lines of source."""
+    start = frame.lineno or 0
+    end = getattr(frame, "end_lineno", None) or start
+    lines = [linecache.getline(frame.filename, n) for n in range(start, min(end, start + 5) + 1)]
+    lines = [line.split("  # ", 1)[0] if len(lines) > 1 else line for line in lines]  # no comment mid-statement
+    text = " ".join(" ".join(line.split()) for line in lines if line.strip()) or (frame.line or "").strip()
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _returned_none(err: BaseException) -> str:

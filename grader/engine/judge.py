@@ -108,19 +108,22 @@ def attribute_mistakes(verdicts: list[C.Verdict]) -> list[C.Verdict]:
     return kept
 
 
-_CODE_LINE = re.compile(r"^\s+at [^\n]*?, line \d+, in [^\n:]*: (.*)$", re.M)  # describe_exception's
+# describe_exception's lines of the learner's code: where it raised, and the call that led there
+_CODE_LINE = re.compile(r"^\s+(?:at|called from) [^\n]*?, line \d+, in [^\n:]*: (.*)$", re.M)
 
 
 def raised_where_the_mistake_raises(v: C.Verdict) -> C.Verdict:
     """Drop the mistakes an error matches only by its text: one whose catalogue entry names the
-    word its raising line holds (raised_at), when the learner's error came from a line without it.
-    Keys not transposed and values not transposed raise the same size mismatch; the line tells."""
+    word its raising line holds (raised_at), when the learner's error came from a line without it,
+    or from a call without it. Keys not transposed and values not transposed raise the same size
+    mismatch; the line tells. A c_fc weight without .T and c_proj's array in its place raise the same
+    error in assign; the call to assign tells."""
     if v.reason != C.EXCEPTION or not v.candidates:
         return v
-    line = _CODE_LINE.search(v.message)
-    if line is None:  # no line of the learner's code to read: the note stays a hedge
+    lines = _CODE_LINE.findall(v.message)
+    if not lines:  # no line of the learner's code to read: the note stays a hedge
         return v
-    code = line.group(1).split("#", 1)[0]
+    code = "\n".join(line.split("#", 1)[0] for line in lines)
     try:
         mistakes = _curriculum()[v.slug].mistakes
     except KeyError:
