@@ -13,7 +13,7 @@ from functools import partial
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, Failed, causal, check, compare, generator,
+from grader.engine.checks import (DEEP_ATOL, DEEP_RTOL, WRONG_VALUES, Failed, causal, check, compare, every_layer_in, generator,
                                   load_weights, seeded_construction, sizes, variant)
 from grader.engine.variant_math import attend, merge_heads, project
 
@@ -246,19 +246,7 @@ def shifting_every_position_changes_nothing(m, x, weights, num_heads, num_kv_gro
     return attention(x, mask, cos, sin), attention(x, mask, cos[SHIFT:], sin[SHIFT:])
 
 
-def _in_the_given_dtype(got, expected):
-    """Judge: every layer in the dtype given; a layer without dtype= is float32, torch's default."""
-    if isinstance(got, dict) and isinstance(expected, dict) and set(got) == set(expected):
-        other = [name for name in expected if got[name] != expected[name]]
-        if other:
-            raise Failed(WRONG_VALUES, f"{', '.join(other)} {'is' if len(other) == 1 else 'are'} {got[other[0]]} "
-                                       f"although dtype={expected[other[0]]} was given: pass dtype=dtype to every "
-                                       f"nn.Linear, or its weights stay in torch's default float32 and a bfloat16 "
-                                       f"input cannot go through it.")
-    compare(got, expected)
-
-
-@check(task=1, judge=_in_the_given_dtype)
+@check(task=1, judge=every_layer_in('dtype={} was given', 'dtype=dtype'))
 def layers_in_the_given_dtype(m):
     """GroupedQueryAttention(6, 8, num_heads=4, num_kv_groups=2, dtype=torch.bfloat16): the dtype of each parameter"""
     attention = m.GroupedQueryAttention(6, 8, num_heads=4, num_kv_groups=2, dtype=torch.bfloat16)

@@ -6,7 +6,7 @@ every vector's norm, and makes a query-key score depend only on the distance bet
 
 import torch
 
-from grader.engine.checks import (WRONG_TYPE, WRONG_VALUES, Failed, check, compare, generator,
+from grader.engine.checks import (WRONG_TYPE, WRONG_VALUES, Failed, check, compare, every_layer_in, generator,
                                   load_weights, seeded_construction, sizes, variant)
 
 DIMS = ("batch", "num_tokens", "emb_dim")
@@ -400,19 +400,7 @@ def feedforward_values_match(m, x, cfg, weights):
     return load_weights(m.FeedForward(with_dtype(cfg)), weights)(x)
 
 
-def _in_the_config_dtype(got, expected):
-    """Judge: every layer in cfg["dtype"]; a layer without dtype= is float32, torch's default."""
-    if isinstance(got, dict) and isinstance(expected, dict) and set(got) == set(expected):
-        other = [name for name in expected if got[name] != expected[name]]
-        if other:
-            raise Failed(WRONG_VALUES, f"{', '.join(other)} {'is' if len(other) == 1 else 'are'} {got[other[0]]} although "
-                                       f"cfg['dtype'] is {expected[other[0]]}: pass dtype=cfg[\"dtype\"] to every "
-                                       f"nn.Linear, or its weights stay in torch's default float32 and a bfloat16 "
-                                       f"input cannot go through it.")
-    compare(got, expected)
-
-
-@check(task=3, inputs=lambda seed: {"cfg": FF_CONFIG}, judge=_in_the_config_dtype)
+@check(task=3, inputs=lambda seed: {"cfg": FF_CONFIG}, judge=every_layer_in("cfg['dtype'] is {}", 'dtype=cfg["dtype"]'))
 def feedforward_layers_in_the_config_dtype(m, cfg):
     """FeedForward({"emb_dim": 6, "hidden_dim": 10, "dtype": torch.bfloat16}): the dtype of each parameter"""
     return {name: str(p.dtype) for name, p in m.FeedForward(dict(cfg, dtype=torch.bfloat16)).named_parameters()}

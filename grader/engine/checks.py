@@ -1028,6 +1028,22 @@ def a_python_float(function: str) -> Callable[[Any, Any], None]:
     return judge
 
 
+def every_layer_in(given: str, argument: str) -> Callable[[Any, Any], None]:
+    """A judge for a check that returns {layer: the dtype of its weight}: every layer in the dtype
+    asked for. `given` says where it was asked, with {} for that dtype ("dtype={} was given");
+    `argument` is what to pass to each nn.Linear ("dtype=dtype"). Without it a layer is float32."""
+    def judge(got: Any, expected: Any) -> None:
+        if isinstance(got, dict) and isinstance(expected, dict) and set(got) == set(expected):
+            other = [name for name in expected if got[name] != expected[name]]
+            if other:
+                raise Failed(WRONG_VALUES, f"{', '.join(other)} {'is' if len(other) == 1 else 'are'} {got[other[0]]} "
+                                           f"although {given.format(expected[other[0]])}: pass {argument} to every "
+                                           f"nn.Linear, or its weights stay in torch's default float32 and a bfloat16 "
+                                           f"input cannot go through it.")
+        compare(got, expected)
+    return judge
+
+
 def warm_up() -> None:
     """The first forward on the meta device loads torch's decompositions: pay that once in a
     process that forks children to run checks, not in every child."""
