@@ -82,6 +82,7 @@ def explain(verdict: C.Verdict, topic: Topic) -> str:
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
                      "\ud800-\udfff]")
+_PLAIN = re.compile("[\x20-\x7e\t\n]*")
 _BREAKS = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
@@ -94,6 +95,8 @@ def _unsafe(match: re.Match) -> str:
 
 def clean(text: Any) -> str:
     """Any text from a submission, lines kept: every line break becomes \\n, tabs stay."""
+    if type(text) is str and text.isascii() and (text.isprintable() or _PLAIN.fullmatch(text)):
+        return text  # printable ASCII, tabs and \n: nothing to change (most text, quickly)
     return _UNSAFE.sub(_unsafe, _BREAKS.sub("\n", str(text)))
 
 

@@ -28,6 +28,7 @@ learner's, and the regrade then simply gains nothing.
 from __future__ import annotations
 
 import ast
+import functools
 import threading
 import types
 from dataclasses import replace
@@ -245,9 +246,11 @@ def next_regrade(topic: Topic, verdicts: list[Verdict], source: str | bytes = ""
     return None
 
 
-def still_stubs(source: str | bytes) -> set[str] | None:
+@functools.lru_cache(maxsize=256)
+def still_stubs(source: str | bytes) -> frozenset[str] | None:
     """The functions of `source` ("name" or "Class.name") whose body, after any docstring, only
-    raises NotImplementedError, as a stub's does; None when `source` does not parse."""
+    raises NotImplementedError, as a stub's does; None when `source` does not parse. Remembered per
+    source: grading asks it of each module again after every job of a student."""
     try:
         with _AST:
             tree = ast.parse(source)
@@ -259,7 +262,7 @@ def still_stubs(source: str | bytes) -> set[str] | None:
             functions[node.name] = node
         elif isinstance(node, ast.ClassDef):
             functions |= {f"{node.name}.{f.name}": f for f in node.body if isinstance(f, ast.FunctionDef)}
-    return {name for name, function in functions.items() if _only_raises(function)}
+    return frozenset(name for name, function in functions.items() if _only_raises(function))
 
 
 def _only_raises(function: ast.FunctionDef) -> bool:

@@ -27,7 +27,7 @@ def write_student(out_dir: Path, curriculum: Curriculum, grade: StudentGrade, se
     try:
         data = record.to_record(grade, curriculum)
         record.save(folder / record.FILE, data, secret)
-        grade = record.from_record(data, curriculum)  # the reports see only what the record holds
+        grade = record.from_record(data, curriculum, made_here=True)  # the reports see only what the record holds
         write_atomic(folder / "results.json", json_bytes(results_json(curriculum, grade)))
         write_atomic(folder / "feedback.md", feedback_md(curriculum, grade))
         write_atomic(folder / "feedback.html", feedback_html(curriculum, grade))

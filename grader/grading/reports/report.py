@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
 
 from ...engine import verdicts as C
 from ...course.curriculum import Curriculum, Task, Topic
+from ...course.files import json_text
 from ..record import UNEARNED, StudentGrade, TopicGrade, check_points, earned
 from ...engine.messages import clean, cleaned, explain, headline, md_cell, md_text, one_line
 from ..sandbox.host import Isolation
@@ -41,7 +41,7 @@ def code_span(text: str) -> str:
 
 def json_bytes(data: dict) -> bytes:
     """A results.json file's bytes."""
-    return json.dumps(data, indent=2, ensure_ascii=False).encode()
+    return (json_text(data, 2, ensure_ascii=False) + "\n").encode()  # a test on each line
 
 
 def results_json(curriculum: Curriculum, grade: StudentGrade) -> dict:
@@ -201,14 +201,18 @@ def class_summary(curriculum: Curriculum, grades: dict[str, StudentGrade]) -> Cl
     n = len(grades)
     verdicts = {student: [(slug, v) for slug, t in g.topics.items() for v in t.all_verdicts]
                 for student, g in grades.items()}
+    by_task: dict[tuple[str, int], list[bool]] = {}  # per task, each student's: did all of its checks pass?
+    for vs in verdicts.values():
+        passing: dict[tuple[str, int], bool] = {}
+        for slug, v in vs:
+            passing[slug, v.task] = passing.get((slug, v.task), True) and v.passed
+        for key, passed in passing.items():
+            by_task.setdefault(key, []).append(passed)
     pass_rates = []
     for topic in curriculum.topics:
         for task in topic.tasks:
-            mine = {student: [v for slug, v in vs if slug == topic.slug and v.task == task.id]
-                    for student, vs in verdicts.items()}
-            passed = sum(bool(vs) and all(v.passed for v in vs) for vs in mine.values())
-            graded = any(mine.values())
-            pass_rates.append((topic, task, passed / n if graded and n else None))
+            mine = by_task.get((topic.slug, task.id))
+            pass_rates.append((topic, task, sum(mine) / n if mine and n else None))
     mistakes = Counter()
     for vs in verdicts.values():
         mistakes.update({(slug, v.mistake) for slug, v in vs if v.mistake})
