@@ -553,7 +553,8 @@ def hidden_verdict(verdict: Verdict) -> Verdict:
               if verdict.reason in (WRONG_VALUES, WRONG_SHAPE, WRONG_LENGTH, WRONG_TYPE, EXCEPTION) else "")
     # A declared variant's words are fixed text, never a value: they may stay.
     return replace(verdict, seed=None, visual=None, hidden=True, shows=verdict.shows if verdict.variants else "",
-                   diverges="", message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")
+                   diverges="", diverges_in="",
+                   message=f"On hidden inputs (other values and sizes than the public checks): {words}.{advice}")
 
 
 def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any] | None = None,
@@ -567,34 +568,36 @@ def judge(check: Check, outcome: Outcome, expected: Any, mistakes: dict[str, Any
     if outcome.status != "ok":
         line = error_line(outcome.message) if outcome.status == EXCEPTION else None
         candidates = tuple(m for m, text in (raised or {}).items() if text == line)
+        words, where = divergence(check, outcome, reference_steps) if outcome.status == EXCEPTION else ("", "")
         return made(reason=outcome.status, message=outcome.message, mistake=candidates[0] if candidates else None,
-                    candidates=candidates,
-                    diverges=divergence(check, outcome, reference_steps) if outcome.status == EXCEPTION else "")
+                    candidates=candidates, diverges=words, diverges_in=where)
     try:
         check.verdict(outcome.value, expected)
     except Failed as failed:
         candidates = recognise(check, outcome.value, mistakes or {})
         variants = matching_variants(check, outcome.value, inputs)
         shows = variant_words(variants) or diagnose(outcome.value, expected, check.dims, inputs)
+        words, where = divergence(check, outcome, reference_steps)
         return made(reason=failed.reason, message=failed.message, shows=shows, visual=visual(outcome.value, expected),
                     mistake=candidates[0] if candidates else None, candidates=candidates,
-                    variants=tuple(v.name for v in variants), diverges=divergence(check, outcome, reference_steps))
+                    variants=tuple(v.name for v in variants), diverges=words, diverges_in=where)
     except Exception as err:  # a judge tripping over strange output is still the output's fault
         return made(reason=BAD_OUTPUT, message=f"your output could not be judged ({type(err).__name__}: {err})")
     return made(reason=PASSED)
 
 
-def divergence(check: Check, outcome: Outcome, reference_steps: list[trace.Step] | None) -> str:
-    """The line naming the learner's first value that the reference never had (trace.Divergence),
-    or '' without both traces or without a difference. Never raises."""
+def divergence(check: Check, outcome: Outcome, reference_steps: list[trace.Step] | None) -> tuple[str, str]:
+    """A Verdict's `diverges` (the line naming the learner's first value that the reference never
+    had: trace.Divergence) and `diverges_in` (the function it is in); two empty strings without
+    both traces or without a difference. Never raises."""
     if not reference_steps or not outcome.steps:
-        return ""
+        return "", ""
     try:
         mine = trace.steps_from_data(outcome.steps)
         found = trace.first_divergence(mine, reference_steps) if mine else None
-        return found.words(f"{check.slug}.py") if found else ""
+        return (found.words(f"{check.slug}.py"), found.function) if found else ("", "")
     except Exception:
-        return ""
+        return "", ""
 
 
 def visual(got: Any, expected: Any, limit: int = 32) -> dict | None:

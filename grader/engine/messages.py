@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from . import trace, verdicts as C  # no torch: overviews show saved verdicts without it
+from . import verdicts as C  # no torch: overviews show saved verdicts without it
 from ..course.curriculum import Topic
 
 HEADLINES = {
@@ -48,8 +48,8 @@ def _elsewhere(verdict: C.Verdict, topic: Topic) -> bool:
     task: a consequence there (a LoRALayer built with the wrong size because the replacement
     picked the wrong layers), which would invite an edit where the slip is not."""
     mistake = topic.mistakes.get(verdict.mistake) if verdict.mistake else None
-    function = trace.function_of(verdict.diverges) if mistake else None
-    if mistake is None or function is None:
+    function = verdict.diverges_in
+    if mistake is None or not function:
         return False
     owners = {t.id for t in topic.tasks if function in t.api or function.split(".")[0] in t.api}
     return bool(owners) and mistake.task not in owners

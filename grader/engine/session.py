@@ -74,7 +74,7 @@ class TopicSession:
             return self._checks
 
     @functools.cached_property
-    def shipped_stubs(self) -> set[str] | None:
+    def shipped_stubs(self) -> frozenset[str] | None:
         """The functions the topic's stub (exercises/) leaves to write, read once per process; None
         without a stub."""
         stub = self.topic.exercise()

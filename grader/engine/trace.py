@@ -38,7 +38,6 @@ import dis
 import hashlib
 import math
 import os
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -393,6 +392,11 @@ class Divergence:
     index: int = 0  # which of the learner's bindings of that (function, name) this is (0: the first)
     bound: tuple[int, int] | None = None  # how many times (learner, reference) bound that (function, name)
 
+    @property
+    def function(self) -> str:
+        """The function the differing value is in (`enclosing`): Verdict.diverges_in."""
+        return enclosing(self.step.function)
+
     def words(self, module_file: str = "") -> str:
         """One line for the message: what differs, where, and how."""
         s = self.step
@@ -432,23 +436,18 @@ _INNER = {"<listcomp>": "the list comprehension", "<dictcomp>": "the dict compre
           "<setcomp>": "the set comprehension", "<genexpr>": "the generator expression", "<lambda>": "the lambda"}
 
 
+def enclosing(function: str) -> str:
+    """The function a qualname's code is written in: "SpamDataset.__init__" for its list
+    comprehension, the qualname itself for any other."""
+    outer, sep, inner = function.rpartition(".<locals>.")
+    return outer if sep and inner in _INNER else function
+
+
 def readable(function: str) -> str:
     """A qualname as the message shows it: "SpamDataset.__init__.<locals>.<listcomp>" is "the list
     comprehension in SpamDataset.__init__"; any other qualname stays as it is."""
     outer, sep, inner = function.rpartition(".<locals>.")
     return f"{_INNER[inner]} in {outer}" if sep and inner in _INNER else function
-
-
-_WORDS_WHERE = re.compile(r"The first of your values that differs from the reference's on these inputs: "
-                          r"(?:what (?:the [a-z ]+ in )?(?P<returns>[\w.<>]+) returns \(|"
-                          r"`[^`]*` (?:in|as) (?:the [a-z ]+ in )?(?P<in>[\w.<>]+) )")
-
-
-def function_of(words: str) -> str | None:
-    """The function (qualname) a line of Divergence.words names, or None for any other text; for
-    a comprehension or a lambda, the function it is written in."""
-    found = _WORDS_WHERE.match(words)
-    return (found.group("returns") or found.group("in")) if found else None
 
 
 def _how(mine: dict, ref: dict, theirs: tuple[dict, ...]) -> str:

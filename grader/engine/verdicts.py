@@ -45,6 +45,7 @@ class Verdict:
     variants: tuple[str, ...] = ()  # the check's declared variants the output equals (see checks.Variant)
     blocked_by: tuple[str, int, str] | None = None  # (topic, task, name) of the stub whose NotImplementedError stopped it
     diverges: str = ""  # where the learner's values first part from the reference's, on public inputs (engine.trace)
+    diverges_in: str = ""  # the function (qualname) `diverges` points into; a comprehension's: the one it is written in
 
     def __post_init__(self) -> None:
         if self.blocked_by is not None:  # read back from JSON: a list

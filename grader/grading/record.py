@@ -3,9 +3,9 @@
 `make grade` keeps one grade.json per student in the output folder; results.json (Gradescope's
 schema), feedback.md and .html, the gradebook and the class report are computed from it, and
 "unchanged since the last run" compares its submission and grader fingerprints. Other formats
-(JUnit, PrairieLearn, an LMS's CSV) can be made from it alone. Version 3:
+(JUnit, PrairieLearn, an LMS's CSV) can be made from it alone. Version 4:
 
-    {"version": 3, "student": id, "submission": sha256 of the submitted files ("" when the student
+    {"version": 4, "student": id, "submission": sha256 of the submitted files ("" when the student
      must be graded again), "grader": fingerprint of everything that decides a grade, "graded_at":
      UTC time, "isolation": {"sandbox", "reason", "seccomp", "degraded"}, "score", "max_score",
      "seconds", "error", "ignored": [[path, why]],
@@ -13,7 +13,7 @@ schema), feedback.md and .html, the gradebook and the class report are computed 
                        "tasks": [{"id", "points", "max_points", "passed", "checks"}],
                        "checks": [{"task", "check", "hidden", "passed", "points", "max_points", "reason",
                                    "mistake", "candidates", "variants", "message", "what", "shows",
-                                   "diverges", "note", "seed", "visual"}]}},
+                                   "diverges", "diverges_in", "note", "seed", "visual"}]}},
      "mac": HMAC of the rest under the instructor's secret}
 
 The output folder is the instructor's, but what is in it is read as untrusted data: a record
@@ -39,7 +39,8 @@ from ..course.files import json_text, write_atomic
 from ..engine import verdicts as V
 from .sandbox.host import Isolation
 
-VERSION = 3  # 3: "diverges", where the values first part from the reference's; 2: "wrong_length" is its own reason
+VERSION = 4  # 4: "diverges_in", the function "diverges" names; 3: "diverges", where the values first
+#              part from the reference's; 2: "wrong_length" is its own reason
 FILE = "grade.json"
 MAX_BYTES = 64 << 20  # a record holds at most a few MiB of pictures; anything larger is not ours
 UNRECORDED = Isolation("none", "how this student was graded is not recorded")
@@ -132,7 +133,8 @@ def _check(v: V.Verdict, hidden: bool, points: float, max_points: float) -> dict
     return {"task": v.task, "check": v.check, "hidden": hidden, "passed": v.passed,
             "points": points, "max_points": max_points, "reason": v.reason, "mistake": v.mistake,
             "candidates": list(v.candidates), "variants": list(v.variants), "message": v.message, "what": v.what,
-            "shows": v.shows, "diverges": v.diverges, "note": v.note, "seed": v.seed, "visual": _finite(v.visual)}
+            "shows": v.shows, "diverges": v.diverges,
+            "diverges_in": v.diverges_in, "note": v.note, "seed": v.seed, "visual": _finite(v.visual)}
 
 
 def _topic(curriculum: Curriculum, grade: TopicGrade) -> dict:
@@ -248,12 +250,12 @@ def _topic_grade(curriculum: Curriculum, slug: str, data: Any) -> TopicGrade:
         c = _fields(check, f"{slug} check", task=_is_int, check=_is_text, hidden=_is_bool, passed=_is_bool,
                     points=_is_number, max_points=_is_number, reason=_is_text, mistake=_maybe(_is_text),
                     candidates=_is_texts, variants=_is_texts, message=_is_text, what=_is_text, shows=_is_text,
-                    diverges=_is_text, note=_is_text, seed=_maybe(_is_int), visual=_is_visual)
+                    diverges=_is_text, diverges_in=_is_text, note=_is_text, seed=_maybe(_is_int), visual=_is_visual)
         if c["task"] not in task_ids:
             raise RecordError(f"{slug} has no task {c['task']}")
         verdict = V.Verdict(slug, c["task"], c["check"], c["reason"], c["message"], c["mistake"], c["seed"], c["what"],
                             c["visual"], tuple(c["candidates"]), c["shows"], c["hidden"], c["note"], tuple(c["variants"]),
-                            diverges=c["diverges"])
+                            diverges=c["diverges"], diverges_in=c["diverges_in"])
         (grade.hidden if c["hidden"] else grade.verdicts).append(verdict)
     return grade
 

@@ -63,7 +63,7 @@ def topic_grades(draw, topic) -> TopicGrade:
         return st.lists(st.builds(
             lambda task, check, reason, message, mistake, seed, visual, candidates, shows, note, variants, diverges: V.Verdict(
                 topic.slug, task, check, reason, message, mistake, seed, "what it checks", visual, candidates, shows,
-                hidden, note, variants, diverges=diverges),
+                hidden, note, variants, diverges=diverges, diverges_in=diverges[:8]),
             st.sampled_from([t.id for t in topic.tasks]), text, reasons, text,
             st.one_of(st.none(), st.sampled_from(sorted(topic.mistakes)), text), st.one_of(st.none(), st.integers(0, 2**40)),
             visuals, st.lists(text, max_size=2).map(tuple), text, text, st.lists(text, max_size=2).map(tuple), text),
