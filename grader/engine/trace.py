@@ -409,6 +409,8 @@ class Divergence:
         else:
             what = f"`{s.name}` in {function} ({file}line {s.line})"
         paired = self.theirs[min(self.index, len(self.theirs) - 1)]
+        if not _alike(s.summary, paired):  # the reference binds that name to other things too (two list
+            paired = next((t for t in self.theirs if _alike(s.summary, t)), paired)  # comprehensions): its own kind
         if (self.bound and self.bound[0] > self.bound[1] and s.summary["kind"] != "tensor"
                 and (paired["kind"], paired.get("len")) != (s.summary["kind"], s.summary.get("len"))):
             # More bindings than the reference's, and the one at the same place in order is not even
@@ -479,7 +481,37 @@ def _how(mine: dict, ref: dict, theirs: tuple[dict, ...]) -> str:
     for n, (a, b) in enumerate(zip(mine.get("items", ()), ref.get("items", ()))):
         if not same(a, b):
             return f"item {n}: " + _how(a, b, (b,))
-    return f"{mine['preview']} where the reference has {ref['preview']}"
+    return _first_item(mine, ref) + f"{mine['preview']} where the reference has {ref['preview']}"
+
+
+def _first_item(mine: dict, ref: dict) -> str:
+    """"item 13 is 93 where the reference's is 4: " for two lists of numbers whose previews show
+    the first item that differs; '' otherwise."""
+    if mine["kind"] not in ("list", "tuple"):
+        return ""
+    opening, closing = ("(", ")") if mine["kind"] == "tuple" else ("[", "]")
+
+    def items(preview: str) -> list[str]:
+        if len(preview) < PREVIEW and preview.endswith(closing):  # the whole value
+            return preview[1:-1].split(", ")
+        return preview[1:].split(", ")[:-1]  # cut short: its last item may be too
+    if not mine["preview"].startswith(opening) or not ref["preview"].startswith(opening):
+        return ""
+    for n, (x, y) in enumerate(zip(items(mine["preview"]), items(ref["preview"]))):
+        if x != y:
+            numbers = all(v.lstrip("-").replace(".", "", 1).isdigit() for v in (x, y))
+            return f"item {n} is {x} where the reference's is {y}: " if numbers else ""
+    return ""
+
+
+def _alike(mine: dict, ref: dict) -> bool:
+    """Values of one kind: the same type and length, and for a list or tuple items of the same
+    type as far as its preview shows (ids are not token strings)."""
+    def items(s: dict) -> str:
+        preview = s.get("preview", "")
+        return preview[1:2] if s["kind"] in ("list", "tuple") else ""
+    return (mine["kind"], mine.get("len")) == (ref["kind"], ref.get("len")) and \
+        (items(mine) == items(ref) or not items(mine) or not items(ref) or (items(mine) + items(ref)).isdigit())
 
 
 def _differing(mine: dict, ref: dict) -> str:

@@ -309,3 +309,16 @@ def test_a_comprehension_is_named_in_words_a_learner_knows():
     assert "`name` in the dict comprehension in layer_gradients (gpt_blocks.py, line 81)" in found.words("gpt_blocks.py")
     assert found.function == "layer_gradients"
     assert trace.readable("outer.<locals>.helper") == "outer.<locals>.helper"
+
+
+def test_a_value_is_paired_with_the_references_value_of_its_kind():
+    # held-out trial 11, t06: encode in one comprehension (ids) where the reference has two (tokens,
+    # then ids) under the same name; the pointer paired the learner's ids with the reference's tokens
+    listcomp = "SimpleTokenizerV2.encode.<locals>.<listcomp>"
+    tokens, ids = trace.summary(["Ships", "are", "<|unk|>"]), trace.summary([9, 12, 4])
+    mine = trace.Step(listcomp, "return", 23, trace.summary([9, 12, 93]))
+    found = trace.first_divergence([mine], [trace.Step(listcomp, "return", 22, tokens),
+                                            trace.Step(listcomp, "return", 23, ids)])
+    words = found.words("special_tokens.py")
+    assert "item 2 is 93 where the reference's is 4: [9, 12, 93] where the reference has [9, 12, 4]" in words, words
+    assert "Ships" not in words
