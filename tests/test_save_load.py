@@ -174,7 +174,7 @@ def _resumes_the_run(got, expected):
             shown = f"resumed from your checkpoint, the next losses are {resumed}; the uninterrupted run's are {uninterrupted}"
             if resumed[0] == uninterrupted[0]:
                 raise Failed(WRONG_VALUES, f"{shown}. The first is the same, so the weights are loaded; the step after "
-                                           f"it differs: load the optimizer's state too, "
+                                           f"it differs: load the optimizer's state into the optimizer you are given, "
                                            f"optimizer.load_state_dict(checkpoint['optimizer_state_dict']): AdamW's "
                                            f"moving averages and step count decide each step.")
             raise Failed(WRONG_VALUES, f"{shown}. Already the first differs, so the model does not have the saved "
