@@ -486,7 +486,7 @@ def _how(mine: dict, ref: dict, theirs: tuple[dict, ...]) -> str:
 
 def _first_item(mine: dict, ref: dict) -> str:
     """"item 13 is 93 where the reference's is 4: " for two lists of numbers whose previews show
-    the first item that differs; '' otherwise."""
+    the first item that differs, after the first; '' otherwise (the first is plain to see)."""
     if mine["kind"] not in ("list", "tuple"):
         return ""
     opening, closing = ("(", ")") if mine["kind"] == "tuple" else ("[", "]")
@@ -500,17 +500,18 @@ def _first_item(mine: dict, ref: dict) -> str:
     for n, (x, y) in enumerate(zip(items(mine["preview"]), items(ref["preview"]))):
         if x != y:
             numbers = all(v.lstrip("-").replace(".", "", 1).isdigit() for v in (x, y))
-            return f"item {n} is {x} where the reference's is {y}: " if numbers else ""
+            return f"item {n} is {x} where the reference's is {y}: " if numbers and n else ""  # item 0 shows
     return ""
 
 
 def _alike(mine: dict, ref: dict) -> bool:
-    """Values of one kind: the same type and length, and for a list or tuple items of the same
-    type as far as its preview shows (ids are not token strings)."""
+    """Values of one kind: the same type, and for a list or tuple items of the same type as far
+    as its preview shows (ids are not token strings). Lengths may differ: that is a difference
+    worth saying of the value paired in order."""
     def items(s: dict) -> str:
         preview = s.get("preview", "")
         return preview[1:2] if s["kind"] in ("list", "tuple") else ""
-    return (mine["kind"], mine.get("len")) == (ref["kind"], ref.get("len")) and \
+    return mine["kind"] == ref["kind"] and \
         (items(mine) == items(ref) or not items(mine) or not items(ref) or (items(mine) + items(ref)).isdigit())
 
 
