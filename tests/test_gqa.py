@@ -329,10 +329,11 @@ def llama_cases(seed: int) -> dict:
 
 @check(task=2, inputs=llama_cases, judge=_computed_not_allocated)
 def kv_memory_saved_for_llama_sized_configs_is_computed_not_allocated(m, cfgs, batch, bytes_per_elem):
-    """kv_memory_saved(cfg, batch=4, bytes_per_elem=2) for Llama 3 8B's and Llama 3.2 1B's configs, with any tensor of more than 1,000,000 elements refused"""
+    """kv_memory_saved(cfg, batch=4, bytes_per_elem=2) for Llama 3 8B's and Llama 3.2 1B's configs, and the last with bytes_per_elem=4, with any tensor of more than 1,000,000 elements refused"""
     try:
         with RefuseLargeTensors():  # small tensors are harmless (torch.tensor(2) ** 3); a cache is not
             return {"reports": [m.kv_memory_saved(cfg, batch=batch, bytes_per_elem=bytes_per_elem) for cfg in cfgs],
+                    "bytes_per_elem doubled": m.kv_memory_saved(cfgs[-1], batch=batch, bytes_per_elem=2 * bytes_per_elem),
                     "allocated": 0}
     except TooLarge as refused:
-        return {"reports": None, "allocated": refused.elements}
+        return {"reports": None, "bytes_per_elem doubled": None, "allocated": refused.elements}

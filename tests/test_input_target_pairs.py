@@ -169,11 +169,14 @@ def drop_last_drops_the_short_batch(m, txt, batch_size, max_length, stride):
 
 @check(task=3, inputs=book_text_inputs)
 def book_defaults_make_one_batch_of_four_windows(m, txt):
-    """create_dataloader_v1(txt) on about 700 tokens, every argument left at its default (the book's: batches of 4, windows of 256 ids every 128, shuffled, the last short batch dropped, no workers): the defaults, the batches' shapes and the first and last id of each input row, sorted"""
-    found = [tuple(batch) for batch in m.create_dataloader_v1(txt)]
+    """create_dataloader_v1(txt) on about 700 tokens, every argument left at its default (the book's: batches of 4, windows of 256 ids every 128, shuffled, the last short batch dropped, no workers): the defaults, whether the loader draws its batches in random order, the batches' shapes and the first and last id of each input row, sorted"""
+    loader = m.create_dataloader_v1(txt)
+    found = [tuple(batch) for batch in loader]
     defaults = {name: parameter.default for name, parameter in inspect.signature(m.create_dataloader_v1).parameters.items()
                 if parameter.default is not inspect.Parameter.empty}
     rows = sorted((row[0], row[-1]) for inputs, _ in found for row in inputs.tolist())  # shuffle=True: the RNG orders them
-    return {"defaults": defaults, "number of batches": len(found),
+    return {"defaults": defaults,
+            "batches drawn in random order": type(getattr(loader, "sampler", None)).__name__ == "RandomSampler",
+            "number of batches": len(found),
             "shapes of the input batches": [tuple(inputs.shape) for inputs, _ in found],
             "first and last id of each input row, sorted": torch.tensor(rows)}

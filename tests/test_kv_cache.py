@@ -374,6 +374,12 @@ def uncached_generation_sees_only_the_last_context_size_tokens(m, cfg, weights, 
             "context_size_None": m.generate_text_simple_cached(model, idx, max_new_tokens, use_cache=False)}
 
 
+@check(task=3, inputs=crop_inputs, dims=IDS)
+def cached_generation_reads_only_the_last_context_size_tokens(m, cfg, weights, idx, max_new_tokens):
+    """generate_text_simple_cached(model, idx of shape (batch=2, num_tokens=4), max_new_tokens=1, context_size=3) with use_cache=True: the prompt is read from its last 3 tokens"""
+    return m.generate_text_simple_cached(build_model(m, cfg, weights), idx, 1, context_size=3, use_cache=True)
+
+
 TRAIN_MODE = "a call of the model in train mode"
 GRAD_ON = "a call of the model with gradients on"
 

@@ -466,12 +466,12 @@ def sample_is_printed_on_one_line(m, weights, words, start_context):
 
 @check(task=5, inputs=train_inputs, judge=_training_lowers_the_loss)
 def training_lowers_the_loss_and_counts_tokens(m, weights, train_loader, val_loader, words, start_context):
-    """train_model_simple(model, train_loader (3 batches of shape (2, 5)), val_loader (2 batches), AdamW(lr=0.05, weight_decay=0.1), "cpu", num_epochs=2, eval_freq=2, eval_iter=2, ...)"""
+    """train_model_simple(model, train_loader (3 batches of shape (2, 5)), val_loader (2 batches), AdamW(lr=0.05, weight_decay=0.1), "cpu", num_epochs=2, eval_freq=2, eval_iter=1, ...)"""
     model = build(weights)
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.05, weight_decay=0.1)
     result, _ = silently(m.train_model_simple, model, train_loader, val_loader, optimizer, "cpu",
-                         num_epochs=2, eval_freq=2, eval_iter=2, start_context=start_context,
-                         tokenizer=WordTokenizer(words))
+                         num_epochs=2, eval_freq=2, eval_iter=1, start_context=start_context,
+                         tokenizer=WordTokenizer(words))  # eval_iter is not eval_freq: one is never read for the other
     return named(("train_losses", "val_losses", "track_tokens_seen"), result)
 
 
