@@ -175,8 +175,12 @@ def book_defaults_make_one_batch_of_four_windows(m, txt):
     defaults = {name: parameter.default for name, parameter in inspect.signature(m.create_dataloader_v1).parameters.items()
                 if parameter.default is not inspect.Parameter.empty}
     rows = sorted((row[0], row[-1]) for inputs, _ in found for row in inputs.tolist())  # shuffle=True: the RNG orders them
+    orders = set()
+    for seed in range(6):  # random order is what it does, not what its sampler is called (hostile round 13)
+        torch.manual_seed(seed)
+        orders.add(tuple(int(row[0]) for inputs, _ in loader for row in inputs))
     return {"defaults": defaults,
-            "batches drawn in random order": type(getattr(loader, "sampler", None)).__name__ == "RandomSampler",
+            "batches drawn in random order": len(orders) > 1,
             "number of batches": len(found),
             "shapes of the input batches": [tuple(inputs.shape) for inputs, _ in found],
             "first and last id of each input row, sorted": torch.tensor(rows)}

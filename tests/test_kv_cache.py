@@ -315,15 +315,16 @@ def _cached_equals_uncached(got, expected):
 def cached_generation_equals_uncached_for_a_batch(m, cfg, weights, idx, other, max_new_tokens):
     """generate_text_simple_cached(model, idx of shape (batch=2, num_tokens=3), max_new_tokens=6) with use_cache=True and with use_cache=False, for a GPTModel with context_length 10; the tokens and use_cache of each call of the model"""
     model = build_model(m, cfg, weights)
-    reads = []
+    reads, forward = [], model.forward
 
-    def note(module, args, kwargs):
+    def noted(*args, **kwargs):  # model(...) and model.forward(...) alike (hostile round 13 called the latter)
         use_cache = kwargs.get("use_cache", args[1] if len(args) > 1 else False)
         reads.append([int(args[0].shape[1]) if args and isinstance(args[0], torch.Tensor) else -1, use_cache is True])
+        return forward(*args, **kwargs)
 
-    hook = model.register_forward_pre_hook(note, with_kwargs=True)
+    model.forward = noted
     cached = m.generate_text_simple_cached(model, idx, max_new_tokens, use_cache=True)
-    hook.remove()
+    del model.forward
     uncached = m.generate_text_simple_cached(model, idx, max_new_tokens, use_cache=False)
     return {"cached": cached, "uncached": uncached, "reads": reads, "max_new_tokens": max_new_tokens}
 

@@ -81,16 +81,30 @@ def explain(verdict: C.Verdict, topic: Topic) -> str:
 # hold, shows as the byte it stood for (\\xff: from a name that is not UTF-8) or as U+FFFD.
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                     "\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
                      "\ud800-\udfff]")
+# Invisible, so shown as their escape: "tokenizer\\u200b.py" is not tokenizer.py (hostile round 13).
+_INVISIBLE = re.compile("[\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
 _PLAIN = re.compile("[\x20-\x7e\t\n]*")
 _BREAKS = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _unsafe(match: re.Match) -> str:
     char = match.group()
+    if _INVISIBLE.match(char):
+        return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
     if "\udc80" <= char <= "\udcff":  # os and zipfile keep an undecodable byte as this surrogate
         return f"\\x{ord(char) - 0xDC00:02x}"
     return "\ufffd" if "\ud800" <= char <= "\udfff" else ""
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate shown as clean() shows it, and nothing else changed: what
+    strict JSON (grade.json) can hold of any text a submission printed or raised."""
+    return text if text.isascii() else _SURROGATES.sub(_unsafe, text)
 
 
 def clean(text: Any) -> str:

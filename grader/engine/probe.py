@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
 import os
 import shutil
@@ -25,7 +26,7 @@ from . import checks as C
 from .cases import Case
 from .impl import TopicModule, import_topic, load_package, unload_package
 from .judge import _curriculum
-from .once import staged
+from .once import staged, without_the_block
 from ..course.curriculum import Topic
 
 
@@ -77,6 +78,73 @@ def _api_names(module_file: str) -> frozenset[str]:
 
 
 _GRADER, _TORCH = Path(__file__).resolve().parents[1], Path(torch.__file__).resolve().parent
+
+# What no kata needs and graded code could use to find the answers in the process that checks it:
+# the grader's and the checks' own modules (the variants' maths), the call stack (a check's
+# globals), the process's objects and modules, code made from strings, and torch's raw kernels
+# (torch.ops.aten's fused attention is no call a forbid list sees).
+_OFF_LIMITS_MODULES = frozenset({"grader", "tests", "solutions", "importlib", "inspect", "gc", "ctypes", "builtins"})
+_OFF_LIMITS_NAMES = frozenset({"__import__", "eval", "exec", "__builtins__", "breakpoint"})
+_OFF_LIMITS_ATTRIBUTES = frozenset({"_getframe", "f_globals", "f_locals", "f_back", "f_builtins", "tb_frame", "gi_frame",
+                                    "cr_frame", "ag_frame", "__globals__", "__subclasses__", "get_objects", "__builtins__",
+                                    "__closure__", "__code__", "__self__", "_current_frames", "currentframe"})
+_TORCH_INTERNALS = frozenset({"ops", "_C", "_VF", "_ops", "_refs", "_prims"})
+
+
+@functools.lru_cache(maxsize=256)
+def off_limits(source: str) -> tuple[str, int] | None:
+    """(what, line) of the first thing in `source` that reaches past the kata into the process that
+    grades it (_OFF_LIMITS_*), if any. Names written plainly: a determined attacker can spell them
+    otherwise, and the hidden inputs and the sandbox stay the defence; this keeps the grader's own
+    answers one import away from no one."""
+    try:
+        tree = ast.parse(without_the_block(source))  # a regrade's own import of the grader is allowed
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # the import reports it
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                if top in _OFF_LIMITS_MODULES or (top == "torch" and alias.name.split(".")[1:2] and
+                                                  alias.name.split(".")[1] in _TORCH_INTERNALS):
+                    return f"import {alias.name}", line
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            top = node.module.split(".")[0]
+            if top in _OFF_LIMITS_MODULES:
+                return f"from {node.module} import ...", line
+            if top == "torch" and (node.module.split(".")[1:2] and node.module.split(".")[1] in _TORCH_INTERNALS
+                                   or node.module == "torch" and any(a.name in _TORCH_INTERNALS for a in node.names)):
+                return f"from {node.module} import ...", line
+        elif isinstance(node, ast.Name) and node.id in _OFF_LIMITS_NAMES:
+            return node.id, line
+        elif isinstance(node, ast.Attribute):
+            if node.attr in _OFF_LIMITS_ATTRIBUTES:
+                return f".{node.attr}", line
+            if node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+                return "sys.modules", line
+            if node.attr in _TORCH_INTERNALS and isinstance(node.value, ast.Name) and node.value.id == "torch":
+                return f"torch.{node.attr}", line
+    return None
+
+
+def off_limits_in(impl_dir: Path) -> tuple[str, str, int] | None:
+    """(file, what, line) of the first module of the learner's folder that reaches past the kata:
+    any of them, since a topic's module may import the others."""
+    for path in sorted(Path(impl_dir).glob("*.py")):
+        try:
+            found = off_limits(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+        if found:
+            return path.name, *found
+    return None
+
+
+def off_limits_words(where: tuple[str, str, int]) -> str:
+    name, what, line = where
+    return (f"{name}, line {line}, uses {what}: graded code may not reach into the grader, the call stack, the "
+            f"process's modules or torch's internals (no kata needs them); remove it and check again")
 
 
 class _RefuseCalls(torch.overrides.TorchFunctionMode):
@@ -173,6 +241,9 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
     if used:
         return everywhere(C.Outcome(C.FORBIDDEN_API, message=(
             f"{topic.module_file}, line {used[1]}, uses {used[0]}: this kata asks you to write it yourself")))
+    reaching = off_limits_in(impl_dir)
+    if reaching:
+        return everywhere(C.Outcome(C.FORBIDDEN_API, message=off_limits_words(reaching)))
     package = load_package(impl_dir)
     try:
         with forbidden_apis(topic, source_file):

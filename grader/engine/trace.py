@@ -481,7 +481,13 @@ def _how(mine: dict, ref: dict, theirs: tuple[dict, ...]) -> str:
     for n, (a, b) in enumerate(zip(mine.get("items", ()), ref.get("items", ()))):
         if not same(a, b):
             return f"item {n}: " + _how(a, b, (b,))
-    return _first_item(mine, ref) + f"{mine['preview']} where the reference has {ref['preview']}"
+    return _first_item(mine, ref) + f"{_shown(mine['preview'])} where the reference has {_shown(ref['preview'])}"
+
+
+def _shown(preview: str) -> str:
+    """A preview as the message shows it: one cut short ends in " ...", not in half an item that
+    reads as another value (hostile round 13: "'I': 5, 'Not")."""
+    return preview + " ..." if len(preview) >= PREVIEW else preview
 
 
 def _first_item(mine: dict, ref: dict) -> str:

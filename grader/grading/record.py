@@ -37,6 +37,7 @@ from typing import Any, Callable
 from ..course.curriculum import Curriculum
 from ..course.files import json_text, write_atomic
 from ..engine import verdicts as V
+from ..engine.messages import without_surrogates
 from .sandbox.host import Isolation
 
 VERSION = 4  # 4: "diverges_in", the function "diverges" names; 3: "diverges", where the values first
@@ -149,15 +150,27 @@ def _topic(curriculum: Curriculum, grade: TopicGrade) -> dict:
             "not_run": grade.not_run, "output": grade.output, "tasks": tasks, "checks": checks}
 
 
+def _strict(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings shown as messages.clean shows it (text a
+    submission printed or raised may hold one): strict JSON readers refuse its escape."""
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strict(v) for v in value]
+    return value
+
+
 def to_record(grade: StudentGrade, curriculum: Curriculum) -> dict:
-    """The record of a grade (without its MAC: `save` adds it)."""
+    """The record of a grade (without its MAC: `save` adds it), strict JSON once encoded."""
     iso = grade.isolation
-    return {"version": VERSION, "student": grade.student, "submission": grade.submission, "grader": grade.grader,
+    return _strict({"version": VERSION, "student": grade.student, "submission": grade.submission, "grader": grade.grader,
             "graded_at": grade.graded_at,
             "isolation": {"sandbox": iso.sandbox, "reason": iso.reason, "seccomp": iso.seccomp, "degraded": iso.degraded},
             "score": grade.total, "max_score": sum(t.max_points for t in curriculum.topics), "seconds": _seconds(grade.seconds),
             "error": grade.error, "ignored": [[path, why] for path, why in grade.ignored],
-            "topics": {slug: _topic(curriculum, t) for slug, t in grade.topics.items()}}
+            "topics": {slug: _topic(curriculum, t) for slug, t in grade.topics.items()}})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -75,3 +75,37 @@ def test_the_static_search_reads_every_spelling_python_reads():
     fullwidth = "ｓｃａｌｅｄ_dot_product_attention"
     assert forbidden_use(f"import torch\n\ny = torch.nn.functional.{fullwidth}\n", forbid) == (SDPA, 3)
     assert forbidden_use("from torch.nn.functional import scaled_dot_product_attention as f\n", forbid) == (SDPA, 1)
+
+
+def test_the_graders_own_maths_and_torchs_raw_kernels_are_off_limits(tmp_path):
+    """Hostile round 13: the grader's variant maths, imported from a submission, passed gpt_blocks'
+    checks; and torch.ops.aten's fused attention passed multihead_attention's, unseen by forbid_calls.
+    Any module of the learner's folder that reaches past the kata fails every check, with its line."""
+    (tmp_path / "a").mkdir()
+    maths = ("import torch\n", "import torch\nfrom grader.engine.variant_math import attend  # noqa\n")
+    verdicts = run_topic(CURRICULUM["causal_attention"], tree_with(tmp_path / "a", {"softmax_attention.py": maths}))
+    assert verdicts and all(v.reason == C.FORBIDDEN_API for v in verdicts)  # another topic's file: refused too
+    line = next(n for n, text in enumerate((tmp_path / "a" / "softmax_attention.py").read_text().splitlines(), 1)
+                if "variant_math" in text)
+    assert f"softmax_attention.py, line {line}, uses from grader.engine.variant_math import" in verdicts[0].message
+    (tmp_path / "b").mkdir()
+    raw = ("        attn_weights = self.dropout(attn_weights)\n",
+           "        attn_weights = self.dropout(attn_weights)\n"
+           "        return torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(queries, keys, values)[0] * 0 "
+           "+ attn_weights @ values\n")
+    verdicts = run_topic(CURRICULUM["multihead_attention"], tree_with(tmp_path / "b", {"multihead_attention.py": raw}))
+    assert verdicts and all(v.reason == C.FORBIDDEN_API for v in verdicts)
+    assert "multihead_attention.py, line" in verdicts[0].message and "uses torch.ops" in verdicts[0].message
+
+
+def test_only_the_regrades_own_block_may_import_the_grader():
+    """A regrade appends a block that imports grader.engine.once (grader/once.py): allowed in
+    exactly that shape, with literals as rebind's arguments; a look-alike carrying code is not."""
+    from grader.engine import once
+    from grader.engine.probe import off_limits
+    block = once._BLOCK.format(donor="_kata_donor_tokenizer", whole=("encode",), methods={"A": ["f"]}, lend=())
+    assert off_limits("x = 1\n" + block) is None
+    tampered = block.replace("(), {'A'", "(__import__('grader'),), {'A'") if "(), {'A'" in block else \
+        block.replace("_kata_rebind(globals(), _kata_donor, ", "_kata_rebind(globals(), _kata_donor, print(1) or ")
+    assert tampered != block and off_limits("x = 1\n" + tampered) is not None
+    assert off_limits("from grader.engine.once import rebind\n") is not None
