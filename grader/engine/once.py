@@ -62,18 +62,19 @@ def without_the_block(source: str) -> str:
     if not mark:
         return source
     try:
-        body = ast.parse(tail).body
-        imports, donor, call, delete = body
+        imports, donor, expr, delete = ast.parse(tail).body
+        call = expr.value if isinstance(expr, ast.Expr) else None
         ok = (isinstance(imports, ast.ImportFrom) and imports.module == "grader.engine.once" and imports.level == 0
               and [(a.name, a.asname) for a in imports.names] == [("rebind", "_kata_rebind")]
               and isinstance(donor, ast.ImportFrom) and donor.level == 1 and donor.module is None
               and len(donor.names) == 1 and donor.names[0].name.startswith("_kata_donor_")
               and donor.names[0].asname == "_kata_donor"
-              and isinstance(call, ast.Expr) and isinstance(call.value, ast.Call) and not call.value.keywords
-              and isinstance(call.value.func, ast.Name) and call.value.func.id == "_kata_rebind"
-              and len(call.value.args) == 5 and ast.dump(call.value.args[0]) == ast.dump(ast.parse("globals()").body[0].value)
-              and isinstance(call.value.args[1], ast.Name) and call.value.args[1].id == "_kata_donor"
-              and all(ast.literal_eval(a) is not None for a in call.value.args[2:])
+              and isinstance(call, ast.Call) and not call.keywords and len(call.args) == 5
+              and isinstance(call.func, ast.Name) and call.func.id == "_kata_rebind"
+              and isinstance(call.args[0], ast.Call) and isinstance(call.args[0].func, ast.Name)
+              and call.args[0].func.id == "globals" and not call.args[0].args and not call.args[0].keywords
+              and isinstance(call.args[1], ast.Name) and call.args[1].id == "_kata_donor"
+              and all(ast.literal_eval(a) is not None for a in call.args[2:])
               and isinstance(delete, ast.Delete)
               and [getattr(t, "id", None) for t in delete.targets] == ["_kata_rebind", "_kata_donor"])
     except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError):

@@ -407,7 +407,7 @@ def test_a_float_where_an_int_is_expected_fails_as_wrong_type(topic):
     ([1, 2.0], [1, 2], "expected an integer, got a float 2.0"),
     ({1.0: "a"}, {1: "a"}, "expected the key 1 (an integer), got the key 1.0 (a float)"),
     ({(1, 2.0): 5}, {(1, 2): 5}, "got the key (1, 2.0) (a tuple of an integer, a float)"),
-    ({"n": True}, {"n": 1}, "expected a int"),
+    ({"n": True}, {"n": 1}, "expected an int"),
 ], ids=["a float", "a float in a list", "a float key", "a float in a tuple key", "a bool"])
 def test_compare_is_exact_for_ints(got, expected, words):
     with pytest.raises(C.Failed, match=words.replace("(", r"\(").replace(")", r"\)")) as failed:
