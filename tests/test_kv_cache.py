@@ -210,6 +210,14 @@ MODEL_UNCACHED = ("With use_cache=False, GPTModel.forward is gpt_model's: positi
                   "block called with use_cache=False")
 
 
+@check(task=2, inputs=model_inputs, dims=LOGITS_DIMS)
+def uncached_forward_after_cached_reads_starts_at_position_0(m, cfg, weights, in_idx, other, steps):
+    """GPTModel as above: forward(in_idx[:, :3], use_cache=True), then forward(other) without the cache: gpt_model's logits for other, whatever the cache holds"""
+    model = build_model(m, cfg, weights)
+    model(in_idx[:, :steps[0]], use_cache=True)
+    return model(other)
+
+
 def positions_advice(step: int, start: int) -> str:
     if step == 0:
         return ("with a fresh model, forward(in_idx, use_cache=True) must give what forward(in_idx) gives: positions "
