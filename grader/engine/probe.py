@@ -219,7 +219,8 @@ def failing_public(public: dict[str, list[Case]]) -> Needs:
 
 def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
                 checks: list[C.Check], imported: Callable[[], None] = lambda: None,
-                n_public: dict[str, int] | None = None, trace: bool | Needs = True) -> dict[str, list[dict]]:
+                n_public: dict[str, int] | None = None, trace: bool | Needs = True,
+                off_limits_scan: bool = True) -> dict[str, list[dict]]:
     """Outcomes (as data) of every check on every case's inputs. Never raises for learner code.
     With `trace`, each check's first public case also records the topic module's steps
     (grader.engine.trace), for the judge to say where the values first differ from the reference's;
@@ -241,7 +242,7 @@ def probe_topic(topic: Topic, impl_dir: Path, cases: dict[str, list[dict]],
     if used:
         return everywhere(C.Outcome(C.FORBIDDEN_API, message=(
             f"{topic.module_file}, line {used[1]}, uses {used[0]}: this kata asks you to write it yourself")))
-    reaching = off_limits_in(impl_dir)
+    reaching = off_limits_in(impl_dir) if off_limits_scan else None
     if reaching:
         return everywhere(C.Outcome(C.FORBIDDEN_API, message=off_limits_words(reaching)))
     package = load_package(impl_dir)

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.engine.probe import off_limits
 from grader.tests.needs import sandbox_or_skip
 from grader.engine.checks import load_checks
 from grader.course.curriculum import ROOT, Curriculum, Topic, load
@@ -315,11 +316,16 @@ _PREPARED: dict = {}
 
 
 def grade_class(class_dir: Path, out: Path, curriculum: Curriculum, *extra: str) -> Run:
+    """Graded without the source scan for code that reaches past the kata (KATA_OFF_LIMITS=off):
+    most of the catalogue is code it refuses before it runs, and this file proves the layers behind
+    it on code that runs (the scan is one import away from a string; test_forbidden and
+    test_the_scan_refuses_what_it_names below prove it)."""
     from grader.__main__ import main
     install()
     for topic in curriculum.topics:  # everything Python would cache is cached before the snapshot
         load_checks(topic.test_file())
     saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    scan, os.environ["KATA_OFF_LIMITS"] = os.environ.get("KATA_OFF_LIMITS"), "off"
     try:
         repo_before, class_before, markers_before = snapshot(ROOT, SKIP_IN_SNAPSHOT), snapshot(class_dir), markers()
         with prepared_once():
@@ -329,6 +335,20 @@ def grade_class(class_dir: Path, out: Path, curriculum: Curriculum, *extra: str)
                    snapshot(class_dir), markers_before, markers(), descendants(os.getpid()))
     finally:
         sys.dont_write_bytecode = saved
+        if scan is None:
+            del os.environ["KATA_OFF_LIMITS"]
+        else:
+            os.environ["KATA_OFF_LIMITS"] = scan
+
+
+def test_the_scan_refuses_what_it_names():
+    """The source scan (grader.engine.probe.off_limits) on the catalogue's own attacks: the ones
+    written plainly with the grader's modules, frames, gc, ctypes or importlib are refused before
+    they run; the class runs above prove what stands behind it with the scan off."""
+    refused = {case["id"]: off_limits((HOSTILE / case["file"]).read_text(encoding="utf-8")) for case in CASES}
+    for plain in ("frame_walk", "segfault_ctypes", "patch_grader_compare", "patch_run_probe"):
+        assert refused[plain], f"{plain}: the scan lets it through"
+    assert sum(1 for found in refused.values() if found) >= 20, sorted(k for k, v in refused.items() if v)
 
 
 @pytest.fixture(scope="session")

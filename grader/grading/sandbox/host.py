@@ -128,7 +128,8 @@ def _environment(sandbox: str) -> dict[str, str]:
             # sys.path: a module a child plants there would run in later jobs.
             "PYTHONSAFEPATH": "1",
             "TIKTOKEN_CACHE_DIR": str(ROOT / "data" / "tiktoken-cache"), "KATA_SANDBOX": sandbox,
-            "KATA_SECCOMP": os.environ.get("KATA_SECCOMP", "on")}
+            "KATA_SECCOMP": os.environ.get("KATA_SECCOMP", "on"),
+            "KATA_OFF_LIMITS": os.environ.get("KATA_OFF_LIMITS", "on")}
 
 
 def wanted_isolation(no_sandbox: bool = False) -> Isolation:

@@ -144,6 +144,10 @@ class Warm:
         # KATA_SECCOMP=off: what grading does where libseccomp is missing (test_worker proves the
         # host's own defences that way); the reports then say the filter is off.
         self.seccomp = None if os.environ.get("KATA_SECCOMP") == "off" else working_seccomp_rules()
+        # KATA_OFF_LIMITS=off: no source scan for what reaches past the kata (probe.off_limits), so
+        # that grader/tests/test_hostile.py proves the layers behind it on code that runs. Read
+        # here, once, before any submitted code: a module cannot turn it off for the topics after it.
+        self.off_limits = os.environ.get("KATA_OFF_LIMITS") != "off"
 
 
 def _limit(which: int, soft: int) -> None:
@@ -214,7 +218,7 @@ def probe_topics(topics: list[str], slot: Path, channel, warm: Warm, trace: dict
             inputs = {c.name: list(inputs.get(c.name, ()))[:1] for c in checks}
             n_public = {c.name: 1 for c in checks}
         outcomes = probe_topic(warm.topics[slug], slot, inputs, checks, imported, n_public=n_public,
-                               trace=trace is not None)
+                               trace=trace is not None, off_limits_scan=warm.off_limits)
         imported()
         channel.send(wire.pack(outcomes))  # every value passed wire.normalize: it packs
 
