@@ -454,6 +454,12 @@ def read_gradescope(folder: Path, modules: set[str]) -> tuple[list[Submission], 
     return submissions, skipped
 
 
+# Entries a file manager or git leaves in a folder: never a student's, never listed as skipped
+# (macOS also writes "._<name>" beside each file copied from it).
+HOUSEKEEPING = frozenset({".DS_Store", ".git", ".gitignore", ".gitkeep", ".gitattributes", ".localized",
+                          ".ipynb_checkpoints", ".Trashes", ".Spotlight-V100", ".fseventsd"})
+
+
 def read_class(folder: Path, modules: set[str]) -> tuple[list[Submission], list[tuple[str, str]]]:
     """Every student's submission, sorted by id, and the entries that are not a submission.
 
@@ -470,6 +476,8 @@ def read_class(folder: Path, modules: set[str]) -> tuple[list[Submission], list[
         name = entry.name
         student = name[:-4] if name.lower().endswith(".zip") else name
         if name.startswith("."):
+            if name not in HOUSEKEEPING and not name.startswith("._"):  # a hidden entry: say so
+                skipped.append((shown(name), "a name starting with a dot (hidden): rename it to have it graded"))
             continue
         platform = platform_entry(name) if not entry.is_symlink() else None
         if platform is not None and STUDENT_ID.fullmatch(platform[0]) and platform[0].lower() not in RESERVED_IDS:

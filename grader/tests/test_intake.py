@@ -317,3 +317,17 @@ def test_make_grade_grades_a_moodle_download_per_participant(full, tmp_path):
     assert status_word(rows["Ana-Maria_777"]) == "empty"
     results = json.loads((out / "Jane-Doe_12345" / "results.json").read_text(encoding="utf-8"))
     assert results["extra_data"]["topics"]["tokenizer"] == full["tokenizer"].max_points
+
+
+def test_a_hidden_entry_is_listed_as_skipped_and_housekeeping_is_not(full, tmp_path):
+    """Hostile rounds 12 and 13: `.ivy/` was ignored without a word; a file manager's or git's own
+    entries stay silent."""
+    folder = tmp_path / "class"
+    for name in (".ivy", "ada", ".git"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "tokenizer.py").write_bytes(full["tokenizer"].solution().read_bytes())
+    (folder / ".DS_Store").write_bytes(b"\0")
+    (folder / "._ada").write_bytes(b"\0")
+    submissions, skipped = read_class(folder, modules(full))
+    assert [s.student for s in submissions] == ["ada"]
+    assert [name for name, _ in skipped] == [".ivy"] and "dot" in skipped[0][1]
