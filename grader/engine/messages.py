@@ -80,11 +80,12 @@ def explain(verdict: C.Verdict, topic: Topic) -> str:
 # among them) and bidirectional overrides are removed; a lone surrogate, which no UTF-8 file can
 # hold, shows as the byte it stood for (\\xff: from a name that is not UTF-8) or as U+FFFD.
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                     "\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
-                     "\ud800-\udfff]")
 # Invisible, so shown as their escape: "tokenizer\\u200b.py" is not tokenizer.py (hostile round 13).
-_INVISIBLE = re.compile("[\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
+_INVISIBLE_CHARS = "\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
+_SURROGATE_CHARS = "\ud800-\udfff"
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                     + _INVISIBLE_CHARS + _SURROGATE_CHARS + "]")
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _PLAIN = re.compile("[\x20-\x7e\t\n]*")
 _BREAKS = re.compile("\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
@@ -98,7 +99,7 @@ def _unsafe(match: re.Match) -> str:
     return "\ufffd" if "\ud800" <= char <= "\udfff" else ""
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
+_SURROGATES = re.compile(f"[{_SURROGATE_CHARS}]")
 
 
 def without_surrogates(text: str) -> str:

@@ -55,31 +55,21 @@ del _kata_rebind, _kata_donor
 
 
 def without_the_block(source: str) -> str:
-    """`source` without the block `staged` appends, when it ends with exactly that block's shape
-    (its names, and literals as rebind's arguments): the one import of the grader a graded module
-    may hold, which probe.off_limits must not refuse. Anything else after the mark stays."""
+    """`source` without the block `staged` appends, when it ends with exactly that block (the
+    block rendered again from the donor and the literals it names gives the same text): the one
+    import of the grader a graded module may hold, which probe.off_limits must not refuse.
+    Anything else after the mark stays."""
     head, mark, tail = source.rpartition(BLOCK_MARK)
     if not mark:
         return source
-    try:
-        imports, donor, expr, delete = ast.parse(tail).body
-        call = expr.value if isinstance(expr, ast.Expr) else None
-        ok = (isinstance(imports, ast.ImportFrom) and imports.module == "grader.engine.once" and imports.level == 0
-              and [(a.name, a.asname) for a in imports.names] == [("rebind", "_kata_rebind")]
-              and isinstance(donor, ast.ImportFrom) and donor.level == 1 and donor.module is None
-              and len(donor.names) == 1 and donor.names[0].name.startswith("_kata_donor_")
-              and donor.names[0].asname == "_kata_donor"
-              and isinstance(call, ast.Call) and not call.keywords and len(call.args) == 5
-              and isinstance(call.func, ast.Name) and call.func.id == "_kata_rebind"
-              and isinstance(call.args[0], ast.Call) and isinstance(call.args[0].func, ast.Name)
-              and call.args[0].func.id == "globals" and not call.args[0].args and not call.args[0].keywords
-              and isinstance(call.args[1], ast.Name) and call.args[1].id == "_kata_donor"
-              and all(ast.literal_eval(a) is not None for a in call.args[2:])
-              and isinstance(delete, ast.Delete)
-              and [getattr(t, "id", None) for t in delete.targets] == ["_kata_rebind", "_kata_donor"])
-    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError):
+    try:  # rendered again from what it names: equal text is that block and nothing else
+        body = ast.parse(tail).body
+        donor = getattr(body[1], "names")[0].name
+        whole, methods, lend = (ast.literal_eval(a) for a in getattr(getattr(body[2], "value"), "args")[2:])
+        again = _BLOCK.format(donor=donor, whole=whole, methods=methods, lend=lend)
+    except (AttributeError, IndexError, SyntaxError, ValueError, TypeError, RecursionError, MemoryError):
         return source
-    return head if ok else source
+    return head if tail == again.split(BLOCK_MARK, 1)[1] else source
 
 
 def rebind(namespace: dict, donor: Any, whole: tuple[str, ...], methods: dict[str, list[str]],
